@@ -1,0 +1,188 @@
+"""BertModel and the task models built on it (pretraining, masked LM, classification, QA)."""
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import BertConfig
+from .attention import extended_attention_mask
+from .base import BertPreTrainedModel
+from .embeddings import BertEmbeddings
+from .heads import BertOnlyMLMHead, BertPreTrainingHeads, masked_lm_logits_and_loss
+from .layer import BertEncoder, BertPooler
+from .outputs import (BaseModelOutput, MaskedLMOutput, PreTrainingOutput, QuestionAnsweringOutput,
+                      SequenceClassifierOutput)
+
+_TIED_MLM = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+
+
+class BertModel(BertPreTrainedModel):
+    """The encoder: embeddings → L transformer layers → (optional) pooler."""
+
+    base_prefix = ""
+
+    def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
+        super().__init__(config)
+        self.embeddings = BertEmbeddings(config)
+        self.encoder = BertEncoder(config)
+        self.pooler = BertPooler(config) if add_pooling_layer else None
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> BaseModelOutput:
+        """Encode a batch.
+
+        Args:
+            input_ids: (B, T) token ids.
+            attention_mask: (B, T) 1 for real tokens, 0 for padding; None when nothing is padded
+                (then no mask is built and attention takes its fastest path).
+            token_type_ids: (B, T) segment ids; None means all 0.
+            output_attentions: return per-layer attention probabilities (B, nh, T, T).
+            output_hidden_states: return the embeddings and every layer's output.
+        """
+        x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
+        mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
+        last, hidden, attentions = self.encoder(x, mask, output_attentions, output_hidden_states)
+        pooled = self.pooler(last) if self.pooler is not None else None
+        return BaseModelOutput(last, pooled, hidden, attentions)
+
+
+class BertForPreTraining(BertPreTrainedModel):
+    """BERT with the masked-LM and next-sentence heads, as pretrained by Devlin et al."""
+
+    tied_keys = _TIED_MLM
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config)
+        self.cls = BertPreTrainingHeads(config)
+        self.init_weights()
+        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+        labels: Tensor | None = None,
+        next_sentence_label: Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        sparse_mlm: bool | None = None,
+    ) -> PreTrainingOutput:
+        """Forward pass with optional losses.
+
+        Args:
+            labels: (B, T) original ids at masked positions, -100 elsewhere.
+            next_sentence_label: (B,) 0 when segment B follows A, 1 when it is random.
+            sparse_mlm: decode only labelled positions (default: whenever `labels` is given); then
+                `prediction_logits` is (N, V) over the labelled positions in row-major order.
+        """
+        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+        sparse = labels is not None if sparse_mlm is None else sparse_mlm
+        logits, mlm_loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
+        nsp_logits = self.cls.seq_relationship(out.pooler_output)  # (B, 2)
+        nsp_loss = None if next_sentence_label is None else F.cross_entropy(nsp_logits.float(), next_sentence_label)
+        losses = [x for x in (mlm_loss, nsp_loss) if x is not None]
+        loss = sum(losses[1:], losses[0]) if losses else None
+        return PreTrainingOutput(loss, logits, nsp_logits, mlm_loss, nsp_loss, out.hidden_states, out.attentions)
+
+
+class BertForMaskedLM(BertPreTrainedModel):
+    """BERT with only the masked-LM head (no pooler), e.g. for fill-mask."""
+
+    tied_keys = _TIED_MLM
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.cls = BertOnlyMLMHead(config)
+        self.init_weights()
+        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+        labels: Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        sparse_mlm: bool | None = None,
+    ) -> MaskedLMOutput:
+        """Vocabulary logits (B, T, V), or (N, V) at labelled positions when decoding sparsely."""
+        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+        sparse = labels is not None if sparse_mlm is None else sparse_mlm
+        logits, loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
+        return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class BertForSequenceClassification(BertPreTrainedModel):
+    """Pooled [CLS] vector → dropout → linear classifier over `config.num_labels` classes."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config)
+        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+        labels: Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> SequenceClassifierOutput:
+        """Class logits (B, num_labels); `labels` (B,) gives cross-entropy (MSE when num_labels == 1)."""
+        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+        logits = self.classifier(self.dropout(out.pooler_output))  # (B, num_labels)
+        loss = None
+        if labels is not None:
+            if self.config.num_labels == 1:
+                loss = F.mse_loss(logits.squeeze(-1).float(), labels.float())
+            else:
+                loss = F.cross_entropy(logits.float(), labels)
+        return SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+class BertForQuestionAnswering(BertPreTrainedModel):
+    """Extractive QA: a start and an end logit for every token."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+        start_positions: Tensor | None = None,
+        end_positions: Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> QuestionAnsweringOutput:
+        """Start/end logits (B, T). Positions (B,) outside the sequence are ignored by the loss."""
+        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+        logits = self.qa_outputs(out.last_hidden_state)  # (B, T, 2)
+        start_logits, end_logits = (t.squeeze(-1).contiguous() for t in logits.split(1, dim=-1))
+        loss = None
+        if start_positions is not None and end_positions is not None:
+            ignored = start_logits.size(1)
+            start = start_positions.clamp(0, ignored)
+            end = end_positions.clamp(0, ignored)
+            loss = (F.cross_entropy(start_logits.float(), start, ignore_index=ignored)
+                    + F.cross_entropy(end_logits.float(), end, ignore_index=ignored)) / 2
+        return QuestionAnsweringOutput(loss, start_logits, end_logits, out.hidden_states, out.attentions)

@@ -1,0 +1,36 @@
+"""Shared fixtures: deterministic seeds, a tiny config, the packaged MiniLM directory."""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+# Nothing in the test suite may reach the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bert_core import BertConfig  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything() -> None:
+    random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def tiny_config() -> BertConfig:
+    """Hugging Face's own test size: vocab 99, hidden 32, 2 layers, 4 heads."""
+    return BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                      intermediate_size=37, max_position_embeddings=64, type_vocab_size=2)
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    from bert_core.assets import minilm_dir
+
+    return minilm_dir()
