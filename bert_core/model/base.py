@@ -10,6 +10,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
+from ..checkpoint import resolve_model_dir
 from ..config import BertConfig
 from ..io import atomic_write
 from .heads import BertLMPredictionHead
@@ -88,7 +89,7 @@ class BertPreTrainedModel(nn.Module):
         checkpoint loads into `BertModel` with its heads ignored. Never unpickles anything.
 
         Args:
-            path: the directory.
+            path: a model directory, or a run directory (its latest checkpoint is used).
             ignore_mismatched_sizes: re-initialise weights whose shape differs (e.g. another num_labels)
                 instead of raising.
             **config_overrides: config fields to change, e.g. `num_labels=3`.
@@ -97,7 +98,7 @@ class BertPreTrainedModel(nn.Module):
             FileNotFoundError: no config.json or no model.safetensors in `path`.
             ValueError: the weights don't fit the config.
         """
-        path = Path(path)
+        path = resolve_model_dir(path)
         config = BertConfig.from_json(path)
         if config_overrides:
             config = BertConfig.from_dict({**config.to_dict(), **config_overrides})

@@ -1,0 +1,302 @@
+"""One step-wise training engine for pretraining and fine-tuning.
+
+The engine knows nothing about the task: a `TrainTask` serves deterministic micro-batches and turns a
+model output into summed losses and metrics. Every loss is normalised by its count over the *whole*
+optimizer step (all micro-batches, all ranks), so gradient accumulation and DDP give exactly the
+gradient of one big batch. Randomness is a pure function of (seed, step, rank), so a run stopped at
+step N and resumed from its checkpoint continues exactly as if it had never stopped.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterator, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from .checkpoint import RunDirectory, Saveable
+from .device import autocast, pick_device, resolve_precision
+from .distributed import DistInfo, all_reduce_sum, init_distributed
+
+Batch = dict[str, Any]
+EVENTS = ("on_step_end", "on_evaluate", "on_save", "on_train_end")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; no update was applied and the last checkpoint stays valid."""
+
+
+class TrainTask(Protocol):
+    """What the engine needs from a task (see `bert_core.tasks` for pretraining)."""
+
+    def batch(self, micro_index: int, rank: int, world_size: int) -> Batch:
+        """Micro-batch number `micro_index` (a pure function of its arguments) for this rank."""
+
+    def counts(self, batch: Batch) -> dict[str, float]:
+        """Denominators of the batch's metrics, e.g. {"mlm": masked tokens, "nsp": pairs, "tokens": n}."""
+
+    def forward(self, model: nn.Module, batch: Batch) -> dict[str, Tensor]:
+        """Summed metrics named `<count>_<what>`: keys ending in `_loss` form the objective."""
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Held-out metrics; may return {}."""
+
+
+@dataclass
+class TrainingArguments:
+    """Optimisation settings. All of them are saved with every checkpoint."""
+
+    max_steps: int = 1000  # optimizer steps
+    learning_rate: float = 1e-4  # peak learning rate, reached after warmup
+    warmup_steps: int = 100  # linear warmup from 0, then linear decay to 0 at max_steps
+    weight_decay: float = 0.01  # AdamW decay, never applied to biases and LayerNorm weights
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-6
+    max_grad_norm: float = 1.0  # clip the global gradient norm; 0 disables clipping
+    gradient_accumulation_steps: int = 1  # micro-batches per optimizer step
+    seed: int = 0  # seeds data order, masking and dropout
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16
+    device: str = "auto"  # auto | cpu | cuda | mps
+    eval_every: int = 0  # evaluate every N steps (0: only at the end)
+    save_every: int = 0  # checkpoint every N steps (0: only at the end)
+    compile: bool = False  # torch.compile the model (slow to start; opt-in)
+
+    def __post_init__(self) -> None:
+        if self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
+            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate}")
+        if self.warmup_steps < 0 or self.gradient_accumulation_steps < 1:
+            raise ValueError(
+                f"warmup_steps must be >= 0 and gradient_accumulation_steps >= 1, got "
+                f"{self.warmup_steps} and {self.gradient_accumulation_steps}"
+            )
+
+    def lr_factor(self, step: int) -> float:
+        """Multiplier of the peak learning rate for optimizer step `step` (0-based)."""
+        if step < self.warmup_steps:
+            return (step + 1) / self.warmup_steps
+        return max(0.0, (self.max_steps - step) / max(1, self.max_steps - self.warmup_steps))
+
+
+def decay_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW parameter groups: decay for weight matrices, none for biases, LayerNorm and embeddings' norms."""
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():  # tied parameters are listed once
+        if not param.requires_grad:
+            continue
+        (no_decay if param.ndim < 2 or "LayerNorm" in name else decay).append(param)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    seen = [id(p) for g in groups for p in g["params"]]
+    assert len(seen) == len(set(seen)), "a parameter is in two weight-decay groups"
+    return groups
+
+
+class Trainer:
+    """Drives a model through a task, one optimizer step at a time.
+
+    Use `for metrics in trainer: ...` (or `trainer.step()`, or `trainer.train()`); register observers
+    with `add_callback(event, fn)` for events `on_step_end(trainer, metrics)`, `on_evaluate(trainer,
+    metrics)`, `on_save(trainer, path)` and `on_train_end(trainer, status)`. Setting `stop_event` ends
+    the loop after the current step, with a checkpoint when a run directory is given.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        task: TrainTask,
+        args: TrainingArguments,
+        *,
+        run_dir: RunDirectory | None = None,
+        tokenizer: Saveable | None = None,
+        stop_event: threading.Event | None = None,
+        dist_info: DistInfo | None = None,
+    ) -> None:
+        self.args = args
+        self.device = pick_device(args.device)
+        self.precision = resolve_precision(args.precision, self.device)
+        self.dist = dist_info or init_distributed(self.device.type)
+        if self.device.type == "cuda" and self.dist.enabled:
+            self.device = torch.device("cuda", self.dist.local_rank)
+        self.model = model.to(self.device)
+        self.task, self.run_dir, self.tokenizer = task, run_dir, tokenizer
+        self.stop_event = stop_event or threading.Event()
+        self.optimizer = torch.optim.AdamW(
+            decay_groups(self.model, args.weight_decay), lr=args.learning_rate,
+            betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon,
+        )
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
+        self._wrapped: nn.Module = self.model
+        if self.dist.enabled:
+            ids = [self.dist.local_rank] if self.device.type == "cuda" else None
+            self._wrapped = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if args.compile:
+            self._wrapped = torch.compile(self._wrapped)
+        self.global_step = 0
+        self.status = "ready"
+        self.last_eval: dict[str, float] = {}
+        self._callbacks: dict[str, list[Callable[..., None]]] = defaultdict(list)
+        self._started = time.perf_counter()
+
+    # ---------------------------------------------------------------- public API
+    def add_callback(self, event: str, fn: Callable[..., None]) -> None:
+        if event not in EVENTS:
+            raise ValueError(f"unknown event {event!r}; events are {EVENTS}")
+        self._callbacks[event].append(fn)
+
+    @property
+    def done(self) -> bool:
+        return self.global_step >= self.args.max_steps
+
+    def step(self) -> dict[str, float]:
+        """Run one optimizer step and return its metrics.
+
+        Raises:
+            TrainingDiverged: the loss is NaN/inf (the step is not applied).
+        """
+        args, step = self.args, self.global_step
+        torch.manual_seed(args.seed * 1_000_003 + step * 101 + self.dist.rank)  # dropout; exact on resume
+        started = time.perf_counter()
+        micro = [self.task.batch(step * args.gradient_accumulation_steps + i, self.dist.rank, self.dist.world_size)
+                 for i in range(args.gradient_accumulation_steps)]
+        totals = self._global_counts(micro)
+        sums: dict[str, Tensor] = {}
+        self._wrapped.train()
+        for i, batch in enumerate(micro):
+            batch = {k: v.to(self.device, non_blocking=True) if isinstance(v, Tensor) else v for k, v in batch.items()}
+            last = i == len(micro) - 1
+            sync = self._wrapped.no_sync() if self.dist.enabled and not last else contextlib.nullcontext()
+            with sync:
+                with autocast(self.precision, self.device):
+                    out = self.task.forward(self._wrapped, batch)
+                # DDP averages gradients over ranks: multiply by world_size to keep a global sum / global count.
+                objective = sum(v / max(totals[k.split("_")[0]], 1.0) for k, v in out.items() if k.endswith("_loss"))
+                if not torch.isfinite(objective.detach()):
+                    self.optimizer.zero_grad(set_to_none=True)
+                    self.status = "diverged"
+                    raise TrainingDiverged(f"loss became {objective.item()} at step {step + 1}; "
+                                           "lower the learning rate (the last checkpoint is kept)")
+                self.scaler.scale(objective * self.dist.world_size).backward()
+            for key, value in out.items():
+                sums[key] = sums.get(key, 0.0) + value.detach().float()
+        self.scaler.unscale_(self.optimizer)
+        grad_norm = (torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm)
+                     if args.max_grad_norm > 0 else _grad_norm(self.model))
+        lr = args.learning_rate * args.lr_factor(step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.global_step += 1
+        metrics = self._reduce_metrics(sums, totals)
+        elapsed = time.perf_counter() - started
+        metrics.update(step=self.global_step, lr=lr, grad_norm=float(grad_norm), step_time=elapsed,
+                       tokens_per_s=totals.get("tokens", 0.0) / max(elapsed, 1e-9),
+                       elapsed=time.perf_counter() - self._started)
+        if self.run_dir is not None and self.dist.is_main:
+            self.run_dir.append_metrics(metrics)
+        self._emit("on_step_end", metrics)
+        if args.eval_every and self.global_step % args.eval_every == 0 and not self.done:
+            self.evaluate()
+        if args.save_every and self.global_step % args.save_every == 0 and not self.done:
+            self.save()
+        return metrics
+
+    def __iter__(self) -> Iterator[dict[str, float]]:
+        """Yield each step's metrics until max_steps or a stop; then evaluate and save."""
+        self.status = "running"
+        try:
+            while not self.done and not self.stop_event.is_set():
+                yield self.step()
+        except BaseException:
+            if self.status != "diverged":
+                self.status = "failed"
+            self._emit("on_train_end", self.status)
+            raise
+        self.status = "finished" if self.done else "stopped"
+        if self.done:
+            self.evaluate()
+        self.save()
+        self._emit("on_train_end", self.status)
+
+    def train(self) -> dict[str, float]:
+        """Run to the end (or a stop) and return the last step's metrics."""
+        last: dict[str, float] = {}
+        for last in self:
+            pass
+        return last
+
+    def evaluate(self) -> dict[str, float]:
+        """Run the task's held-out evaluation in eval mode."""
+        self.model.eval()
+        with torch.inference_mode(), autocast(self.precision, self.device):
+            metrics = self.task.evaluate(self.model)
+        self.model.train()
+        if metrics:
+            self.last_eval = dict(metrics, step=self.global_step)
+            if self.run_dir is not None and self.dist.is_main:
+                self.run_dir.append_metrics({"eval": self.last_eval, "step": self.global_step})
+            self._emit("on_evaluate", self.last_eval)
+        return metrics
+
+    def save(self) -> None:
+        """Checkpoint into the run directory (rank 0 only; a no-op without a run directory)."""
+        if self.run_dir is None or not self.dist.is_main or self.global_step == 0:
+            return
+        state = {"args": asdict(self.args), "status": self.status, "last_eval": self.last_eval}
+        path = self.run_dir.save_checkpoint(self.global_step, self.model, self.tokenizer, state,
+                                            self.optimizer.state_dict())
+        self._emit("on_save", path)
+
+    def resume(self, checkpoint: str | None = None) -> int:
+        """Continue from a checkpoint (default: the run directory's latest); returns its step.
+
+        The model weights must already be loaded from that checkpoint (`from_pretrained(run_dir)`).
+
+        Raises:
+            FileNotFoundError: when there is nothing to resume from.
+        """
+        path = checkpoint or (self.run_dir.latest_checkpoint() if self.run_dir else None)
+        if path is None:
+            raise FileNotFoundError("no checkpoint to resume from")
+        state, optimizer_state = RunDirectory.load_trainer_state(path)
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+        self.global_step = int(state["step"])
+        self.last_eval = state.get("last_eval", {})
+        if self.run_dir is not None and self.dist.is_main:
+            self.run_dir.truncate_metrics(self.global_step)
+        return self.global_step
+
+    # ---------------------------------------------------------------- helpers
+    def _global_counts(self, micro: list[Batch]) -> dict[str, float]:
+        keys = sorted({k for b in micro for k in self.task.counts(b)})
+        local = torch.tensor([sum(self.task.counts(b).get(k, 0.0) for b in micro) for k in keys],
+                             dtype=torch.float64, device=self.device if self.dist.enabled else "cpu")
+        return dict(zip(keys, all_reduce_sum(local, self.dist).tolist()))
+
+    def _reduce_metrics(self, sums: dict[str, Tensor], totals: dict[str, float]) -> dict[str, float]:
+        keys = sorted(sums)
+        if not keys:
+            return {}
+        stacked = torch.stack([sums[k].reshape(()) for k in keys]).double()
+        values = all_reduce_sum(stacked.to(self.device) if self.dist.enabled else stacked.cpu(), self.dist).tolist()
+        metrics = {k: v / max(totals.get(k.split("_")[0], 1.0), 1.0) for k, v in zip(keys, values)}
+        metrics["loss"] = sum(v for k, v in metrics.items() if k.endswith("_loss"))
+        return metrics
+
+    def _emit(self, event: str, payload: Any) -> None:
+        for fn in self._callbacks[event]:
+            fn(self, payload)
+
+
+def _grad_norm(model: nn.Module) -> Tensor:
+    norms = [p.grad.detach().norm() for p in model.parameters() if p.grad is not None]
+    return torch.stack(norms).norm() if norms else torch.zeros(())
