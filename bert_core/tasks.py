@@ -7,7 +7,7 @@ from bisect import bisect_right
 import torch
 from torch import Tensor, nn
 
-from .data.pretraining import PretrainingDataset
+from .data.dataset import PretrainingDataset
 
 Batch = dict[str, Tensor | bool]
 

@@ -1,0 +1,6 @@
+"""`python -m bert_core`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
