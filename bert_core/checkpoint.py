@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 

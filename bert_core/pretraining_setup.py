@@ -12,7 +12,7 @@ from .assets import minilm_dir
 from .checkpoint import RunDirectory, resolve_model_dir
 from .config import BertConfig
 from .data.cache import corpus_hash, tokenize_cached
-from .data.corpus import Corpus, resolve_corpus
+from .data import Corpus, resolve_corpus
 from .data.dataset import PretrainingDataset
 from .data.pretraining import TokenizedDoc
 from .model import BertForPreTraining

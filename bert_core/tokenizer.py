@@ -1,0 +1,419 @@
+"""WordPiece tokenizer for BERT, built on Hugging Face ``tokenizers``.
+
+The pipeline is the one ``transformers.BertTokenizerFast`` builds (BertNormalizer,
+BertPreTokenizer, WordPiece with ``##`` continuations, a ``[CLS] A [SEP] B [SEP]``
+template, the WordPiece decoder), so ids, offsets and word ids match it exactly and
+a folder written by :meth:`Tokenizer.save_pretrained` loads in ``transformers``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import tokenizers
+from tokenizers import decoders, normalizers, pre_tokenizers, processors, trainers
+from tokenizers.models import WordPiece
+
+from .io import atomic_write, atomic_write_text
+
+__all__ = ["SPECIAL_TOKENS", "Encoding", "Tokenizer"]
+
+PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+SPECIAL_TOKENS: tuple[str, ...] = (PAD, UNK, CLS, SEP, MASK)  # a trained vocabulary numbers them 0..4
+_MAX_CHARS_PER_WORD = 100  # longer words become one [UNK], as in Google's BERT
+_MIN_TRAIN_VOCAB = 16
+
+
+@dataclass
+class Encoding:
+    """One encoded sequence (or pair), as plain Python lists of equal length."""
+
+    input_ids: list[int]
+    token_type_ids: list[int]  # 0 for segment A and its [CLS]/[SEP], 1 for segment B
+    attention_mask: list[int]  # 0 only at padding
+    offsets: list[tuple[int, int]]  # char span in its own segment's text; (0, 0) for specials
+    word_ids: list[int | None]  # word index within its own segment; None for specials
+    tokens: list[str]
+    special_tokens_mask: list[int]  # 1 at [CLS]/[SEP]/[PAD]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def _check_specials(vocab: dict[str, int]) -> None:
+    missing = [t for t in SPECIAL_TOKENS if t not in vocab]
+    if missing:
+        raise ValueError(f"vocabulary of {len(vocab)} tokens lacks special tokens {missing}")
+
+
+def _bert_pipeline(backend: tokenizers.Tokenizer, lowercase: bool) -> None:
+    """Install BertTokenizerFast's normalizer, pre-tokenizer and decoder."""
+    # strip_accents=None follows lowercase, exactly as BertTokenizerFast does.
+    backend.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=lowercase
+    )
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    backend.decoder = decoders.WordPiece(prefix="##")
+
+
+def _finish_backend(backend: tokenizers.Tokenizer) -> None:
+    """Register the specials and the [CLS]/[SEP] template once the vocabulary is known."""
+    vocab = backend.get_vocab()
+    _check_specials(vocab)
+    # normalized=False: a "[MASK]" typed by a user survives lowercasing and maps to the special id.
+    backend.add_special_tokens([tokenizers.AddedToken(t, normalized=False, special=True) for t in SPECIAL_TOKENS])
+    backend.post_processor = processors.TemplateProcessing(
+        single=f"{CLS}:0 $A:0 {SEP}:0",
+        pair=f"{CLS}:0 $A:0 {SEP}:0 $B:1 {SEP}:1",
+        special_tokens=[(CLS, vocab[CLS]), (SEP, vocab[SEP])],
+    )
+
+
+def _names_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and "\n" not in text and Path(text).is_file()
+    except (OSError, ValueError):  # a text with a NUL byte, or too long a name for the OS
+        return False
+
+
+def _texts_from(items: Iterable[str | Path]) -> Iterator[str]:
+    """Yield training texts: files are read line by line, other strings pass through."""
+    for item in items:
+        if isinstance(item, Path) and not item.is_file():
+            raise FileNotFoundError(f"training file not found: {item}")
+        is_file = isinstance(item, Path) or _names_file(item)
+        if not is_file:
+            yield item
+            continue
+        # errors="replace": one bad byte in a large corpus should not abort training.
+        with Path(item).open(encoding="utf-8-sig", errors="replace") as f:
+            yield from f
+
+
+class Tokenizer:
+    """BERT WordPiece tokenizer giving the same output as ``BertTokenizerFast``.
+
+    Thread-safe: the wrapped backend is never reconfigured after construction (each
+    ``max_length`` gets its own frozen copy), so one instance can be shared between
+    Streamlit sessions.
+    """
+
+    def __init__(self, backend: tokenizers.Tokenizer, *, model_max_length: int = 512) -> None:
+        """Wrap a BERT-style ``tokenizers.Tokenizer``.
+
+        Args:
+            backend: Its vocabulary must hold the five specials. Its truncation and
+                padding are switched off: :meth:`encode` decides those per call.
+            model_max_length: Longest input the matching model accepts (saved to config).
+
+        Raises:
+            ValueError: If a special token is missing from the vocabulary.
+        """
+        vocab = backend.get_vocab()
+        _check_specials(vocab)
+        backend.no_truncation()
+        backend.no_padding()
+        self._backend = backend
+        self.model_max_length = model_max_length
+        self._ids = {t: vocab[t] for t in SPECIAL_TOKENS}
+        self.special_ids: frozenset[int] = frozenset(self._ids.values())
+        self.lowercase: bool = bool(getattr(backend.normalizer, "lowercase", False))
+        self._truncating: dict[int, tokenizers.Tokenizer] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_vocab(cls, vocab: dict[str, int] | str | Path, lowercase: bool = True) -> Tokenizer:
+        """Build a BERT tokenizer from a vocabulary.
+
+        Args:
+            vocab: A token → id mapping, or the path of a ``vocab.txt`` (one token a line).
+            lowercase: Lowercase and strip accents (an "uncased" model).
+
+        Returns:
+            The tokenizer.
+
+        Raises:
+            FileNotFoundError: If ``vocab`` is a path that does not exist.
+            ValueError: If a special token is missing from the vocabulary.
+        """
+        if not isinstance(vocab, dict):
+            if not Path(vocab).is_file():
+                raise FileNotFoundError(f"vocabulary file not found: {vocab}")
+            vocab = WordPiece.read_file(str(vocab))
+        model = WordPiece(dict(vocab), unk_token=UNK, continuing_subword_prefix="##",
+                          max_input_chars_per_word=_MAX_CHARS_PER_WORD)
+        backend = tokenizers.Tokenizer(model)
+        _bert_pipeline(backend, lowercase)
+        _finish_backend(backend)
+        return cls(backend)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> Tokenizer:
+        """Load a Hugging Face tokenizer folder, or a ``tokenizer.json`` / ``vocab.txt`` file.
+
+        A folder's ``tokenizer.json`` wins over its ``vocab.txt``; ``do_lower_case``
+        (default True) and ``model_max_length`` come from ``tokenizer_config.json``.
+
+        Args:
+            path: The folder or file.
+
+        Returns:
+            The tokenizer.
+
+        Raises:
+            FileNotFoundError: If there is neither file.
+            ValueError: If the vocabulary lacks a special token.
+        """
+        path = Path(path)
+        folder = path if path.is_dir() else path.parent
+        config = {}
+        if (folder / "tokenizer_config.json").is_file():
+            config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        lowercase = bool(config.get("do_lower_case", True))
+        max_len = config.get("model_max_length", 512)
+        # transformers saves "no limit" as a huge sentinel (int(1e30)).
+        max_len = max_len if isinstance(max_len, int) and 0 < max_len < 1_000_000 else 512
+        if path.is_dir():
+            path = next((p for p in (path / "tokenizer.json", path / "vocab.txt") if p.is_file()), path)
+            if path.is_dir():
+                raise FileNotFoundError(f"no tokenizer.json or vocab.txt in {path}")
+        elif not path.is_file():
+            raise FileNotFoundError(f"tokenizer file not found: {path}")
+        if path.suffix != ".json":
+            tok = cls.from_vocab(path, lowercase=lowercase)
+            tok.model_max_length = max_len
+            return tok
+        backend = tokenizers.Tokenizer.from_file(str(path))
+        norm = backend.normalizer
+        # An explicit do_lower_case overrides the json's normalizer, as in transformers.
+        if isinstance(norm, normalizers.BertNormalizer) and "do_lower_case" in config and norm.lowercase != lowercase:
+            _bert_pipeline(backend, lowercase)
+        return cls(backend, model_max_length=max_len)
+
+    @classmethod
+    def train(
+        cls,
+        texts_or_files: Iterable[str] | list[Path],
+        vocab_size: int = 30522,
+        *,
+        lowercase: bool = True,
+        min_frequency: int = 2,
+        show_progress: bool = False,
+    ) -> Tokenizer:
+        """Learn a WordPiece vocabulary whose specials are ids 0..4 (``[PAD]`` first).
+
+        Args:
+            texts_or_files: Texts, or paths of UTF-8 text files (read line by line). A
+                ``str`` naming an existing file is read as a file; other strings are texts.
+            vocab_size: Largest vocabulary size, specials included.
+            lowercase: Train an uncased vocabulary.
+            min_frequency: Fewest occurrences a merge needs.
+            show_progress: Print the trainer's progress bar.
+
+        Returns:
+            The trained tokenizer (its vocabulary may be smaller than ``vocab_size``).
+
+        Raises:
+            ValueError: If ``vocab_size`` is below 16.
+            FileNotFoundError: If a ``Path`` does not exist.
+        """
+        if vocab_size < _MIN_TRAIN_VOCAB:
+            raise ValueError(f"vocab_size must be at least {_MIN_TRAIN_VOCAB} (specials and an alphabet), got {vocab_size}")
+        model = WordPiece(unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=_MAX_CHARS_PER_WORD)
+        backend = tokenizers.Tokenizer(model)
+        _bert_pipeline(backend, lowercase)
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=vocab_size,
+            min_frequency=min_frequency,
+            special_tokens=list(SPECIAL_TOKENS),
+            # Each kept character may also appear as "##c", so a small vocabulary keeps fewer
+            # characters (the rarest become [UNK]) rather than outgrowing vocab_size.
+            limit_alphabet=min(1000, (vocab_size - len(SPECIAL_TOKENS)) // 2),
+            continuing_subword_prefix="##",
+            show_progress=show_progress,
+        )
+        backend.train_from_iterator(_texts_from(texts_or_files), trainer=trainer)
+        # The trainer numbers tokens in hash-map order, so ids differ from run to run
+        # (huggingface/tokenizers#1794; ties can even change the token set). Renumbering
+        # sorted makes the same token set always give the same ids: alphabet, "##"
+        # characters, then longer pieces.
+        learned = [t for t in backend.get_vocab() if t not in SPECIAL_TOKENS]
+        learned.sort(key=lambda t: (len(t.removeprefix("##")) > 1, t.startswith("##"), t))
+        return cls.from_vocab({t: i for i, t in enumerate([*SPECIAL_TOKENS, *learned])}, lowercase=lowercase)
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write ``vocab.txt``, ``tokenizer.json``, ``tokenizer_config.json`` and ``special_tokens_map.json``.
+
+        Each file is written atomically; the folder loads in ``BertTokenizerFast.from_pretrained``.
+
+        Args:
+            path: Folder to write into (created if missing).
+
+        Raises:
+            ValueError: If the ids are not exactly ``0..len-1`` (``vocab.txt`` stores an id as a line number).
+        """
+        out = Path(path)
+        by_id = sorted((i, t) for t, i in self.get_vocab().items())
+        if [i for i, _ in by_id] != list(range(len(by_id))):
+            raise ValueError(f"ids of the {len(by_id)}-token vocabulary are not 0..{len(by_id) - 1}; cannot write vocab.txt")
+        atomic_write_text(out / "vocab.txt", "".join(f"{t}\n" for _, t in by_id))
+        atomic_write(out / "tokenizer.json", lambda tmp: self._backend.save(str(tmp)))
+        specials = {"unk_token": UNK, "sep_token": SEP, "pad_token": PAD, "cls_token": CLS, "mask_token": MASK}
+        config = {"tokenizer_class": "BertTokenizer", "do_lower_case": self.lowercase, "strip_accents": None,
+                  "tokenize_chinese_chars": True, "model_max_length": self.model_max_length,
+                  "clean_up_tokenization_spaces": True, **specials}
+        atomic_write_text(out / "tokenizer_config.json", json.dumps(config, indent=2) + "\n")
+        atomic_write_text(out / "special_tokens_map.json", json.dumps(specials, indent=2) + "\n")
+
+    def _backend_for(self, max_length: int | None, truncation: bool, is_pair: bool) -> tokenizers.Tokenizer:
+        if max_length is None or not truncation:
+            return self._backend
+        num_special = 3 if is_pair else 2
+        if max_length < num_special:
+            raise ValueError(f"max_length must be at least {num_special} (the special tokens), got {max_length}")
+        with self._lock:
+            backend = self._truncating.get(max_length)
+            if backend is None:
+                backend = tokenizers.Tokenizer.from_str(self._backend.to_str())
+                backend.enable_truncation(max_length, strategy="longest_first")
+                self._truncating[max_length] = backend
+        return backend
+
+    @staticmethod
+    def _convert(enc: tokenizers.Encoding) -> Encoding:
+        return Encoding(input_ids=enc.ids, token_type_ids=enc.type_ids, attention_mask=enc.attention_mask,
+                        offsets=[tuple(o) for o in enc.offsets], word_ids=enc.word_ids, tokens=enc.tokens,
+                        special_tokens_mask=enc.special_tokens_mask)
+
+    def encode(
+        self, text: str, pair: str | None = None, *, max_length: int | None = None, truncation: bool = True
+    ) -> Encoding:
+        """Encode ``[CLS] text [SEP]``, or ``[CLS] text [SEP] pair [SEP]``.
+
+        Args:
+            text: First segment.
+            pair: Optional second segment (token type 1).
+            max_length: Most tokens, specials included; ``None`` for no limit.
+            truncation: Cut to ``max_length`` "longest_first" (the longer segment loses a
+                token at a time); without it ``max_length`` is ignored.
+
+        Returns:
+            The encoding; offsets of ``pair`` tokens index into ``pair``.
+
+        Raises:
+            ValueError: If ``max_length`` is below the number of specials (2, or 3 for a pair).
+        """
+        return self._convert(self._backend_for(max_length, truncation, pair is not None).encode(text, pair))
+
+    def encode_batch(
+        self,
+        texts: list[str],
+        pairs: list[str] | None = None,
+        *,
+        max_length: int | None = None,
+        truncation: bool = True,
+        padding: bool = False,
+    ) -> list[Encoding]:
+        """Encode many sequences or pairs in parallel (see :meth:`encode`).
+
+        Args:
+            texts: First segments.
+            pairs: Second segments, one per text, or ``None``.
+            max_length: Most tokens per sequence, specials included.
+            truncation: Cut each sequence to ``max_length`` "longest_first".
+            padding: Pad with ``[PAD]`` (mask 0, type 0, word id None) to the batch's longest.
+
+        Returns:
+            One :class:`Encoding` per text.
+
+        Raises:
+            ValueError: If ``pairs`` and ``texts`` differ in length, or ``max_length`` is too small.
+        """
+        if pairs is not None and len(pairs) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(pairs)} pairs")
+        inputs = list(texts) if pairs is None else list(zip(texts, pairs))
+        encs = [self._convert(e) for e in self._backend_for(max_length, truncation, pairs is not None).encode_batch(inputs)]
+        longest = max((len(e) for e in encs), default=0)
+        for e in encs if padding else ():
+            n = longest - len(e)
+            e.input_ids += [self.pad_token_id] * n
+            e.token_type_ids += [0] * n
+            e.attention_mask += [0] * n
+            e.offsets += [(0, 0)] * n
+            e.word_ids += [None] * n
+            e.tokens += [PAD] * n
+            e.special_tokens_mask += [1] * n
+        return encs
+
+    def tokenize_ids(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text, without special tokens (fast batch, for corpus pre-tokenisation)."""
+        encode = getattr(self._backend, "encode_batch_fast", self._backend.encode_batch)  # fast skips offsets
+        return [e.ids for e in encode(list(texts), add_special_tokens=False)]
+
+    def tokenize_with_words(self, texts: list[str]) -> list[tuple[list[int], list[bool]]]:
+        """Token ids without specials, each flagged True where it starts a new word.
+
+        A word is a pre-token (punctuation is a word of its own), so ``playing`` →
+        ``play ##ing`` gives ``[True, False]``: the unit whole-word masking masks together.
+        """
+        out = []
+        for enc in self._backend.encode_batch(list(texts), add_special_tokens=False):
+            words = enc.word_ids
+            out.append((enc.ids, [i == 0 or w != words[i - 1] for i, w in enumerate(words)]))
+        return out
+
+    def decode(self, ids: Iterable[int], skip_special_tokens: bool = True) -> str:
+        """Text from ids: ``##`` pieces joined, spaces before punctuation removed."""
+        return self._backend.decode([int(i) for i in ids], skip_special_tokens=skip_special_tokens)
+
+    def convert_ids_to_tokens(self, ids: Iterable[int]) -> list[str]:
+        """Tokens for ids; an id outside the vocabulary gives ``[UNK]``."""
+        return [self._backend.id_to_token(int(i)) or UNK for i in ids]
+
+    def convert_tokens_to_ids(self, tokens: Iterable[str]) -> list[int]:
+        """Ids for tokens; an unknown token gives ``[UNK]``'s id."""
+        ids = (self._backend.token_to_id(t) for t in tokens)
+        return [self.unk_token_id if i is None else i for i in ids]
+
+    def get_vocab(self) -> dict[str, int]:
+        """The token → id mapping, specials included."""
+        return self._backend.get_vocab(with_added_tokens=True)
+
+    @property
+    def backend(self) -> tokenizers.Tokenizer:
+        """The wrapped ``tokenizers.Tokenizer``; do not reconfigure it."""
+        return self._backend
+
+    @property
+    def vocab_size(self) -> int:
+        return self._backend.get_vocab_size(with_added_tokens=True)
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    @property
+    def pad_token_id(self) -> int:
+        return self._ids[PAD]
+
+    @property
+    def unk_token_id(self) -> int:
+        return self._ids[UNK]
+
+    @property
+    def cls_token_id(self) -> int:
+        return self._ids[CLS]
+
+    @property
+    def sep_token_id(self) -> int:
+        return self._ids[SEP]
+
+    @property
+    def mask_token_id(self) -> int:
+        return self._ids[MASK]
+
+    def __repr__(self) -> str:
+        return f"Tokenizer(vocab_size={self.vocab_size}, lowercase={self.lowercase})"
