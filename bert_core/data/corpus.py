@@ -80,8 +80,23 @@ def _looks_like_text(text: str) -> bool:
     return bad <= max(2, len(sample) // 1000)
 
 
+def _bomless_utf16(head: bytes) -> str | None:
+    """UTF-16 without a BOM (as some Windows tools write it): mostly-ASCII text has a NUL in every
+    other byte, at odd offsets for little-endian and even offsets for big-endian."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    odd_nuls, even_nuls = head[1::2].count(0), head[0::2].count(0)
+    if odd_nuls > 0.9 * pairs and even_nuls < 0.1 * pairs:
+        return "utf-16-le"
+    if even_nuls > 0.9 * pairs and odd_nuls < 0.1 * pairs:
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes, name: str) -> str:
-    """Decode file bytes: UTF-8 (BOM optional), UTF-16 with a BOM, else cp1252/latin-1 if it reads as text.
+    """Decode file bytes: UTF-8 (BOM optional), UTF-16 (BOM or mostly-ASCII without one), else cp1252/latin-1
+    if it reads as text.
 
     Args:
         data: The raw bytes.
@@ -97,6 +112,8 @@ def decode_text(data: bytes, name: str) -> str:
         raise CorpusError(f"{name} is empty")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encodings = ["utf-16"]
+    elif (guess := _bomless_utf16(data[:65536])) is not None:
+        encodings = [guess]
     elif b"\x00" in data[:65536]:
         raise CorpusError(f"{name} looks like a binary file (it contains NUL bytes), not text")
     else:
