@@ -33,7 +33,10 @@ def _pretrain_parser(sub: argparse._SubParsersAction) -> None:
     model.add_argument("--hidden", type=int, help="custom hidden size")
     model.add_argument("--heads", type=int, help="custom number of attention heads")
     model.add_argument("--dropout", type=float, default=0.1)
-    model.add_argument("--init", help="start from a run/model directory or builtin:minilm instead of random weights")
+    model.add_argument("--init", help="start from a run/model directory or builtin:minilm instead of random weights "
+                                      "(keeps its vocabulary; missing MLM/NSP heads are created fresh)")
+    model.add_argument("--freeze-encoder-steps", type=int, default=0,
+                       help="keep the encoder fixed for the first N steps so fresh heads catch up (with --init)")
     model.add_argument("--vocab", choices=["stock", "train"], default="stock",
                        help="stock uncased vocabulary, or train a WordPiece vocabulary on the corpus")
     model.add_argument("--vocab-size", type=int, default=8000, help="size of a trained vocabulary")
@@ -76,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _pretrain(ns: argparse.Namespace) -> int:
     from .checkpoint import RunDirectory
-    from .pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining
+    from .pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
     from .training import TrainingArguments
 
     spec = PretrainSpec(corpus=ns.corpus, text_column=ns.text_column, preset=ns.preset, num_hidden_layers=ns.layers,
@@ -89,13 +92,15 @@ def _pretrain(ns: argparse.Namespace) -> int:
                              warmup_steps=ns.warmup if ns.warmup is not None else ns.steps // 10,
                              weight_decay=ns.weight_decay, gradient_accumulation_steps=ns.grad_accum, seed=ns.seed,
                              precision=ns.precision, device=ns.device, eval_every=ns.eval_every,
-                             save_every=ns.save_every, compile=ns.compile)
+                             save_every=ns.save_every, compile=ns.compile,
+                             freeze_encoder_steps=ns.freeze_encoder_steps)
     run_dir = RunDirectory(ns.out)
     if not ns.resume and run_dir.checkpoints():
         raise ValueError(f"{ns.out} already holds a run: pass --resume to continue it, or choose another --out")
     prepared = prepare_pretraining(spec, progress=None if ns.quiet else lambda m: print(m, file=sys.stderr))
     trainer = make_trainer(prepared, args, run_dir, resume=ns.resume)
     main = trainer.dist.is_main
+    before = {} if ns.resume else record_baseline(trainer, run_dir)
     if ns.max_minutes:
         timer = threading.Timer(ns.max_minutes * 60, trainer.stop_event.set)
         timer.daemon = True
@@ -111,8 +116,10 @@ def _pretrain(ns: argparse.Namespace) -> int:
     if main:
         info = run_dir.update_info(status=trainer.status, steps=trainer.global_step, final_eval=trainer.last_eval,
                                    device=str(trainer.device), world_size=trainer.dist.world_size)
-        print(f"{trainer.status} at step {info['steps']}; held-out: "
-              + ", ".join(f"{k}={v:.4f}" for k, v in trainer.last_eval.items() if k != "step"))
+        before = before or info.get("eval_before", {})
+        print(f"{trainer.status} at step {info['steps']}; held-out (before -> after): "
+              + ", ".join(f"{k}={before.get(k, float('nan')):.4f} -> {v:.4f}"
+                          for k, v in trainer.last_eval.items() if k != "step"))
         print(f"checkpoint: {run_dir.latest_checkpoint()}")
     return 0
 

@@ -165,3 +165,12 @@ def make_trainer(prepared: PreparedPretraining, args: TrainingArguments, run_dir
                    "heads": config.num_attention_heads, "parameters": prepared.model.num_parameters()},
         )
     return trainer
+
+
+def record_baseline(trainer: Trainer, run_dir: RunDirectory) -> dict[str, float]:
+    """Evaluate the untrained (or freshly loaded) model on the held-out documents and store it in run.json
+    as `eval_before`, so the run can show "before → after". Returns {} without a held-out set."""
+    metrics = trainer.evaluate()
+    if metrics and trainer.dist.is_main:
+        run_dir.update_info(eval_before=metrics)
+    return metrics

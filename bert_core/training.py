@@ -66,16 +66,17 @@ class TrainingArguments:
     eval_every: int = 0  # evaluate every N steps (0: only at the end)
     save_every: int = 0  # checkpoint every N steps (0: only at the end)
     compile: bool = False  # torch.compile the model (slow to start; opt-in)
+    freeze_encoder_steps: int = 0  # keep `model.bert` fixed for the first N steps so new heads catch up
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate}")
-        if self.warmup_steps < 0 or self.gradient_accumulation_steps < 1:
+        if self.warmup_steps < 0 or self.gradient_accumulation_steps < 1 or self.freeze_encoder_steps < 0:
             raise ValueError(
-                f"warmup_steps must be >= 0 and gradient_accumulation_steps >= 1, got "
-                f"{self.warmup_steps} and {self.gradient_accumulation_steps}"
+                f"warmup_steps and freeze_encoder_steps must be >= 0 and gradient_accumulation_steps >= 1, got "
+                f"{self.warmup_steps}, {self.freeze_encoder_steps} and {self.gradient_accumulation_steps}"
             )
 
     def lr_factor(self, step: int) -> float:
@@ -138,6 +139,8 @@ class Trainer:
             self._wrapped = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         if args.compile:
             self._wrapped = torch.compile(self._wrapped)
+        encoder = getattr(self.model, "bert", None)
+        self._encoder_params = list(encoder.parameters()) if encoder is not None else []
         self.global_step = 0
         self.status = "ready"
         self.last_eval: dict[str, float] = {}
@@ -185,6 +188,10 @@ class Trainer:
                 self.scaler.scale(objective * self.dist.world_size).backward()
             for key, value in out.items():
                 sums[key] = sums.get(key, 0.0) + value.detach().float()
+        if step < args.freeze_encoder_steps:
+            # No gradient → AdamW skips the parameter entirely (no update, no weight decay).
+            for param in self._encoder_params:
+                param.grad = None
         self.scaler.unscale_(self.optimizer)
         grad_norm = (torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm)
                      if args.max_grad_norm > 0 else _grad_norm(self.model))
