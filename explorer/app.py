@@ -1,0 +1,54 @@
+"""BERT Explorer: `streamlit run explorer/app.py`.
+
+The entry script sets up the page, the session and the sidebar (active model, device), then hands
+over to the page the user picked. Page files live in the top-level `pages/` folder, found from this
+file's location so the app starts from any working directory.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/, not the root, on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st
+
+from bert_core.device import describe_device, pick_device
+from explorer import models, nav, state
+
+st.set_page_config(page_title="BERT Explorer", page_icon=":material/psychology:", layout="wide")
+state.init_session()
+
+
+def _pick_model() -> None:
+    st.session_state[state.ACTIVE_MODEL] = st.session_state[state.ACTIVE_MODEL_WIDGET]
+
+
+def _job_caption() -> None:
+    job = state.my_job()
+    if job is not None:
+        view = job.view()
+        st.caption(f"Your run **{view.run_name}**: {view.status}, step {view.step:,} / {view.max_steps:,}")
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        sources = models.available_sources()
+        active = st.session_state[state.ACTIVE_MODEL]
+        if active not in sources:  # a deleted run, or a finished session's live job
+            active = st.session_state[state.ACTIVE_MODEL] = models.MINILM
+        st.session_state[state.ACTIVE_MODEL_WIDGET] = active
+        st.selectbox("Active model", sources, key=state.ACTIVE_MODEL_WIDGET, format_func=models.source_label,
+                     on_change=_pick_model, help="The model the inspection pages use.")
+        job = state.my_job()
+        if job is not None:
+            st.fragment(run_every=2.0 if job.active else None)(_job_caption)()
+        st.caption(f"Device: {describe_device(pick_device())}")
+
+
+navigation = st.navigation(nav.all_pages())
+sidebar()
+state.show_flash()
+navigation.run()

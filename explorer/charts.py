@@ -1,0 +1,138 @@
+"""Plotly figure builders: pure functions of plain data (lists of metric dicts), unit-testable.
+
+Training curves show the raw per-step values faintly and an exponential moving average on top,
+because a per-step MLM loss on a small batch is noisy; chance lines give the scale a meaning: a
+model that guesses uniformly over V words has loss ln V, a coin flip for NSP has loss ln 2 and 50%
+accuracy.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+Records = Sequence[Mapping[str, float]]
+LOSS_COLOR, ACC_COLOR, CHANCE_COLOR = "#1f77b4", "#2ca02c", "#888888"
+HEIGHT = 300
+
+
+def ema(values: Sequence[float], alpha: float = 0.1) -> list[float]:
+    """Exponential moving average, bias-corrected so the first points are not pulled toward 0."""
+    out, avg = [], 0.0
+    for i, v in enumerate(values, 1):
+        avg = (1 - alpha) * avg + alpha * v
+        out.append(avg / (1 - (1 - alpha) ** i))
+    return out
+
+
+def _series(records: Records, key: str) -> tuple[list[float], list[float]]:
+    pairs = [(r["step"], r[key]) for r in records if key in r and "step" in r and math.isfinite(r[key])]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 15}},
+                      height=HEIGHT,
+                      margin={"l": 10, "r": 10, "t": 70, "b": 10}, legend={"orientation": "h", "y": -0.25},
+                      hovermode="x unified", uirevision=title)  # keep zoom across live updates
+    fig.update_xaxes(title_text="step", rangemode="tozero")
+    return fig
+
+
+def _chance(fig: go.Figure, y: float, label: str, col: int) -> None:
+    fig.add_hline(y=y, line={"color": CHANCE_COLOR, "dash": "dash", "width": 1}, annotation_text=label,
+                  annotation_position="top right", annotation_font_size=11, row=1, col=col)
+
+
+def _mode(n: int) -> str:
+    return "lines+markers" if n < 20 else "lines"  # a lone point drawn as a line is invisible
+
+
+def loss_accuracy_figure(records: Records, prefix: str, title: str, loss_chance: float | None,
+                         acc_chance: float | None, evals: Records = ()) -> go.Figure:
+    """Loss (left panel) and accuracy in % (right panel) of `prefix` (`mlm` or `nsp`) per step.
+
+    Args:
+        records: per-step metric dicts with `step`, `{prefix}_loss`, `{prefix}_acc`.
+        loss_chance: the loss of uniform guessing (a dashed line), or None.
+        acc_chance: the accuracy of guessing (0–1, a dashed line), or None.
+        evals: held-out metric dicts (same keys), drawn as markers.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy %"), horizontal_spacing=0.12)
+    steps, loss = _series(records, f"{prefix}_loss")
+    _, acc = _series(records, f"{prefix}_acc")
+    mode = _mode(len(steps))
+    for col, values, color, name in ((1, loss, LOSS_COLOR, "loss"), (2, [100 * a for a in acc], ACC_COLOR, "accuracy")):
+        fig.add_trace(go.Scatter(x=steps, y=values, name=f"{name} (per step)", mode="lines", opacity=0.25,
+                                 line={"color": color, "width": 1}, showlegend=False), row=1, col=col)
+        fig.add_trace(go.Scatter(x=steps, y=ema(values), name=f"{name} (smoothed)", mode=mode,
+                                 line={"color": color, "width": 2}, marker={"size": 5}), row=1, col=col)
+    for col, key, scale in ((1, "loss", 1.0), (2, "acc", 100.0)):
+        e_steps, e_values = _series(evals, f"{prefix}_{key}")
+        if e_steps:
+            fig.add_trace(go.Scatter(x=e_steps, y=[scale * v for v in e_values], name=f"held-out {key}",
+                                     mode="markers", marker={"color": "#d62728", "symbol": "diamond", "size": 9}),
+                          row=1, col=col)
+    if loss_chance is not None:
+        _chance(fig, loss_chance, f"chance {loss_chance:.2f}", col=1)
+    if acc_chance is not None:
+        _chance(fig, 100 * acc_chance, f"chance {100 * acc_chance:.0f}%", col=2)
+    top = max([*loss, loss_chance or 0.0, 1e-3]) * 1.08
+    fig.update_yaxes(range=[0, top], row=1, col=1)
+    if acc_chance is not None:
+        fig.update_yaxes(range=[0, 100], row=1, col=2)
+    else:  # MLM accuracy starts near 0%: a 0-100 axis would flatten it
+        fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    return _layout(fig, title)
+
+
+def mlm_figure(records: Records, vocab_size: int | None, evals: Records = ()) -> go.Figure:
+    """Masked-LM loss and accuracy; chance loss ln V."""
+    chance = math.log(vocab_size) if vocab_size else None
+    return loss_accuracy_figure(records, "mlm", "Masked words (MLM)", chance, None, evals)
+
+
+def nsp_figure(records: Records, evals: Records = ()) -> go.Figure:
+    """Next-sentence loss and accuracy; chance ln 2 and 50%."""
+    return loss_accuracy_figure(records, "nsp", "Next sentence (NSP)", math.log(2), 0.5, evals)
+
+
+def single_metric_figure(records: Records, key: str, title: str, y_title: str, *, log_y: bool = False) -> go.Figure:
+    """One metric per step, e.g. the learning rate or tokens/s."""
+    steps, values = _series(records, key)
+    fig = go.Figure(go.Scatter(x=steps, y=values, mode=_mode(len(steps)), name=y_title, line={"width": 2}))
+    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", rangemode="tozero")
+    return _layout(fig, title)
+
+
+def lr_figure(records: Records) -> go.Figure:
+    return single_metric_figure(records, "lr", "Learning rate (warmup, then linear decay)", "learning rate")
+
+
+def throughput_figure(records: Records) -> go.Figure:
+    return single_metric_figure(records, "tokens_per_s", "Speed", "tokens / s")
+
+
+def overlay_figure(curves: Mapping[str, Records], key: str = "mlm_loss", title: str = "MLM loss") -> go.Figure:
+    """Smoothed `key` of several runs on one chart (the runs page)."""
+    fig = go.Figure()
+    for name, records in curves.items():
+        steps, values = _series(records, key)
+        if steps:
+            fig.add_trace(go.Scatter(x=steps, y=ema(values), mode=_mode(len(steps)), name=name))
+    fig.update_yaxes(title_text=key.replace("_", " "), rangemode="tozero")
+    return _layout(fig, title)
+
+
+def vocab_comparison_figure(stats: Mapping[str, Mapping[str, float]]) -> go.Figure:
+    """Tokens per word and [UNK] rate of several vocabularies side by side (the tokenizer page)."""
+    names = list(stats)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("tokens per word", "[UNK] per 1,000 tokens"))
+    fig.add_trace(go.Bar(x=names, y=[stats[n]["tokens_per_word"] for n in names], showlegend=False,
+                         marker_color=LOSS_COLOR), row=1, col=1)
+    fig.add_trace(go.Bar(x=names, y=[1000 * stats[n]["unk_rate"] for n in names], showlegend=False,
+                         marker_color="#d62728"), row=1, col=2)
+    fig.update_layout(height=HEIGHT, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig

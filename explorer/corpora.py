@@ -1,0 +1,77 @@
+"""Corpora for the pages: the built-ins, and uploads saved under the session's own folder.
+
+An upload is written under a generated name (`<random hex><suffix>`) in a per-session folder;
+its original name is only ever displayed. Corpora are parsed by `bert_core.data.corpus` (text,
+CSV, JSON lines and zips of text read in memory), never unpickled.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
+
+from . import settings
+from .state import session_upload_dir
+from .tokenizer_lab import stock_tokenizer
+
+BUILTIN_CHOICES = [f"builtin:{name}" for name in BUILTIN_CORPORA]
+UPLOAD_CHOICE = "upload"
+UPLOAD_TYPES = [s.lstrip(".") for s in SUPPORTED_SUFFIXES]
+
+
+@dataclass(frozen=True)
+class SavedUpload:
+    path: str  # generated file in the session's folder
+    original_name: str  # shown to the user only
+    upload_id: str = ""  # Streamlit's id of the uploaded file, so a rerun does not save it again
+
+
+def corpus_label(choice: str) -> str:
+    if choice.startswith("builtin:"):
+        return BUILTIN_CORPORA[choice.removeprefix("builtin:")].description
+    return "Upload your own (.txt, .csv, .jsonl, .zip)"
+
+
+def save_upload(name: str, data: bytes, upload_id: str = "") -> SavedUpload:
+    """Store an uploaded corpus under a generated name in this session's folder.
+
+    Raises:
+        CorpusError: an unsupported type, an empty file, or one over the size limit.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise CorpusError(f"unsupported file type {suffix or name!r}; upload one of {', '.join(SUPPORTED_SUFFIXES)}")
+    if not data:
+        raise CorpusError(f"{name} is empty")
+    if len(data) > settings.MAX_UPLOAD_MB * 2**20:
+        raise CorpusError(f"{name} is larger than {settings.MAX_UPLOAD_MB} MB")
+    path = session_upload_dir() / f"{secrets.token_hex(8)}{suffix}"
+    path.write_bytes(data)
+    return SavedUpload(str(path), name, upload_id)
+
+
+@dataclass(frozen=True)
+class CorpusSummary:
+    stats: dict
+    tokens: int
+    preview: tuple[str, ...]
+
+
+@st.cache_data(max_entries=16, show_spinner="reading the corpus…")
+def summarize_corpus(spec: str, text_column: str | None = None) -> CorpusSummary:
+    """Statistics (documents, sentences, words, stock-vocabulary tokens) and a preview.
+
+    Raises:
+        CorpusError: the corpus cannot be read (the message is fit to show).
+    """
+    kwargs = {"text_column": text_column} if text_column else {}
+    if not spec.startswith("builtin:"):
+        kwargs["max_bytes"] = settings.MAX_UPLOAD_MB * 2**20
+    corpus = resolve_corpus(spec, **kwargs)
+    sentences = [s for d in corpus.documents for s in d]
+    tokens = sum(len(ids) for ids in stock_tokenizer().tokenize_ids(sentences))
+    return CorpusSummary(corpus.stats(), tokens, tuple(corpus.preview(3, 400)))

@@ -1,0 +1,370 @@
+"""Background pretraining jobs: one worker thread per job, owned by a process-wide registry.
+
+The registry (`job_registry()`, a `st.cache_resource` singleton) maps a session id to that
+session's latest job and caps how many jobs train at once. A job's thread prepares the data,
+builds a `Trainer` and iterates it; trainer callbacks (which run in that thread, between optimizer
+steps, so the weights are never half-updated) record metrics, recompute the probe sentences, pick
+an example for the batch inspector and, when a page asks, copy the model for the inspection
+pages. Pages only ever read `job.view()`, an immutable copy, so the UI thread and the training
+thread share no mutable structure.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bert_core.checkpoint import RunDirectory
+from bert_core.data.masking import KIND_NONE
+from bert_core.inference import FillMaskResult, fill_mask, next_sentence, predict_masked
+from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining
+from bert_core.tokenizer import Tokenizer
+from bert_core.training import Trainer, TrainingArguments, TrainingDiverged
+
+logger = logging.getLogger(__name__)
+ACTIVE = ("preparing", "running", "stopping")
+DEFAULT_PROBES = (
+    "The [MASK] rose sharply in early trading.",
+    "The prime minister said the [MASK] would be held next year.",
+    "Police said the man was [MASK] on Tuesday.",
+)
+
+
+class JobError(RuntimeError):
+    """A job cannot start; the message is fit to show a user."""
+
+
+@dataclass
+class JobConfig:
+    """Everything a job needs; built by the pretrain page from its form."""
+
+    run_name: str
+    spec: PretrainSpec
+    args: TrainingArguments
+    corpus_label: str = ""  # what the user picked (an upload's original name), for the runs page
+    probes: list[str] = field(default_factory=lambda: list(DEFAULT_PROBES))
+    probe_every: int = 10  # steps between probe / batch-inspector updates
+    resume: bool = False  # continue the run's latest checkpoint
+
+
+@dataclass(frozen=True)
+class ProbeRecord:
+    step: int
+    results: tuple[FillMaskResult, ...]
+
+
+@dataclass(frozen=True)
+class InspectedToken:
+    token: str  # what the model saw
+    original: str  # what was there before masking
+    kind: int  # KIND_* of bert_core.data.masking: 0 none, 1 [MASK], 2 random, 3 kept
+    guess: str | None  # the model's top guess at a masked position
+    guess_prob: float | None
+    segment: int
+
+
+@dataclass(frozen=True)
+class InspectedExample:
+    """One training sequence of the current batch, as the model saw it, with its guesses."""
+
+    step: int
+    tokens: tuple[InspectedToken, ...]
+    is_random_next: bool  # NSP label: True when segment B is a random sentence
+    random_next_prob: float  # the model's P(B is random)
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A consistent copy of a job's state for the UI thread."""
+
+    run_name: str
+    run_path: Path
+    status: str
+    message: str
+    max_steps: int
+    step: int
+    vocab_size: int | None
+    metrics: tuple[dict[str, float], ...]
+    evals: tuple[dict[str, float], ...]
+    probes: tuple[ProbeRecord, ...]
+    example: InspectedExample | None
+    checkpoints: tuple[str, ...]
+    started_at: float
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left, from the median of the recent step times."""
+        recent = [m["step_time"] for m in self.metrics[-20:] if "step_time" in m and m.get("step", 0) > 1]
+        if len(recent) < 2 or not self.active:  # the first step pays for warm-up: not representative
+            return None
+        return statistics.median(recent) * max(0, self.max_steps - self.step)
+
+
+class TrainingJob:
+    """One pretraining run in a background thread. Create through `JobRegistry.start`."""
+
+    def __init__(self, owner: str, config: JobConfig, runs_root: Path) -> None:
+        self.owner, self.config = owner, config
+        self.run_path = runs_root / config.run_name
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._status, self._message = "preparing", "starting"
+        self._metrics: list[dict[str, float]] = []
+        self._evals: list[dict[str, float]] = []
+        self._probe_records: list[ProbeRecord] = []
+        self._probes = list(config.probes)
+        self._example: InspectedExample | None = None
+        self._checkpoints: list[str] = []
+        self._step = 0
+        self._vocab_size: int | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._snapshot: tuple[torch.nn.Module, int] | None = None
+        self._snapshot_wanted = threading.Event()
+        self._started_at = time.time()
+        self._thread = threading.Thread(target=self._run, name=f"bert-explorer-job-{config.run_name}", daemon=True)
+
+    # ---------------------------------------------------------------- control (any thread)
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step; it saves a checkpoint first."""
+        self._stop.set()
+        with self._lock:
+            if self._status in ("preparing", "running"):
+                self._status, self._message = "stopping", "stopping after this step and saving a checkpoint"
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def set_probes(self, texts: list[str]) -> None:
+        """Replace the probe sentences; used from the next probe update on."""
+        with self._lock:
+            self._probes = [t for t in texts if t.strip()]
+
+    @property
+    def active(self) -> bool:
+        with self._lock:
+            return self._status in ACTIVE
+
+    def view(self) -> JobView:
+        with self._lock:
+            return JobView(self.config.run_name, self.run_path, self._status, self._message, self.config.args.max_steps,
+                           self._step, self._vocab_size, tuple(self._metrics), tuple(self._evals),
+                           tuple(self._probe_records), self._example, tuple(self._checkpoints), self._started_at)
+
+    def snapshot(self) -> tuple[torch.nn.Module, Tokenizer, int] | None:
+        """(a frozen copy of the model, its tokenizer, its step), or None before the first step.
+
+        The copy is at most a few steps old: asking for it requests a fresh one, which the training
+        thread makes after its current step.
+        """
+        self._snapshot_wanted.set()
+        with self._lock:
+            if self._snapshot is None or self._tokenizer is None:
+                return None
+            model, step = self._snapshot
+            return model, self._tokenizer, step
+
+    # ---------------------------------------------------------------- the worker thread
+    def _set(self, status: str | None = None, message: str | None = None) -> None:
+        with self._lock:
+            if status is not None:
+                self._status = status
+            if message is not None:
+                self._message = message
+
+    def _run(self) -> None:
+        run_dir = RunDirectory(self.run_path)
+        try:
+            trainer = self._prepare(run_dir)
+            if self._stop.is_set():
+                trainer.stop_event.set()
+            self._set("stopping" if self._stop.is_set() else "running", "training")
+            for _ in trainer:
+                pass
+            self._observe(trainer, force=True)
+            status = trainer.status
+            message = {"finished": f"finished {trainer.global_step} steps",
+                       "stopped": f"stopped at step {trainer.global_step}; resume it any time"}.get(status, status)
+            run_dir.update_info(status=status, steps=trainer.global_step, final_eval=trainer.last_eval,
+                                final_metrics=self._metrics[-1] if self._metrics else {}, device=str(trainer.device))
+            self._set(status, message)
+        except TrainingDiverged as exc:
+            self._finish_with_error(run_dir, "diverged", str(exc))
+        except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
+            self._finish_with_error(run_dir, "failed", str(exc))
+        except Exception as exc:
+            logger.exception("training job %s failed", self.config.run_name)
+            self._finish_with_error(run_dir, "failed", f"{type(exc).__name__}: {exc}")
+
+    def _finish_with_error(self, run_dir: RunDirectory, status: str, message: str) -> None:
+        self._set(status, message)
+        if (self.run_path / "run.json").is_file():
+            run_dir.update_info(status=status, error=message, steps=self._step)
+
+    def _prepare(self, run_dir: RunDirectory) -> Trainer:
+        config = self.config
+        spec = config.spec
+        if config.resume:
+            # Tokenizer and weights come from the checkpoint: a trained vocabulary is not retrained.
+            spec = replace(spec, init=str(run_dir.latest_checkpoint()))
+            previous = [r for r in run_dir.read_metrics() if "eval" not in r]
+            with self._lock:
+                self._metrics = previous
+        prepared = prepare_pretraining(spec, progress=lambda m: self._set(message=m))
+        self._set(message="building the model")
+        trainer = make_trainer(prepared, config.args, run_dir, resume=config.resume, stop_event=self._stop)
+        if config.resume:
+            with self._lock:
+                self._metrics = [m for m in self._metrics if m.get("step", 0) <= trainer.global_step]
+        else:
+            run_dir.update_info(name=config.run_name, corpus_label=config.corpus_label or spec.corpus,
+                                vocab_size=prepared.tokenizer.vocab_size)
+        run_dir.update_info(status="running")
+        with self._lock:
+            self._tokenizer, self._vocab_size = prepared.tokenizer, prepared.tokenizer.vocab_size
+            self._step = trainer.global_step
+        trainer.add_callback("on_step_end", self._on_step_end)
+        trainer.add_callback("on_evaluate", lambda t, m: self._append("_evals", dict(m)))
+        trainer.add_callback("on_save", lambda t, path: self._append("_checkpoints", Path(path).name))
+        return trainer
+
+    def _append(self, name: str, item: Any) -> None:
+        with self._lock:
+            getattr(self, name).append(item)
+
+    def _on_step_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
+        with self._lock:
+            self._metrics.append(dict(metrics))
+            self._step = trainer.global_step
+        step = trainer.global_step
+        self._observe(trainer, force=step == 1 or step % self.config.probe_every == 0)
+
+    def _observe(self, trainer: Trainer, force: bool) -> None:
+        """Probes, batch inspector and snapshot: between steps, so the weights are consistent."""
+        if force:
+            with self._lock:
+                probes, tokenizer = list(self._probes), self._tokenizer
+            assert tokenizer is not None
+            results = tuple(fill_mask(trainer.model, tokenizer, probes, top_k=5,
+                                      max_length=self.config.spec.max_seq_length)) if probes else ()
+            example = self._inspect(trainer, tokenizer)
+            with self._lock:
+                if not self._probe_records or self._probe_records[-1].step != trainer.global_step:
+                    self._probe_records.append(ProbeRecord(trainer.global_step, results))
+                self._example = example or self._example
+        if force or self._snapshot_wanted.is_set():
+            self._snapshot_wanted.clear()
+            frozen = copy.deepcopy(trainer.model).eval()
+            with self._lock:
+                self._snapshot = (frozen, trainer.global_step)
+
+    def _inspect(self, trainer: Trainer, tokenizer: Tokenizer) -> InspectedExample | None:
+        """The first sequence of the batch just trained on, with the model's guesses."""
+        if trainer.global_step == 0:
+            return None
+        micro = (trainer.global_step - 1) * trainer.args.gradient_accumulation_steps
+        batch = trainer.task.batch(micro)
+        n = int(batch["attention_mask"][0].sum())
+        ids, types = batch["input_ids"][:1, :n], batch["token_type_ids"][:1, :n]  # (1, n)
+        kinds = batch["mask_kind"][:1, :n]  # (1, n)
+        positions = kinds != KIND_NONE
+        guesses: list[tuple[str, float]] = []
+        if bool(positions.any()):
+            probs, top = predict_masked(trainer.model, ids, positions, token_type_ids=types, top_k=1)
+            guesses = list(zip(tokenizer.convert_ids_to_tokens(top[:, 0].tolist()), probs[:, 0].tolist()))
+        nsp = next_sentence(trainer.model, ids, types)[0]
+        seen = tokenizer.convert_ids_to_tokens(ids[0].tolist())
+        original = tokenizer.convert_ids_to_tokens(batch["original_input_ids"][0, :n].tolist())
+        tokens, g = [], iter(guesses)
+        for tok, orig, kind, seg in zip(seen, original, kinds[0].tolist(), types[0].tolist()):
+            guess, prob = next(g) if kind != KIND_NONE else (None, None)
+            tokens.append(InspectedToken(tok, orig, int(kind), guess, prob, int(seg)))
+        return InspectedExample(trainer.global_step, tuple(tokens), bool(batch["next_sentence_label"][0]),
+                                nsp.random_prob)
+
+
+class JobRegistry:
+    """Process-wide: each session's latest job, and a cap on how many train at once."""
+
+    def __init__(self, max_jobs: int) -> None:
+        self.max_jobs = max_jobs
+        self._lock = threading.Lock()
+        self._jobs: dict[str, TrainingJob] = {}
+
+    def get(self, owner: str) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(owner)
+
+    def active_count(self) -> int:
+        with self._lock:
+            return sum(job.active for job in self._jobs.values())
+
+    def training_run_paths(self) -> set[Path]:
+        """Run folders being written now (the runs page must not rename or delete them)."""
+        with self._lock:
+            return {job.run_path for job in self._jobs.values() if job.active}
+
+    def start(self, owner: str, config: JobConfig, runs_root: Path) -> TrainingJob:
+        """Start a job for `owner`.
+
+        Raises:
+            JobError: the owner already trains, the server is at its cap, or the run name is taken
+                (for a new run) or has no checkpoint (for a resume).
+        """
+        run_path = runs_root / config.run_name
+        with self._lock:
+            current = self._jobs.get(owner)
+            if current is not None and current.active:
+                raise JobError("you already have a run in progress: stop it first")
+            if sum(job.active for job in self._jobs.values()) >= self.max_jobs:
+                raise JobError(f"the server is training {self.max_jobs} run(s) already (its limit); "
+                               "try again when one finishes")
+            if run_path in {job.run_path for job in self._jobs.values() if job.active}:
+                raise JobError(f"run {config.run_name!r} is being trained by someone else")
+            exists = RunDirectory(run_path).latest_checkpoint() is not None or (run_path / "run.json").exists()
+            if config.resume and RunDirectory(run_path).latest_checkpoint() is None:
+                raise JobError(f"run {config.run_name!r} has no checkpoint to resume from")
+            if not config.resume and exists:
+                raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
+            job = TrainingJob(owner, config, runs_root)
+            self._jobs[owner] = job
+        job.start()
+        return job
+
+    def stop_all(self, timeout: float = 30.0) -> None:
+        """Stop every job and wait for them (tests, shutdown)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.stop()
+        for job in jobs:
+            job.join(timeout)
+
+
+def resume_config(run_path: Path, *, max_steps: int | None = None, probes: list[str] | None = None) -> JobConfig:
+    """A `JobConfig` continuing a saved run with its own settings (optionally more steps).
+
+    Raises:
+        JobError: run.json is missing or was not written by a pretraining run.
+    """
+    info = RunDirectory(run_path).read_info()
+    if info.get("kind") != "pretraining" or "spec" not in info or "args" not in info:
+        raise JobError(f"run {run_path.name!r} was not pretrained here, so it cannot be resumed")
+    spec = PretrainSpec(**info["spec"])
+    args = TrainingArguments(**{**info["args"], **({"max_steps": max_steps} if max_steps else {})})
+    return JobConfig(run_path.name, spec, args, corpus_label=info.get("corpus_label", ""),
+                     probes=list(probes) if probes is not None else list(DEFAULT_PROBES), resume=True)

@@ -1,0 +1,119 @@
+"""The pretrain page's actions: form values → a JobConfig, and the Start / Stop / Resume callbacks.
+
+Callbacks run before the page script (Streamlit's on_click), so they may reset widget values (a fresh
+run name after a start); failures become a flash message instead of a traceback.
+"""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from bert_core.checkpoint import RunDirectory
+from bert_core.pretraining_setup import PretrainSpec
+from bert_core.training import TrainingArguments
+
+from . import settings, state
+from .corpora import UPLOAD_CHOICE
+from .jobs import JobConfig, JobError, JobView, resume_config
+from .runs import RunError, validate_run_name
+
+PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
+SEQ_LEN_CHOICES = [32, 64, 128, 256, 512]
+
+
+def default_run_name() -> str:
+    ss = st.session_state
+    corpus = ss.get(state.PRETRAIN_CORPUS_CHOICE, "builtin:lee").removeprefix("builtin:")
+    return f"{ss.get(state.PRETRAIN_PRESET, 'tiny')}-{corpus}-{time.strftime('%m%d-%H%M%S')}"
+
+
+def corpus_spec() -> tuple[str, str] | None:
+    """(corpus spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
+    ss = st.session_state
+    choice = ss[state.PRETRAIN_CORPUS_CHOICE]
+    if choice != UPLOAD_CHOICE:
+        return choice, choice
+    saved = ss.get(state.PRETRAIN_UPLOADED)
+    return (saved.path, saved.original_name) if saved else None
+
+
+def config_from_state() -> JobConfig:
+    """The job the form describes.
+
+    Raises:
+        ValueError: a setting is invalid (the message names it).
+    """
+    ss = st.session_state
+    corpus = corpus_spec()
+    if corpus is None:
+        raise ValueError("upload a corpus file first, or pick a built-in corpus")
+    custom = ss[state.PRETRAIN_PRESET] == "custom"
+    spec = PretrainSpec(
+        corpus=corpus[0], text_column=ss[state.PRETRAIN_TEXT_COLUMN].strip() or None,
+        preset="tiny" if custom else ss[state.PRETRAIN_PRESET],
+        num_hidden_layers=int(ss[state.PRETRAIN_LAYERS]) if custom else None,
+        hidden_size=int(ss[state.PRETRAIN_HIDDEN]) if custom else None,
+        num_attention_heads=int(ss[state.PRETRAIN_HEADS]) if custom else None,
+        vocab=ss[state.PRETRAIN_VOCAB], vocab_size=int(ss[state.PRETRAIN_VOCAB_SIZE]),
+        max_seq_length=int(ss[state.PRETRAIN_SEQ_LEN]), whole_word_masking=bool(ss[state.PRETRAIN_WWM]),
+        batch_size=int(ss[state.PRETRAIN_BATCH]), seed=int(ss[state.PRETRAIN_SEED]),
+    )
+    if custom and spec.hidden_size % spec.num_attention_heads:
+        raise ValueError(f"hidden size {spec.hidden_size} must be divisible by the number of heads "
+                         f"{spec.num_attention_heads}")
+    steps = int(ss[state.PRETRAIN_STEPS])
+    args = TrainingArguments(max_steps=steps, learning_rate=float(ss[state.PRETRAIN_LR]),
+                             warmup_steps=min(int(ss[state.PRETRAIN_WARMUP]), steps - 1), seed=spec.seed,
+                             save_every=int(ss[state.PRETRAIN_SAVE_EVERY]), eval_every=0)
+    return JobConfig(validate_run_name(ss[state.PRETRAIN_RUN_NAME]), spec, args, corpus_label=corpus[1],
+                     probes=probe_lines(), probe_every=max(1, int(ss[state.PRETRAIN_PROBE_EVERY])))
+
+
+def probe_lines() -> list[str]:
+    return [line.strip() for line in st.session_state[state.PRETRAIN_PROBES].splitlines() if line.strip()][:8]
+
+
+def can_resume(view: JobView) -> bool:
+    """A run that ended (stopped, finished, or failed after a checkpoint) can go on from its checkpoint."""
+    return not view.active and RunDirectory(view.run_path).latest_checkpoint() is not None
+
+
+def on_start() -> None:
+    try:
+        config = config_from_state()
+        state.job_registry().start(state.session_id(), config, settings.runs_dir())
+    except (ValueError, JobError, RunError) as exc:
+        state.flash("error", f"Cannot start: {exc}")
+        return
+    st.session_state[state.ACTIVE_MODEL] = "live"
+    st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
+    st.session_state[state.PRETRAIN_RUN_NAME] = default_run_name()  # the next Start gets a fresh folder
+
+
+def on_stop() -> None:
+    job = state.my_job()
+    if job is not None:
+        job.stop()
+
+
+def on_resume(extra_steps: int = 0) -> None:
+    job = state.my_job()
+    if job is None:
+        return
+    view = job.view()
+    try:
+        config = resume_config(view.run_path, max_steps=view.max_steps + extra_steps if extra_steps else None,
+                               probes=probe_lines())
+        config.probe_every = max(1, int(st.session_state[state.PRETRAIN_PROBE_EVERY]))
+        state.job_registry().start(state.session_id(), config, settings.runs_dir())
+    except (ValueError, JobError, RunError) as exc:
+        state.flash("error", f"Cannot resume: {exc}")
+        return
+    st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
+
+
+def on_probes_changed() -> None:
+    job = state.my_job()
+    if job is not None:
+        job.set_probes(probe_lines())

@@ -1,0 +1,122 @@
+"""Reusable pieces of page layout: the live training panel, the probe timeline, the batch inspector."""
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
+
+from . import charts
+from .jobs import InspectedExample, JobView, ProbeRecord
+
+KIND_STYLE = {  # background colour, legend text
+    KIND_MASK: ("#9ecae1", "replaced by [MASK] (80%)"),
+    KIND_RANDOM: ("#fdae6b", "replaced by a random word (10%)"),
+    KIND_KEPT: ("#a1d99b", "kept unchanged (10%)"),
+}
+PLOT_CONFIG = {"displayModeBar": False}  # live charts: the toolbar would cover the titles
+STATUS_ICON = {"preparing": ":material/hourglass_top:", "running": ":material/directions_run:",
+               "stopping": ":material/pause_circle:", "stopped": ":material/stop_circle:",
+               "finished": ":material/check_circle:", "diverged": ":material/warning:", "failed": ":material/error:"}
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds // 60 % 60:02d}"
+
+
+def status_line(view: JobView) -> None:
+    icon = STATUS_ICON.get(view.status, "")
+    text = f"{icon} **{view.run_name}** — {view.status}: {view.message}"
+    if view.status in ("failed", "diverged"):
+        st.error(text)
+    else:
+        st.markdown(text)
+    fraction = min(1.0, view.step / max(view.max_steps, 1))
+    eta = view.eta_s
+    label = f"step {view.step:,} / {view.max_steps:,}" + (f" — about {format_seconds(eta)} left" if eta else "")
+    st.progress(fraction, text=label)
+
+
+def metric_row(view: JobView) -> None:
+    last = view.metrics[-1] if view.metrics else {}
+    cols = st.columns(5)
+    cols[0].metric("MLM loss", f"{last['mlm_loss']:.3f}" if last else "—")
+    cols[1].metric("MLM accuracy", f"{100 * last['mlm_acc']:.1f}%" if last else "—")
+    cols[2].metric("NSP accuracy", f"{100 * last['nsp_acc']:.0f}%" if last else "—")
+    cols[3].metric("tokens / s", f"{last['tokens_per_s']:,.0f}" if last else "—")
+    cols[4].metric("elapsed", format_seconds(last["elapsed"]) if last else "—")
+
+
+def training_charts(view: JobView, key: str) -> None:
+    """MLM, NSP, learning-rate and throughput charts (keys must be unique per page)."""
+    if not view.metrics:
+        st.info("Charts appear after the first step.")
+        return
+    evals = [e for e in view.evals if "mlm_loss" in e]
+    figures = [charts.mlm_figure(view.metrics, view.vocab_size, evals), charts.nsp_figure(view.metrics, evals),
+               charts.lr_figure(view.metrics), charts.throughput_figure(view.metrics)]
+    for i, (column, figure) in enumerate(zip(st.columns(2) + st.columns(2), figures)):
+        column.plotly_chart(figure, key=f"{key}_{i}", width="stretch", config=PLOT_CONFIG)
+
+
+def _guess_cell(tokens: list[str], probs: list[float]) -> str:
+    return "  ".join(f"{t} {100 * p:.0f}%" for t, p in zip(tokens, probs))
+
+
+def probe_timeline(records: tuple[ProbeRecord, ...]) -> None:
+    """For each probe sentence, its top-5 guesses at every recorded step (newest first)."""
+    if not records or not records[-1].results:
+        st.caption("Predictions appear after the first step.")
+        return
+    for index, result in enumerate(records[-1].results):
+        st.markdown(f"**{html.escape(result.text)}**")
+        if not result.masks:
+            st.caption("This sentence has no [MASK]: write one, e.g. `The [MASK] was late.`")
+            continue
+        rows = []
+        for record in reversed(records):
+            if index >= len(record.results):
+                continue
+            masks = record.results[index].masks
+            row = {"step": record.step}
+            for m, mask in enumerate(masks):
+                row[f"[MASK] {m + 1}" if len(masks) > 1 else "top-5 guesses"] = _guess_cell(mask.tokens, mask.probs)
+            rows.append(row)
+        st.dataframe(rows, hide_index=True, width="stretch", height=min(250, 38 + 35 * len(rows)))
+
+
+def batch_inspector(example: InspectedExample | None) -> None:
+    """One training sequence: masked positions coloured by their 80/10/10 fate, with the model's guesses."""
+    if example is None:
+        st.caption("The inspector shows an example after the first step.")
+        return
+    legend = " ".join(f'<span style="background:{c};padding:2px 6px;border-radius:4px">{html.escape(t)}</span>'
+                      for c, t in KIND_STYLE.values())
+    parts = []
+    for tok in example.tokens:
+        text = html.escape(tok.token)
+        if tok.kind == KIND_NONE:
+            style = "color:#888" if tok.token in ("[CLS]", "[SEP]") else ""
+            style += ";border-bottom:2px dotted #bbb" if tok.segment == 1 and tok.token != "[SEP]" else ""
+            parts.append(f'<span style="{style}">{text}</span>')
+            continue
+        colour = KIND_STYLE[tok.kind][0]
+        underline = "border-bottom:2px dotted #888;" if tok.segment == 1 else ""
+        ok = tok.guess == tok.original
+        guess = html.escape(tok.guess or "?")
+        prob = 100 * (tok.guess_prob or 0.0)
+        tip = html.escape(f"original: {tok.original} · model guessed: {tok.guess} ({prob:.0f}%)")
+        parts.append(
+            f'<span title="{tip}" style="{underline}display:inline-block;text-align:center;background:{colour};'
+            f'border-radius:4px;padding:0 4px;margin:1px;line-height:1.2">{text}<br>'
+            f'<small>was <b>{html.escape(tok.original)}</b></small><br>'
+            f'<small style="color:{"#006d2c" if ok else "#a50f15"}">{"✓" if ok else "✗"} {guess}</small></span>')
+    label = "B is a random sentence" if example.is_random_next else "B really follows A"
+    verdict = "random" if example.random_next_prob >= 0.5 else "follows"
+    st.html(f'<div style="font-size:0.85rem;margin-bottom:6px">{legend}</div>'
+            f'<div style="line-height:2.6;font-family:monospace">{" ".join(parts)}</div>')
+    st.markdown(f"**Next-sentence pair** (step {example.step}): truth — *{label}*; the model says *{verdict}* "
+                f"(P(random) = {100 * example.random_next_prob:.0f}%). Segment A runs from `[CLS]` to the first "
+                "`[SEP]`; segment B (dotted underline) follows it. Hover a coloured token for details.")

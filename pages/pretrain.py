@@ -1,0 +1,120 @@
+"""Pretrain: pick a corpus and a model size, start a run, watch it learn live."""
+import streamlit as st
+
+from bert_core.data import CorpusError
+from explorer import corpora, state, widgets
+from explorer import pretrain_form as form
+
+ss = st.session_state
+job = state.my_job()
+view = job.view() if job else None
+busy = bool(view and view.active)
+ss.setdefault(state.PRETRAIN_RUN_NAME, form.default_run_name())
+
+st.title("Pretrain a BERT")
+st.caption("BERT learns by guessing hidden words (MLM) and telling whether two sentences belong together "
+           "(NSP). Pick a corpus and a size, press Start, and watch both losses fall below chance.")
+
+with st.expander("Settings", expanded=not busy):
+    data_col, model_col, train_col = st.columns(3)
+    with data_col:
+        st.subheader("Data")
+        st.selectbox("Corpus", corpora.BUILTIN_CHOICES + [corpora.UPLOAD_CHOICE], key=state.PRETRAIN_CORPUS_CHOICE,
+                     format_func=corpora.corpus_label, disabled=busy)
+        if ss[state.PRETRAIN_CORPUS_CHOICE] == corpora.UPLOAD_CHOICE:
+            upload = st.file_uploader("Corpus file", type=corpora.UPLOAD_TYPES, key=state.PRETRAIN_UPLOAD,
+                                      disabled=busy, help="Text (blank lines separate documents), CSV or JSON "
+                                      "lines with a text column, or a zip of .txt files.")
+            if upload is not None and getattr(ss.get(state.PRETRAIN_UPLOADED), "upload_id", None) != upload.file_id:
+                try:
+                    ss[state.PRETRAIN_UPLOADED] = corpora.save_upload(upload.name, upload.getvalue(), upload.file_id)
+                except CorpusError as exc:
+                    st.error(str(exc))
+            st.text_input("Text column (CSV / JSON lines)", key=state.PRETRAIN_TEXT_COLUMN, disabled=busy,
+                          placeholder="auto: text, content, body, sentence or review")
+        corpus = form.corpus_spec()
+        if corpus is not None:
+            try:
+                summary = corpora.summarize_corpus(corpus[0], ss[state.PRETRAIN_TEXT_COLUMN].strip() or None)
+            except CorpusError as exc:
+                st.error(str(exc))
+            else:
+                s = summary.stats
+                st.caption(f"**{s['documents']:,}** documents · **{s['sentences']:,}** sentences · "
+                           f"**{s['words']:,}** words · **{summary.tokens:,}** tokens (stock vocabulary)")
+                with st.popover("Preview"):
+                    for text in summary.preview:
+                        st.text(text)
+    with model_col:
+        st.subheader("Model")
+        st.radio("Size", form.PRESET_CHOICES, key=state.PRETRAIN_PRESET, horizontal=True, disabled=busy,
+                 help="tiny: 2 layers × 128; mini: 4 × 256; small: 4 × 512 (the small-BERT grid)")
+        if ss[state.PRETRAIN_PRESET] == "custom":
+            c1, c2, c3 = st.columns(3)
+            c1.number_input("Layers", 1, 12, key=state.PRETRAIN_LAYERS, disabled=busy)
+            c2.number_input("Hidden", 32, 768, step=32, key=state.PRETRAIN_HIDDEN, disabled=busy)
+            c3.number_input("Heads", 1, 12, key=state.PRETRAIN_HEADS, disabled=busy)
+        st.radio("Vocabulary", ["stock", "train"], key=state.PRETRAIN_VOCAB, horizontal=True, disabled=busy,
+                 format_func={"stock": "stock uncased (30,522)", "train": "train on this corpus"}.get)
+        if ss[state.PRETRAIN_VOCAB] == "train":
+            st.slider("Vocabulary size", 500, 30000, step=500, key=state.PRETRAIN_VOCAB_SIZE, disabled=busy)
+        st.text_input("Run name", key=state.PRETRAIN_RUN_NAME, disabled=busy)
+    with train_col:
+        st.subheader("Training")
+        c1, c2 = st.columns(2)
+        c1.number_input("Steps", 1, 100_000, step=50, key=state.PRETRAIN_STEPS, disabled=busy)
+        c2.number_input("Batch size", 1, 512, key=state.PRETRAIN_BATCH, disabled=busy)
+        c1.selectbox("Sequence length", form.SEQ_LEN_CHOICES, key=state.PRETRAIN_SEQ_LEN, disabled=busy)
+        c2.number_input("Learning rate", 1e-6, 10.0, format="%.0e", step=1e-4, key=state.PRETRAIN_LR, disabled=busy)
+        c1.number_input("Warmup steps", 0, 10_000, key=state.PRETRAIN_WARMUP, disabled=busy)
+        c2.number_input("Seed", 0, 2**31 - 1, key=state.PRETRAIN_SEED, disabled=busy)
+        c1.number_input("Checkpoint every", 0, 100_000, step=50, key=state.PRETRAIN_SAVE_EVERY, disabled=busy,
+                        help="steps between checkpoints (0: only at the end)")
+        c2.number_input("Probe every", 1, 1000, key=state.PRETRAIN_PROBE_EVERY, disabled=busy,
+                        help="steps between updates of the probe sentences and the batch inspector")
+        st.toggle("Whole-word masking", key=state.PRETRAIN_WWM, disabled=busy,
+                  help="mask all pieces of a word together (play ##ing), not single pieces")
+
+PROBES_LABEL = "Probe sentences (one per line, each with [MASK]); their guesses are tracked while training"
+if not busy:
+    st.text_area(PROBES_LABEL, key=state.PRETRAIN_PROBES, height=90)
+
+b1, b2, b3, _ = st.columns([1, 1, 2, 3])
+b1.button("Start", key=state.PRETRAIN_START, type="primary", on_click=form.on_start, disabled=busy,
+          icon=":material/play_arrow:", width="stretch")
+b2.button("Stop", key=state.PRETRAIN_STOP, on_click=form.on_stop, disabled=not busy, icon=":material/stop:",
+          width="stretch")
+if view is not None and not busy and form.can_resume(view):
+    if view.status == "finished":
+        extra = b3.number_input("More steps", 10, 100_000, step=50, key=state.PRETRAIN_EXTRA_STEPS,
+                                label_visibility="collapsed")
+        b3.button(f"Continue {extra} more steps", key=state.PRETRAIN_RESUME, on_click=form.on_resume,
+                  args=(int(extra),), icon=":material/fast_forward:")
+    else:
+        b3.button("Resume", key=state.PRETRAIN_RESUME, on_click=form.on_resume, icon=":material/replay:",
+                  width="stretch")
+
+
+def live_panel() -> None:
+    current = state.my_job()
+    if current is None:
+        st.info("No run yet: press **Start**. With the defaults the loss curve moves within a minute.")
+        return
+    v = current.view()
+    widgets.status_line(v)
+    widgets.metric_row(v)
+    charts_tab, probes_tab, batch_tab = st.tabs(["Learning curves", "Probe sentences", "Batch inspector"])
+    with charts_tab:
+        widgets.training_charts(v, "pretrain_chart")
+    with probes_tab:
+        if v.active:  # editable while training: the next update uses the new sentences
+            st.text_area(PROBES_LABEL, key=state.PRETRAIN_PROBES, height=90, on_change=form.on_probes_changed)
+        widgets.probe_timeline(v.probes)
+    with batch_tab:
+        widgets.batch_inspector(v.example)
+    if ss.get(state.PRETRAIN_SEEN_ACTIVE) and not v.active:
+        ss[state.PRETRAIN_SEEN_ACTIVE] = False
+        st.rerun()  # the run ended: refresh the buttons and the settings
+
+
+st.fragment(live_panel, run_every=1.0 if busy else None)()  # redraws itself every second while training

@@ -1,0 +1,64 @@
+"""Tokenizer: how text becomes WordPiece tokens, and how a vocabulary trained on a corpus compares."""
+import time
+
+import streamlit as st
+
+from bert_core.data import CorpusError
+from bert_core.tokenizer import Tokenizer
+from explorer import charts, corpora, state
+from explorer import tokenizer_lab as lab
+
+ss = st.session_state
+st.title("Tokenizer")
+st.caption("BERT never sees words: it sees *word pieces* from a fixed vocabulary. A rare word is cut into "
+           "pieces (`##` marks a piece that continues a word); a character the vocabulary lacks becomes `[UNK]`.")
+
+trained: lab.TrainedVocab | None = ss.get(state.TOK_TRAINED)
+vocabularies = {"stock (30,522)": lab.stock_tokenizer()}
+if trained is not None:
+    vocabularies[f"trained on {trained.corpus} ({trained.tokenizer.vocab_size:,})"] = trained.tokenizer
+
+st.subheader("Tokenize a sentence or a pair")
+c1, c2 = st.columns(2)
+c1.text_input("Sentence A", key=state.TOK_TEXT)
+c2.text_input("Sentence B (optional: makes a pair)", key=state.TOK_PAIR)
+if ss[state.TOK_TEXT].strip():
+    columns = st.columns(len(vocabularies))
+    for column, (name, tokenizer) in zip(columns, vocabularies.items()):
+        rows = lab.token_rows(tokenizer, ss[state.TOK_TEXT], ss[state.TOK_PAIR].strip() or None)
+        unks = sum(r["unk"] for r in rows)
+        column.markdown(f"**{name}**: {len(rows)} tokens" + (f", **{unks} [UNK]**" if unks else ""))
+        column.dataframe(rows, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(rows)),
+                         column_config={"unk": st.column_config.CheckboxColumn("[UNK]")})
+else:
+    st.info("Type a sentence above.")
+
+st.subheader("Train your own vocabulary")
+c1, c2, c3 = st.columns([2, 2, 1])
+c1.selectbox("Corpus", corpora.BUILTIN_CHOICES, key=state.TOK_CORPUS, format_func=corpora.corpus_label)
+c2.slider("Vocabulary size", 200, 30000, step=100, key=state.TOK_VOCAB_SIZE)
+if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch"):
+    with st.spinner("training a WordPiece vocabulary…"):
+        try:
+            started = time.perf_counter()
+            sentences = lab.corpus_sentences(ss[state.TOK_CORPUS])
+            tokenizer = Tokenizer.train(sentences, vocab_size=int(ss[state.TOK_VOCAB_SIZE]))
+            ss[state.TOK_TRAINED] = lab.TrainedVocab(ss[state.TOK_CORPUS].removeprefix("builtin:"),
+                                                     int(ss[state.TOK_VOCAB_SIZE]), tokenizer,
+                                                     time.perf_counter() - started)
+        except (CorpusError, ValueError) as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+
+if trained is not None:
+    st.success(f"Trained {trained.tokenizer.vocab_size:,} tokens (asked for {trained.requested_size:,}) on "
+               f"{trained.corpus} in {trained.seconds:.1f} s.")
+    sentences = lab.sample(lab.corpus_sentences(f"builtin:{trained.corpus}"))
+    stats = {name: lab.vocab_stats(t, sentences) for name, t in vocabularies.items()}
+    st.plotly_chart(charts.vocab_comparison_figure(stats), key="tok_compare", width="stretch")
+    st.caption(f"Measured on {len(sentences):,} sentences of {trained.corpus}. Fewer tokens per word means "
+               "shorter sequences; a vocabulary trained on the corpus fits its words, the stock one fits English "
+               "at large.")
+    st.markdown("**Example splits side by side**")
+    st.dataframe(lab.split_examples(vocabularies, sentences), hide_index=True, width="stretch")

@@ -1,0 +1,162 @@
+"""AppTest of every page, from explorer/app.py: a tiny run from the pretrain page, page switches, Stop, runs page."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import state
+
+APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
+PAGE = "../pages/{}.py"  # page paths are relative to the entry script's folder
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(tmp_path / "uploads"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    yield at
+    state.job_registry().stop_all()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(PAGE.format(page))
+    return ok(at.run())
+
+
+def wait_until(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def my_view(at: AppTest):
+    job = state.job_registry().get(at.session_state[state.SESSION_ID])
+    return job.view() if job else None
+
+
+def test_home_and_sidebar(app: AppTest) -> None:
+    ok(app)
+    assert "BERT Explorer" in app.title[0].value
+    model = app.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET)
+    assert model.value == "minilm" and model.options[0].startswith("Pretrained MiniLM")
+    assert any("Device" in c.value for c in app.sidebar.caption)
+
+
+def test_tokenizer_page_tokenizes_and_trains(app: AppTest) -> None:
+    at = go(app, "tokenizer")
+    at.text_input(key=state.TOK_TEXT).input("Tokenization of ☃ snowmen").run()
+    at.text_input(key=state.TOK_PAIR).input("second part").run()
+    table = ok(at).dataframe[0].value
+    assert list(table["token"][:3]) == ["[CLS]", "token", "##ization"] and "B" in set(table["segment"])
+    assert table["unk"].any()  # the snowman is not in the stock vocabulary
+    at.slider(key=state.TOK_VOCAB_SIZE).set_value(500).run()
+    ok(at.button(key=state.TOK_TRAIN).click().run())
+    trained = at.session_state[state.TOK_TRAINED]
+    assert trained.tokenizer.vocab_size <= 500
+    assert len(at.dataframe) == 3  # stock and trained token tables, plus the example splits
+    assert "trained on lee" in at.dataframe[2].value.columns[-1]
+
+
+def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> None:
+    at = go(app, "pretrain")
+    assert "lee" in at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).value
+    assert any("documents" in c.value for c in at.caption)  # corpus statistics
+    at.radio(key=state.PRETRAIN_VOCAB).set_value("train").run()
+    at.slider(key=state.PRETRAIN_VOCAB_SIZE).set_value(500)
+    at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
+    at.number_input(key=state.PRETRAIN_BATCH).set_value(8)
+    at.number_input(key=state.PRETRAIN_STEPS).set_value(20_000)
+    at.number_input(key=state.PRETRAIN_PROBE_EVERY).set_value(2)
+    at.number_input(key=state.PRETRAIN_SAVE_EVERY).set_value(0)
+    at.text_input(key=state.PRETRAIN_RUN_NAME).input("apptest-run")
+    ok(at.button(key=state.PRETRAIN_START).click().run())
+    assert at.session_state[state.ACTIVE_MODEL] == "live"
+
+    wait_until(lambda: (v := my_view(at)) is not None and v.step >= 5)
+    ok(at.run())
+    charts = at.get("plotly_chart")
+    assert len(charts) == 4 and '"x":[1,2,3,4,5' in charts[0].proto.spec.replace(" ", "")
+    assert at.button(key=state.PRETRAIN_START).disabled and not at.button(key=state.PRETRAIN_STOP).disabled
+
+    step_before = my_view(at).step
+    go(at, "runs")
+    go(at, "tokenizer")
+    at = go(at, "pretrain")
+    wait_until(lambda: my_view(at).step > step_before)
+    view = my_view(at)
+    assert view.active and view.probes and view.example is not None
+    assert at.selectbox(key=state.PRETRAIN_SEQ_LEN).value == 32  # settings kept across pages
+
+    ok(at.button(key=state.PRETRAIN_STOP).click().run())
+    job = state.job_registry().get(at.session_state[state.SESSION_ID])
+    assert job.join(60)
+    assert job.view().status == "stopped"
+    ok(at.run())
+    assert not at.button(key=state.PRETRAIN_START).disabled
+    assert at.button(key=state.PRETRAIN_RESUME).label == "Resume"
+    stopped_at = job.view().step
+    ok(at.button(key=state.PRETRAIN_RESUME).click().run())
+    resumed = state.job_registry().get(at.session_state[state.SESSION_ID])
+    assert resumed is not job
+    wait_until(lambda: resumed.view().step > stopped_at + 2)
+    assert resumed.view().metrics[0]["step"] == 1  # the curve continues the saved one
+    resumed.stop()
+    assert resumed.join(60) and resumed.view().status == "stopped"
+    job = resumed
+
+    at = go(at, "runs")
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["apptest-run"] and table["status"][0] == "stopped"
+    assert table["steps"][0] == job.view().step
+    assert "Run: apptest-run" in at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
+
+
+def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> None:
+    from test_app_runs import make_run
+
+    make_run(tmp_path / "runs", "saved-one")
+    at = go(app, "runs")
+    assert at.dataframe[0].value["name"][0] == "saved-one"
+    ok(at.button(key="runs_set_active").click().run())
+    assert at.session_state[state.ACTIVE_MODEL] == "run:saved-one"
+    assert at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "run:saved-one"
+    at.text_input(key=state.RUNS_NEW_NAME).input("../bad").run()
+    ok(at.button(key="runs_rename").click().run())
+    assert "not a valid run name" in at.error[0].value
+    at.text_input(key=state.RUNS_NEW_NAME).input("renamed").run()
+    ok(at.button(key="runs_rename").click().run())
+    assert at.dataframe[0].value["name"][0] == "renamed"
+    assert at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "minilm"  # the old name is gone
+    assert at.button(key="runs_delete").disabled
+    at.checkbox(key=state.RUNS_CONFIRM_DELETE).check().run()
+    ok(at.button(key="runs_delete").click().run())
+    assert not (tmp_path / "runs" / "renamed").exists()
+    assert any("No saved runs" in i.value for i in at.info)
+
+
+def test_pretrain_upload_preview_and_bad_upload(app: AppTest, tmp_path: Path) -> None:
+    at = go(app, "pretrain")
+    at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("upload").run()
+    ok(at.button(key=state.PRETRAIN_START).click().run())
+    assert any("upload a corpus file first" in e.value for e in at.error) and my_view(at) is None
+    text = "\n\n".join(f"Document {i} starts here. It has a second sentence about cats." for i in range(5))
+    at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("my corpus.txt", text.encode(), "text/plain").run()
+    saved = ok(at).session_state[state.PRETRAIN_UPLOADED]
+    path = Path(saved.path)
+    assert saved.original_name == "my corpus.txt" and path.parent.parent == tmp_path / "uploads"
+    assert path.name != "my corpus.txt" and path.read_text() == text  # generated name, own session folder
+    assert any("**5** documents · **10** sentences" in c.value for c in at.caption)
+
+    at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("binary.txt", b"\x00\x01\x02" * 100, "text/plain").run()
+    assert any("binary" in e.value for e in ok(at).error)
