@@ -217,7 +217,7 @@ class Trainer:
         return metrics
 
     def __iter__(self) -> Iterator[dict[str, float]]:
-        """Yield each step's metrics until max_steps or a stop; then evaluate and save."""
+        """Yield each step's metrics until max_steps or a stop; then evaluate and save (also after a stop)."""
         self.status = "running"
         try:
             while not self.done and not self.stop_event.is_set():
@@ -228,7 +228,7 @@ class Trainer:
             self._emit("on_train_end", self.status)
             raise
         self.status = "finished" if self.done else "stopped"
-        if self.done:
+        if self.global_step > 0:
             self.evaluate()
         self.save()
         self._emit("on_train_end", self.status)

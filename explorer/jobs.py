@@ -24,7 +24,7 @@ import torch
 from bert_core.checkpoint import RunDirectory
 from bert_core.data.masking import KIND_NONE
 from bert_core.inference import FillMaskResult, fill_mask, next_sentence, predict_masked
-from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining
+from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged
 
@@ -240,6 +240,12 @@ class TrainingJob:
         trainer.add_callback("on_step_end", self._on_step_end)
         trainer.add_callback("on_evaluate", lambda t, m: self._append("_evals", dict(m)))
         trainer.add_callback("on_save", lambda t, path: self._append("_checkpoints", Path(path).name))
+        if config.resume:
+            with self._lock:
+                self._evals = [dict(r["eval"]) for r in run_dir.read_metrics() if "eval" in r]
+        else:
+            self._set(message="measuring the held-out baseline")
+            record_baseline(trainer, run_dir)  # "before" of the before → after comparison
         return trainer
 
     def _append(self, name: str, item: Any) -> None:

@@ -1,6 +1,7 @@
 """The sidebar's "active model": a saved run, the packaged MiniLM encoder, or the run now training.
 
-A model source is a short string id kept in session state: `minilm`, `live` or `run:NAME`. Saved
+A model source is a short string id kept in session state: `minilm`, `live` or `run:NAME` (its
+latest checkpoint); `run:NAME@checkpoint-STEP` names one kept checkpoint of a run. Saved
 models are loaded once per (path, modification time) and shared read-only by every session; the
 live model is the training job's latest snapshot (a frozen copy, never the weights being trained).
 """
@@ -13,7 +14,7 @@ import streamlit as st
 import torch
 
 from bert_core.assets import minilm_dir
-from bert_core.checkpoint import resolve_model_dir
+from bert_core.checkpoint import CHECKPOINT_PREFIX, list_checkpoints, resolve_model_dir
 from bert_core.inference import mlm_head_trained
 from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
@@ -23,6 +24,7 @@ from .runs import list_runs
 from .state import my_job
 
 MINILM, LIVE, RUN_PREFIX = "minilm", "live", "run:"
+CHECKPOINT_SEP = "@"  # run names cannot hold '@' (explorer.runs.NAME_RE), so the split is unambiguous
 
 
 @dataclass
@@ -33,6 +35,7 @@ class LoadedModel:
     tokenizer: Tokenizer
     has_trained_mlm_head: bool  # False for MiniLM: fill-mask would be noise
     step: int | None = None
+    key: str = ""  # identifies these exact weights: the cache key for derived data (`_model` + key)
 
 
 def source_label(source: str) -> str:
@@ -40,7 +43,8 @@ def source_label(source: str) -> str:
         return "Pretrained MiniLM encoder (packaged)"
     if source == LIVE:
         return "The run now training (live)"
-    return f"Run: {source.removeprefix(RUN_PREFIX)}"
+    name, _, checkpoint = source.removeprefix(RUN_PREFIX).partition(CHECKPOINT_SEP)
+    return f"Run: {name}, step {checkpoint.removeprefix(CHECKPOINT_PREFIX)}" if checkpoint else f"Run: {name}"
 
 
 def available_sources() -> list[str]:
@@ -50,6 +54,33 @@ def available_sources() -> list[str]:
         sources.append(LIVE)
     sources += [RUN_PREFIX + r.name for r in list_runs(settings.runs_dir())]
     return sources
+
+
+def comparison_sources() -> list[str]:
+    """`available_sources()` plus every kept checkpoint of a run that has more than one (early vs late)."""
+    sources = []
+    for source in available_sources():
+        sources.append(source)
+        if source.startswith(RUN_PREFIX):
+            checkpoints = list_checkpoints(settings.runs_dir() / source.removeprefix(RUN_PREFIX))
+            if len(checkpoints) > 1:
+                sources += [f"{source}{CHECKPOINT_SEP}{c.name}" for c in checkpoints]
+    return sources
+
+
+def _source_dir(source: str) -> Path:
+    """The model folder of a saved source (raises FileNotFoundError when it is gone)."""
+    if source == MINILM:
+        return minilm_dir()
+    name, _, checkpoint = source.removeprefix(RUN_PREFIX).partition(CHECKPOINT_SEP)
+    run = settings.runs_dir() / name
+    if not checkpoint:
+        return resolve_model_dir(run)
+    if "/" in checkpoint or "\\" in checkpoint or not checkpoint.startswith(CHECKPOINT_PREFIX):
+        raise FileNotFoundError(f"{checkpoint!r} is not a checkpoint name")
+    if (run / checkpoint) not in list_checkpoints(run):
+        raise FileNotFoundError(f"{run.name} has no {checkpoint} (runs keep their newest checkpoints only)")
+    return run / checkpoint
 
 
 @st.cache_resource(max_entries=6, show_spinner="loading the model…")
@@ -72,14 +103,15 @@ def load_model(source: str) -> LoadedModel | None:
             return None
         model, tokenizer, step = snap
         return LoadedModel(source, f"{job.config.run_name} (live, step {step})", model, tokenizer,
-                           mlm_head_trained(model), step)
-    if source == MINILM:
-        path = minilm_dir()
-    else:
-        try:
-            path = resolve_model_dir(settings.runs_dir() / source.removeprefix(RUN_PREFIX))
-        except FileNotFoundError:
-            return None
+                           mlm_head_trained(model), step, f"live:{job.config.run_name}:{step}:{id(model)}")
+    try:
+        path = _source_dir(source)
+    except FileNotFoundError:
+        if source == MINILM:
+            raise
+        return None
     weights = Path(path) / "model.safetensors"
-    model, tokenizer = _load_dir(str(path), weights.stat().st_mtime if weights.exists() else 0.0)
-    return LoadedModel(source, source_label(source), model, tokenizer, mlm_head_trained(model))
+    mtime = weights.stat().st_mtime if weights.exists() else 0.0
+    model, tokenizer = _load_dir(str(path), mtime)
+    return LoadedModel(source, source_label(source), model, tokenizer, mlm_head_trained(model),
+                       key=f"{path}:{mtime}")

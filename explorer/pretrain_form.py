@@ -10,22 +10,25 @@ import time
 import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
-from bert_core.pretraining_setup import PretrainSpec
+from bert_core.pretraining_setup import BUILTIN_MINILM, PretrainSpec
 from bert_core.training import TrainingArguments
 
 from . import settings, state
 from .corpora import UPLOAD_CHOICE
 from .jobs import JobConfig, JobError, JobView, resume_config
-from .runs import RunError, validate_run_name
+from .runs import RunError, list_runs, validate_run_name
 
 PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
+RANDOM_INIT, MINILM_INIT, RUN_INIT = "random", "minilm", "run:"
 SEQ_LEN_CHOICES = [32, 64, 128, 256, 512]
 
 
 def default_run_name() -> str:
     ss = st.session_state
     corpus = ss.get(state.PRETRAIN_CORPUS_CHOICE, "builtin:lee").removeprefix("builtin:")
-    return f"{ss.get(state.PRETRAIN_PRESET, 'tiny')}-{corpus}-{time.strftime('%m%d-%H%M%S')}"
+    init = ss.get(state.PRETRAIN_INIT, RANDOM_INIT)
+    model = ss.get(state.PRETRAIN_PRESET, "tiny") if init == RANDOM_INIT else "adapted"
+    return f"{model}-{corpus}-{time.strftime('%m%d-%H%M%S')}"
 
 
 def corpus_spec() -> tuple[str, str] | None:
@@ -38,6 +41,29 @@ def corpus_spec() -> tuple[str, str] | None:
     return (saved.path, saved.original_name) if saved else None
 
 
+def init_choices() -> list[str]:
+    """Where a run's weights can start: random, the packaged MiniLM encoder, or any saved run."""
+    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + r.name for r in list_runs(settings.runs_dir())
+                                         if RunDirectory(r.path).latest_checkpoint() is not None]
+
+
+def init_label(choice: str) -> str:
+    if choice == RANDOM_INIT:
+        return "random weights (from scratch)"
+    if choice == MINILM_INIT:
+        return "pretrained MiniLM encoder (adapt it to this corpus)"
+    return f"saved run: {choice.removeprefix(RUN_INIT)}"
+
+
+def init_spec(choice: str) -> str | None:
+    """The `PretrainSpec.init` for a form choice."""
+    if choice == RANDOM_INIT:
+        return None
+    if choice == MINILM_INIT:
+        return BUILTIN_MINILM
+    return str(settings.runs_dir() / choice.removeprefix(RUN_INIT))
+
+
 def config_from_state() -> JobConfig:
     """The job the form describes.
 
@@ -48,9 +74,10 @@ def config_from_state() -> JobConfig:
     corpus = corpus_spec()
     if corpus is None:
         raise ValueError("upload a corpus file first, or pick a built-in corpus")
-    custom = ss[state.PRETRAIN_PRESET] == "custom"
+    init = init_spec(ss[state.PRETRAIN_INIT])
+    custom = ss[state.PRETRAIN_PRESET] == "custom" and init is None
     spec = PretrainSpec(
-        corpus=corpus[0], text_column=ss[state.PRETRAIN_TEXT_COLUMN].strip() or None,
+        corpus=corpus[0], text_column=ss[state.PRETRAIN_TEXT_COLUMN].strip() or None, init=init,
         preset="tiny" if custom else ss[state.PRETRAIN_PRESET],
         num_hidden_layers=int(ss[state.PRETRAIN_LAYERS]) if custom else None,
         hidden_size=int(ss[state.PRETRAIN_HIDDEN]) if custom else None,
@@ -65,7 +92,8 @@ def config_from_state() -> JobConfig:
     steps = int(ss[state.PRETRAIN_STEPS])
     args = TrainingArguments(max_steps=steps, learning_rate=float(ss[state.PRETRAIN_LR]),
                              warmup_steps=min(int(ss[state.PRETRAIN_WARMUP]), steps - 1), seed=spec.seed,
-                             save_every=int(ss[state.PRETRAIN_SAVE_EVERY]), eval_every=0)
+                             save_every=int(ss[state.PRETRAIN_SAVE_EVERY]), eval_every=0,
+                             freeze_encoder_steps=int(ss[state.PRETRAIN_FREEZE]) if init else 0)
     return JobConfig(validate_run_name(ss[state.PRETRAIN_RUN_NAME]), spec, args, corpus_label=corpus[1],
                      probes=probe_lines(), probe_every=max(1, int(ss[state.PRETRAIN_PROBE_EVERY])))
 

@@ -28,6 +28,8 @@ PRETRAIN_UPLOADED = "pretrain_uploaded"  # explorer.uploads.SavedUpload of the l
 PRETRAIN_TEXT_COLUMN = "pretrain_text_column"
 PRETRAIN_RUN_NAME = "pretrain_run_name"
 PRETRAIN_PRESET = "pretrain_preset"  # tiny | mini | small | custom
+PRETRAIN_INIT = "pretrain_init"  # "random" | "minilm" | "run:NAME": where the weights start (domain adaptation)
+PRETRAIN_FREEZE = "pretrain_freeze"  # int: steps with the encoder frozen (fresh heads catch up first)
 PRETRAIN_LAYERS = "pretrain_layers"
 PRETRAIN_HIDDEN = "pretrain_hidden"
 PRETRAIN_HEADS = "pretrain_heads"
@@ -65,18 +67,55 @@ RUNS_CONFIRM_DELETE = "runs_confirm_delete"
 RUNS_UPLOAD = "runs_upload"
 RUNS_UPLOAD_NAME = "runs_upload_name"
 
+# ---------------------------------------------------------------- fill-mask page
+FILL_TEXT = "fill_text"  # the sentence; words clicked in the pills below it become [MASK]
+FILL_WORDS = "fill_words"  # prefix of the word pills' key (suffixed by a hash of the text: new text, new pills)
+FILL_TOP_K = "fill_top_k"
+FILL_COMPARE = "fill_compare"  # "" or a second model source (explorer.models.comparison_sources)
+
+# ---------------------------------------------------------------- attention page
+ATTN_TEXT = "attn_text"
+ATTN_PAIR = "attn_pair"
+ATTN_GRID = "attn_grid"  # the layer × head grid chart (its click selection)
+ATTN_GRID_PICKED = "attn_grid_picked"  # (layer, head) last taken from a grid click, so a click applies once
+ATTN_LAYER = "attn_layer"  # the enlarged head
+ATTN_HEAD = "attn_head"
+
+# ---------------------------------------------------------------- embeddings page
+EMB_SOURCE = "emb_source"  # explorer.inspection.TEXT_SOURCES key
+EMB_PASTE = "emb_paste"
+EMB_UPLOAD = "emb_upload"
+EMB_COUNT = "emb_count"  # how many texts to sample
+EMB_POOLING = "emb_pooling"  # cls | mean | tokens
+EMB_LAYER = "emb_layer"
+EMB_ALL_LAYERS = "emb_all_layers"  # every layer in one map, coloured by layer
+EMB_METHOD = "emb_method"  # umap | pca
+EMB_DIMS = "emb_dims"  # 2 | 3
+EMB_NEIGHBORS = "emb_neighbors"
+EMB_MIN_DIST = "emb_min_dist"
+EMB_COLOR = "emb_color"  # label | word | layer | none
+EMB_WORDS = "emb_words"  # words to colour by, comma-separated
+EMB_CHART = "emb_chart"  # the scatter (its click selection)
+EMB_POINT = "emb_point"  # the point whose neighbours are listed
+
 # Defaults that give a visible learning curve within a minute on a laptop CPU. Measured on this
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
 # MLM loss falls from ln V = 10.3 to ~8.2 by step 40 (batch 32: same loss per step, twice the time).
 _DEFAULTS: dict[str, Any] = {
     ACTIVE_MODEL: "minilm",
     PRETRAIN_CORPUS_CHOICE: "builtin:lee", PRETRAIN_TEXT_COLUMN: "", PRETRAIN_PRESET: "tiny",
+    PRETRAIN_INIT: "random", PRETRAIN_FREEZE: 0,
     PRETRAIN_LAYERS: 2, PRETRAIN_HIDDEN: 128, PRETRAIN_HEADS: 2, PRETRAIN_STEPS: 300, PRETRAIN_BATCH: 16,
     PRETRAIN_SEQ_LEN: 64, PRETRAIN_LR: 1e-3, PRETRAIN_WARMUP: 20, PRETRAIN_WWM: False, PRETRAIN_SEED: 0,
     PRETRAIN_VOCAB: "stock", PRETRAIN_VOCAB_SIZE: 8000, PRETRAIN_SAVE_EVERY: 100, PRETRAIN_PROBE_EVERY: 10,
     PRETRAIN_PROBES: "\n".join(DEFAULT_PROBES), PRETRAIN_EXTRA_STEPS: 200,
     TOK_TEXT: "The unbelievably fluffy kitten purred on the windowsill.", TOK_PAIR: "", TOK_CORPUS: "builtin:lee",
     TOK_VOCAB_SIZE: 2000,
+    FILL_TEXT: "The capital of France is Paris, and it is a beautiful city.", FILL_TOP_K: 5, FILL_COMPARE: "",
+    ATTN_TEXT: "The cat sat on the mat because it was tired.", ATTN_PAIR: "", ATTN_LAYER: 0, ATTN_HEAD: 0,
+    EMB_SOURCE: "builtin:rotten_tomatoes", EMB_PASTE: "", EMB_COUNT: 500, EMB_POOLING: "mean", EMB_LAYER: -1,
+    EMB_ALL_LAYERS: False, EMB_METHOD: "umap", EMB_DIMS: 2, EMB_NEIGHBORS: 15, EMB_MIN_DIST: 0.1, EMB_COLOR: "label",
+    EMB_WORDS: "",
 }
 # Widget values kept when the user visits another page (Streamlit forgets unrendered widgets).
 _PERSISTENT = [k for k in _DEFAULTS if k != ACTIVE_MODEL] + [PRETRAIN_RUN_NAME, RUNS_OVERLAY, RUNS_SELECTED]

@@ -49,6 +49,23 @@ def metric_row(view: JobView) -> None:
     cols[4].metric("elapsed", format_seconds(last["elapsed"]) if last else "—")
 
 
+def before_after(view: JobView) -> None:
+    """Held-out masked-token accuracy and perplexity before training and at the latest evaluation."""
+    evals = [e for e in view.evals if "mlm_acc" in e]
+    if not evals or evals[0].get("step") != 0:
+        return
+    before, after = evals[0], evals[-1]
+    if after is before:
+        st.caption(f"Held-out before training: masked-token accuracy **{100 * before['mlm_acc']:.1f}%**, "
+                   f"perplexity **{before['mlm_perplexity']:,.0f}**. The after-value appears when the run "
+                   "stops or finishes.")
+        return
+    st.caption(f"Held-out (step 0 → step {after['step']}): masked-token accuracy "
+               f"**{100 * before['mlm_acc']:.1f}% → {100 * after['mlm_acc']:.1f}%**, perplexity "
+               f"**{before['mlm_perplexity']:,.0f} → {after['mlm_perplexity']:,.0f}**, NSP accuracy "
+               f"**{100 * before['nsp_acc']:.0f}% → {100 * after['nsp_acc']:.0f}%**")
+
+
 def training_charts(view: JobView, key: str) -> None:
     """MLM, NSP, learning-rate and throughput charts (keys must be unique per page)."""
     if not view.metrics:

@@ -47,17 +47,31 @@ with st.expander("Settings", expanded=not busy):
                         st.text(text)
     with model_col:
         st.subheader("Model")
-        st.radio("Size", form.PRESET_CHOICES, key=state.PRETRAIN_PRESET, horizontal=True, disabled=busy,
-                 help="tiny: 2 layers × 128; mini: 4 × 256; small: 4 × 512 (the small-BERT grid)")
-        if ss[state.PRETRAIN_PRESET] == "custom":
-            c1, c2, c3 = st.columns(3)
-            c1.number_input("Layers", 1, 12, key=state.PRETRAIN_LAYERS, disabled=busy)
-            c2.number_input("Hidden", 32, 768, step=32, key=state.PRETRAIN_HIDDEN, disabled=busy)
-            c3.number_input("Heads", 1, 12, key=state.PRETRAIN_HEADS, disabled=busy)
-        st.radio("Vocabulary", ["stock", "train"], key=state.PRETRAIN_VOCAB, horizontal=True, disabled=busy,
-                 format_func={"stock": "stock uncased (30,522)", "train": "train on this corpus"}.get)
-        if ss[state.PRETRAIN_VOCAB] == "train":
-            st.slider("Vocabulary size", 500, 30000, step=500, key=state.PRETRAIN_VOCAB_SIZE, disabled=busy)
+        choices = form.init_choices()
+        if ss[state.PRETRAIN_INIT] not in choices:
+            ss[state.PRETRAIN_INIT] = form.RANDOM_INIT
+        st.selectbox("Start from", choices, key=state.PRETRAIN_INIT, format_func=form.init_label, disabled=busy,
+                     help="Random weights learn English from nothing. Starting from a pretrained model "
+                          "(domain adaptation) keeps its size and vocabulary and teaches it your corpus.")
+        if ss[state.PRETRAIN_INIT] == form.RANDOM_INIT:
+            st.radio("Size", form.PRESET_CHOICES, key=state.PRETRAIN_PRESET, horizontal=True, disabled=busy,
+                     help="tiny: 2 layers × 128; mini: 4 × 256; small: 4 × 512 (the small-BERT grid)")
+            if ss[state.PRETRAIN_PRESET] == "custom":
+                c1, c2, c3 = st.columns(3)
+                c1.number_input("Layers", 1, 12, key=state.PRETRAIN_LAYERS, disabled=busy)
+                c2.number_input("Hidden", 32, 768, step=32, key=state.PRETRAIN_HIDDEN, disabled=busy)
+                c3.number_input("Heads", 1, 12, key=state.PRETRAIN_HEADS, disabled=busy)
+            st.radio("Vocabulary", ["stock", "train"], key=state.PRETRAIN_VOCAB, horizontal=True, disabled=busy,
+                     format_func={"stock": "stock uncased (30,522)", "train": "train on this corpus"}.get)
+            if ss[state.PRETRAIN_VOCAB] == "train":
+                st.slider("Vocabulary size", 500, 30000, step=500, key=state.PRETRAIN_VOCAB_SIZE, disabled=busy)
+        else:
+            st.caption("The model keeps its own size and vocabulary. Missing MLM/NSP heads (MiniLM has none) "
+                       "are created fresh, their decoder tied to the word embeddings.")
+            st.number_input("Freeze the encoder for the first … steps", 0, 100_000, step=10,
+                            key=state.PRETRAIN_FREEZE, disabled=busy,
+                            help="Only the new heads learn at first, so their random start does not disturb "
+                                 "the pretrained encoder.")
         st.text_input("Run name", key=state.PRETRAIN_RUN_NAME, disabled=busy)
     with train_col:
         st.subheader("Training")
@@ -103,6 +117,7 @@ def live_panel() -> None:
     v = current.view()
     widgets.status_line(v)
     widgets.metric_row(v)
+    widgets.before_after(v)
     charts_tab, probes_tab, batch_tab = st.tabs(["Learning curves", "Probe sentences", "Batch inspector"])
     with charts_tab:
         widgets.training_charts(v, "pretrain_chart")

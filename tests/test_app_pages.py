@@ -160,3 +160,26 @@ def test_pretrain_upload_preview_and_bad_upload(app: AppTest, tmp_path: Path) ->
 
     at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("binary.txt", b"\x00\x01\x02" * 100, "text/plain").run()
     assert any("binary" in e.value for e in ok(at).error)
+
+
+@pytest.mark.slow
+def test_adapting_minilm_from_the_pretrain_page(app: AppTest) -> None:
+    """Domain adaptation: start from the packaged encoder, freeze it for 2 steps, see before → after."""
+    at = go(app, "pretrain")
+    at.selectbox(key=state.PRETRAIN_INIT).set_value("minilm").run()
+    ok(at)
+    assert state.PRETRAIN_PRESET not in [r.key for r in at.radio]  # size and vocabulary come from the model
+    at.number_input(key=state.PRETRAIN_FREEZE).set_value(2)
+    at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
+    at.number_input(key=state.PRETRAIN_BATCH).set_value(4)
+    at.number_input(key=state.PRETRAIN_STEPS).set_value(3)
+    at.number_input(key=state.PRETRAIN_WARMUP).set_value(0)
+    ok(at.button(key=state.PRETRAIN_START).click().run())
+    wait_until(lambda: my_view(at) is not None and my_view(at).status == "finished", timeout=240)
+    view = my_view(at)
+    assert [e["step"] for e in view.evals if "mlm_acc" in e] == [0, 3]
+    info = (view.run_path / "run.json").read_text()
+    assert '"init": "builtin:minilm"' in info and '"freeze_encoder_steps": 2' in info and "eval_before" in info
+    ok(at.run())
+    assert any("step 0 → step 3" in c.value for c in at.caption)
+    assert view.vocab_size == 30522
