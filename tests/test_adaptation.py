@@ -9,7 +9,6 @@ import torch
 
 from bert_core import BertForPreTraining, Tokenizer
 from bert_core.cli import main
-from bert_core.data.dataset import PretrainingDataset
 from bert_core.tasks import PretrainingTask
 from bert_core.training import Trainer, TrainingArguments
 
