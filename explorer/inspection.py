@@ -8,8 +8,8 @@ the page shows progress between chunks and a repeated query is answered from the
 """
 from __future__ import annotations
 
-import bz2
 import hashlib
+import math
 import random
 from dataclasses import dataclass
 
@@ -22,7 +22,7 @@ from bert_core.data import CorpusError, resolve_corpus
 from bert_core.data.sentiment import load_sentiment, read_table
 from bert_core.inference import AttentionMaps, EmbeddingSet, attentions, embeddings
 
-from . import models, state
+from . import bertviz_offline, models, state
 from .nav import page
 
 ATTENTION_MAX_TOKENS = 64  # keeps the layer × head grid and bertviz's views quick to draw
@@ -58,14 +58,20 @@ class TextSet:
 # ---------------------------------------------------------------- the model
 def active_model() -> models.LoadedModel | None:
     """The sidebar's model, or None after telling the user why there is none."""
-    source = st.session_state[state.ACTIVE_MODEL]
+    return load_or_explain(st.session_state[state.ACTIVE_MODEL])
+
+
+def load_or_explain(source: str) -> models.LoadedModel | None:
+    """The model behind `source`, or None after telling the user why there is none."""
     try:
         loaded = models.load_model(source)
     except (OSError, ValueError) as exc:
         st.error(f"{models.source_label(source)} does not load: {exc}")
         return None
-    if loaded is None:
+    if loaded is None and source == models.LIVE:
         st.info("The live run has no weights yet: wait for its first step, or pick another model in the sidebar.")
+    elif loaded is None:
+        st.info(f"{models.source_label(source)} is gone (deleted or renamed): pick another model in the sidebar.")
     return loaded
 
 
@@ -82,6 +88,13 @@ def no_mlm_head_notice(loaded: models.LoadedModel) -> None:
 def attention_maps(_model, _tokenizer, model_key: str, text: str, pair: str) -> AttentionMaps:
     """Every head's attention for `text` (and `pair`), at most `ATTENTION_MAX_TOKENS` tokens."""
     return attentions(_model, _tokenizer, text, pair or None, max_length=ATTENTION_MAX_TOKENS)
+
+
+@st.cache_data(max_entries=16, show_spinner="drawing bertviz…")
+def bertviz_html(view: str, model_key: str, text: str, pair: str, _maps: AttentionMaps) -> str:
+    """bertviz's `view` ("head" or "model") of the maps of (model_key, text, pair), with no CDN."""
+    draw = bertviz_offline.head_view_html if view == "head" else bertviz_offline.model_view_html
+    return draw(_maps.weights, _maps.tokens, _maps.segment_b_start)
 
 
 # ---------------------------------------------------------------- texts
@@ -158,7 +171,8 @@ def embed(loaded: models.LoadedModel, texts: TextSet, layers: tuple[int, ...], p
     parts = []
     for start in range(0, len(texts.texts), EMBED_CHUNK):
         chunk = texts.texts[start:start + EMBED_CHUNK]
-        part = _embedding_chunk(loaded.model, loaded.tokenizer, loaded.key, texts.key, start // EMBED_CHUNK, chunk, layers, pooling)
+        part = _embedding_chunk(loaded.model, loaded.tokenizer, loaded.key, texts.key, start // EMBED_CHUNK, chunk,
+                                layers, pooling)
         parts.append((start, part))
         done = start + len(chunk)
         bar.progress(done / len(texts.texts), text=f"embedded {done:,} / {len(texts.texts):,} texts")
@@ -189,3 +203,8 @@ def text_source_error(exc: Exception) -> str:
         return str(exc)
     return f"could not read the texts: {exc}"
 
+
+
+def log2(n: int) -> float:
+    """log2 n: the entropy in bits of attention spread evenly over n tokens."""
+    return math.log2(max(n, 1))

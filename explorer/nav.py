@@ -11,6 +11,9 @@ PAGES = {
     "home": ("home.py", "Home", ":material/home:"),
     "pretrain": ("pretrain.py", "Pretrain", ":material/model_training:"),
     "tokenizer": ("tokenizer.py", "Tokenizer", ":material/text_fields:"),
+    "fill_mask": ("fill_mask.py", "Fill in the blank", ":material/edit_note:"),
+    "attention": ("attention.py", "Attention", ":material/grid_on:"),
+    "embeddings": ("embeddings.py", "Embeddings", ":material/scatter_plot:"),
     "runs": ("runs.py", "Runs", ":material/folder_open:"),
 }
 

@@ -96,6 +96,7 @@ EMB_MIN_DIST = "emb_min_dist"
 EMB_COLOR = "emb_color"  # label | word | layer | none
 EMB_WORDS = "emb_words"  # words to colour by, comma-separated
 EMB_CHART = "emb_chart"  # the scatter (its click selection)
+EMB_CHART_PICKED = "emb_chart_picked"  # the point last taken from a click, so a click applies once
 EMB_POINT = "emb_point"  # the point whose neighbours are listed
 
 # Defaults that give a visible learning curve within a minute on a laptop CPU. Measured on this
@@ -111,7 +112,7 @@ _DEFAULTS: dict[str, Any] = {
     PRETRAIN_PROBES: "\n".join(DEFAULT_PROBES), PRETRAIN_EXTRA_STEPS: 200,
     TOK_TEXT: "The unbelievably fluffy kitten purred on the windowsill.", TOK_PAIR: "", TOK_CORPUS: "builtin:lee",
     TOK_VOCAB_SIZE: 2000,
-    FILL_TEXT: "The capital of France is Paris, and it is a beautiful city.", FILL_TOP_K: 5, FILL_COMPARE: "",
+    FILL_TEXT: "The prime minister said the [MASK] would rise next year.", FILL_TOP_K: 5, FILL_COMPARE: "",
     ATTN_TEXT: "The cat sat on the mat because it was tired.", ATTN_PAIR: "", ATTN_LAYER: 0, ATTN_HEAD: 0,
     EMB_SOURCE: "builtin:rotten_tomatoes", EMB_PASTE: "", EMB_COUNT: 500, EMB_POOLING: "mean", EMB_LAYER: -1,
     EMB_ALL_LAYERS: False, EMB_METHOD: "umap", EMB_DIMS: 2, EMB_NEIGHBORS: 15, EMB_MIN_DIST: 0.1, EMB_COLOR: "label",

@@ -1,0 +1,139 @@
+"""Layout pieces and plain helpers of the inspection pages: maskable words, chart clicks, point labels."""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import streamlit as st
+
+from bert_core.inference import EmbeddingSet, fill_mask
+from bert_core.tokenizer import MASK
+
+from . import charts_inspect, inspection, models
+from .inspection import TextSet
+
+PLOT_CONFIG = {"displayModeBar": False}
+_WORD = re.compile(r"\[MASK\]|\w+(?:['’]\w+)*|[^\w\s]")
+
+
+# ---------------------------------------------------------------- fill-mask
+def maskable_words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every word and punctuation mark of `text`, typed `[MASK]`s left out."""
+    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text) if m.group() != MASK]
+
+
+def mask_words(text: str, words: Sequence[tuple[int, int, str]], picked: Sequence[int]) -> str:
+    """`text` with the picked words (indices into `words`) replaced by `[MASK]`."""
+    for index in sorted(set(picked), reverse=True):  # right to left: earlier offsets stay valid
+        start, end, _ = words[index]
+        text = text[:start] + MASK + text[end:]
+    return text
+
+
+def pills_key(prefix: str, text: str) -> str:
+    """A word-pills widget per sentence: a new sentence starts with nothing picked."""
+    return f"{prefix}_{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+
+def fill_mask_panel(loaded: models.LoadedModel, query: str, top_k: int, key: str) -> None:
+    """One model's top-k guesses for every [MASK] of `query`, as probability bars."""
+    st.markdown(f"**{loaded.label}**")
+    if not loaded.has_trained_mlm_head:
+        inspection.no_mlm_head_notice(loaded)
+        return
+    result = fill_mask(loaded.model, loaded.tokenizer, [query], top_k=top_k)[0]
+    if result.truncated:
+        st.caption("The sentence was cut to the model's length.")
+    if not result.masks:
+        st.info("No [MASK] reached the model (the sentence may be too long).")
+    for n, mask in enumerate(result.masks, 1):
+        title = f"[MASK] {n} of {len(result.masks)}" if len(result.masks) > 1 else "[MASK]"
+        st.plotly_chart(charts_inspect.topk_figure(mask.tokens, mask.probs, title), key=f"{key}_{n}",
+                        config=PLOT_CONFIG, width="stretch")
+
+
+# ---------------------------------------------------------------- chart clicks
+def clicked(selection_state) -> list | None:
+    """`customdata` of the first clicked point in a `st.plotly_chart(on_select=...)` state, or None."""
+    try:
+        points = selection_state["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for point in points or ():
+        data = point.get("customdata")
+        if data is not None:
+            return data if isinstance(data, list) else [data]
+    return None
+
+
+def take_click(chart_key: str, last_key: str) -> list | None:
+    """The chart's clicked `customdata` if it is new since the last call (so a click applies once)."""
+    data = clicked(st.session_state.get(chart_key))
+    if data is None or data == st.session_state.get(last_key):
+        return None
+    st.session_state[last_key] = data
+    return data
+
+
+# ---------------------------------------------------------------- embeddings
+def cap_points(emb: EmbeddingSet, limit: int) -> tuple[EmbeddingSet, bool]:
+    """At most `limit` rows (the first ones), and whether rows were dropped."""
+    if len(emb.vectors) <= limit:
+        return emb, False
+    tokens = emb.tokens[:limit] if emb.tokens is not None else None
+    return EmbeddingSet(emb.vectors[:limit], emb.text_index[:limit], emb.layer[:limit], tokens), True
+
+
+def _short(text: str, n: int = 140) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def point_texts(emb: EmbeddingSet, texts: TextSet) -> list[str]:
+    """What a point is: the text (sentence pooling) or the token in its text; its label and layer."""
+    out = []
+    for row, (i, layer) in enumerate(zip(emb.text_index.tolist(), emb.layer.tolist())):
+        head = f"“{emb.tokens[row]}” in: " if emb.tokens is not None else ""
+        label = f" [{texts.labels[i]}]" if texts.labels else ""
+        out.append(f"{head}{_short(texts.texts[i])}{label} · layer {layer}")
+    return out
+
+
+def parse_words(text: str) -> list[str]:
+    return [w.strip().lower() for w in text.split(",") if w.strip()]
+
+
+def point_colours(emb: EmbeddingSet, texts: TextSet, by: str, words: Sequence[str]) -> list[str] | None:
+    """A category per point: its label, its layer, or its word (token mode: the token; sentence
+    mode: the first of `words` the sentence contains)."""
+    if by == "label" and texts.labels:
+        return [texts.labels[i] for i in emb.text_index.tolist()]
+    if by == "layer":
+        return [f"layer {layer}" for layer in emb.layer.tolist()]
+    if by == "word" and emb.tokens is not None:
+        if words:
+            return [t if t in words else charts_inspect.OTHER for t in emb.tokens]
+        return charts_inspect.categories(emb.tokens)
+    if by == "word" and words:
+        found = []
+        for i in emb.text_index.tolist():
+            present = set(re.findall(r"\w+", texts.texts[i].lower()))
+            found.append(next((w for w in words if w in present), charts_inspect.OTHER))
+        return found
+    return None
+
+
+def neighbour_rows(emb: EmbeddingSet, texts: TextSet, indices, sims) -> list[dict]:
+    rows = []
+    for rank, (row, sim) in enumerate(zip(indices.tolist(), sims.tolist()), 1):
+        i = int(emb.text_index[row])
+        entry = {"#": rank, "cosine": round(float(sim), 3)}
+        if emb.tokens is not None:
+            entry["token"] = emb.tokens[row]
+        entry["text"] = texts.texts[i]
+        if texts.labels:
+            entry["label"] = texts.labels[i]
+        if len(set(emb.layer.tolist())) > 1:
+            entry["layer"] = int(emb.layer[row])
+        rows.append(entry)
+    return rows
