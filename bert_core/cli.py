@@ -1,10 +1,12 @@
-"""`python -m bert_core …`: pretrain and export from the command line (works under torchrun)."""
+"""`python -m bert_core …`: pretrain, fine-tune, evaluate and export from the command line (works under torchrun)."""
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Sequence
@@ -69,11 +71,62 @@ def _export_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="target directory, or a path ending in .zip")
 
 
+def _finetune_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("finetune", help="fine-tune for sentiment classification or extractive QA",
+                       description="Fine-tune a pretrained (or random) BERT with a fresh head; evaluates on the dev "
+                                   "split after every epoch and writes checkpoints and run.json into --out.")
+    p.add_argument("--task", required=True, choices=["sentiment", "qa"])
+    p.add_argument("--init", default="builtin:minilm",
+                   help="builtin:minilm | random | hub:NAME (online) | a run or model directory")
+    p.add_argument("--data", help="builtin:rotten_tomatoes | builtin:pang_lee (sentiment); builtin:qa | builtin:cloze "
+                                  "| builtin:cloze-news | hub:squad (qa); or a .csv/.tsv/.jsonl / SQuAD .json file "
+                                  "(default: builtin:rotten_tomatoes or builtin:qa)")
+    p.add_argument("--text-column", help="text column of a sentiment file (default: guessed)")
+    p.add_argument("--label-column", help="label column of a sentiment file (default: guessed)")
+    p.add_argument("--dev-fraction", type=float, default=0.1, help="share of a file held out for evaluation")
+    p.add_argument("--max-seq-len", type=int, help="tokens per sequence (default 128 sentiment, 384 qa)")
+    p.add_argument("--doc-stride", type=int, default=128, help="qa: overlap of context windows, in tokens")
+    p.add_argument("--max-query-len", type=int, default=64, help="qa: question tokens kept")
+    p.add_argument("--max-answer-len", type=int, default=30, help="qa: longest answer in tokens")
+    p.add_argument("--cloze-questions", type=int, default=2000, help="questions generated for builtin:cloze")
+    p.add_argument("--dropout", type=float, help="dropout (default: the starting point's)")
+    p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--max-steps", type=int, help="stop after this many steps (overrides --epochs)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--warmup-ratio", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--freeze-encoder-steps", type=int, default=0, help="train only the new head for N steps first")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--max-minutes", type=float, help="stop (and save) after this much wall time")
+    p.add_argument("--no-baseline", action="store_true", help="skip evaluating the untrained model first")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _evaluate_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score a fine-tuned model; prints the metrics as JSON",
+                       description="Score a fine-tuned run or model directory on a data set (a built-in set's dev "
+                                   "split, or a whole file) and print the metrics as JSON on stdout.")
+    p.add_argument("--task", required=True, choices=["sentiment", "qa"])
+    p.add_argument("--model", required=True, help="run or model directory")
+    p.add_argument("--data", required=True, help="builtin:... or a data file (as for finetune)")
+    p.add_argument("--split", default="dev", choices=["dev", "train"], help="split of a built-in set")
+    p.add_argument("--max-seq-len", type=int, help="default: the run's setting")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--text-column")
+    p.add_argument("--label-column")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bert_core", description="bert_core: BERT from scratch.")
     sub = parser.add_subparsers(dest="command", required=True)
     _pretrain_parser(sub)
     _export_parser(sub)
+    _finetune_parser(sub)
+    _evaluate_parser(sub)
     return parser
 
 
@@ -143,10 +196,73 @@ def _export(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _finetune(ns: argparse.Namespace) -> int:
+    from .checkpoint import RunDirectory
+    from .finetune_setup import finetune_arguments, make_finetune_trainer, prepare_finetuning
+
+    run_dir = RunDirectory(ns.out)
+    if run_dir.checkpoints():
+        raise ValueError(f"{ns.out} already holds a run; choose another --out")
+    data = ns.data or ("builtin:rotten_tomatoes" if ns.task == "sentiment" else "builtin:qa")
+    started = time.perf_counter()
+    prepared = prepare_finetuning(
+        ns.task, ns.init, data, progress=None if ns.quiet else lambda m: print(m, file=sys.stderr),
+        text_column=ns.text_column, label_column=ns.label_column, dev_fraction=ns.dev_fraction,
+        max_seq_length=ns.max_seq_len, doc_stride=ns.doc_stride, max_query_length=ns.max_query_len,
+        max_answer_length=ns.max_answer_len, cloze_questions=ns.cloze_questions, dropout=ns.dropout,
+        batch_size=ns.batch_size, seed=ns.seed)
+    args = finetune_arguments(prepared, epochs=ns.epochs, learning_rate=ns.lr, warmup_ratio=ns.warmup_ratio,
+                              max_steps=ns.max_steps, weight_decay=ns.weight_decay, precision=ns.precision,
+                              device=ns.device, freeze_encoder_steps=ns.freeze_encoder_steps)
+    trainer = make_finetune_trainer(prepared, args, run_dir)
+    main = trainer.dist.is_main
+    say = (lambda m: None) if ns.quiet or not main else (lambda m: print(m, file=sys.stderr))
+    say(f"{prepared.data_info}; {prepared.steps_per_epoch} steps per epoch, {args.max_steps} steps")
+    before = {} if ns.no_baseline else trainer.evaluate()
+    if before and main:
+        run_dir.update_info(eval_before=before)
+        say("before: " + _fmt(before))
+    trainer.add_callback("on_evaluate", lambda t, m: say(f"step {t.global_step}: " + _fmt(m)))
+    if ns.max_minutes:
+        timer = threading.Timer(ns.max_minutes * 60, trainer.stop_event.set)
+        timer.daemon = True
+        timer.start()
+    key = "cls" if ns.task == "sentiment" else "qa"
+    bar = tqdm(total=args.max_steps, disable=ns.quiet or not main, desc=f"fine-tuning ({ns.task})", unit="step",
+               dynamic_ncols=True)
+    for metrics in trainer:
+        bar.update(1)
+        bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics[key + '_acc']:.3f}",
+                        epoch=f"{metrics['step'] / prepared.steps_per_epoch:.2f}")
+    bar.close()
+    if main:
+        wall = time.perf_counter() - started
+        info = run_dir.update_info(status=trainer.status, steps=trainer.global_step, final_eval=trainer.last_eval,
+                                   wall_time_s=round(wall, 1), device=str(trainer.device),
+                                   world_size=trainer.dist.world_size)
+        print(json.dumps({"status": info["status"], "steps": info["steps"], "wall_time_s": info["wall_time_s"],
+                          "eval_before": before, "final_eval": trainer.last_eval,
+                          "checkpoint": str(run_dir.latest_checkpoint())}, indent=2))
+    return 0
+
+
+def _fmt(metrics: dict) -> str:
+    return ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k != "step" and isinstance(v, float))
+
+
+def _evaluate(ns: argparse.Namespace) -> int:
+    from .finetune_setup import evaluate_model
+
+    metrics = evaluate_model(ns.task, ns.model, ns.data, split=ns.split, max_seq_length=ns.max_seq_len,
+                             batch_size=ns.batch_size, text_column=ns.text_column, label_column=ns.label_column)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code. Expected errors print one line and exit 2."""
     ns = build_parser().parse_args(argv)
-    handlers = {"pretrain": _pretrain, "export": _export}
+    handlers = {"pretrain": _pretrain, "export": _export, "finetune": _finetune, "evaluate": _evaluate}
     try:
         return handlers[ns.command](ns)
     except KeyboardInterrupt:
