@@ -15,6 +15,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bert_core import BertConfig  # noqa: E402
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Several workers share the cores: one intra-op thread each avoids OpenMP threads spinning against
+    # each other, which on a busy 2-core machine made steps up to 10x slower.
+    torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed_everything() -> None:
