@@ -19,6 +19,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # Several workers share the cores: one intra-op thread each avoids OpenMP threads spinning against
     # each other, which on a busy 2-core machine made steps up to 10x slower.
     torch.set_num_threads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # and the subprocesses (CLI, torchrun, streamlit server)
 
 
 @pytest.fixture(autouse=True)
