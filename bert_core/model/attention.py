@@ -39,32 +39,53 @@ class BertSelfAttention(nn.Module):
         B, T, _ = x.shape
         return x.view(B, T, self.num_heads, self.head_size).transpose(1, 2)  # (B, nh, T, hs)
 
+    def _project(self, x: Tensor, *layers: nn.Linear) -> tuple[Tensor, ...]:
+        """Apply several C → C projections; when training, as one matmul on concatenated weights.
+
+        The weights stay separate parameters (the checkpoint's `query`/`key`/`value` names). With
+        autograd on, one (B·T, C) × (C, k·C) matmul and its backward replace k smaller ones, for the
+        price of concatenating the weights (a small copy). Without autograd (inference, often a single
+        short sentence) that copy costs about as much as it saves, so the projections run one by one.
+        """
+        if len(layers) == 1 or not torch.is_grad_enabled():
+            return tuple(layer(x) for layer in layers)
+        weight = torch.cat([layer.weight for layer in layers])  # (k·C, C)
+        bias = torch.cat([layer.bias for layer in layers])  # (k·C,)
+        return F.linear(x, weight, bias).split(layers[0].out_features, dim=-1)  # k × (B, T, C)
+
     def forward(
-        self, hidden_states: Tensor, attn_mask: Tensor | None = None, output_attentions: bool = False
+        self, hidden_states: Tensor, attn_mask: Tensor | None = None, output_attentions: bool = False,
+        queries: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         """Attend.
 
         Args:
-            hidden_states: (B, T, C).
+            hidden_states: (B, T, C): what keys and values are computed from.
             attn_mask: additive (B, 1, 1, T) mask from `extended_attention_mask`, or None (nothing padded).
-            output_attentions: also return the (B, nh, T, T) probabilities (slower: no fused kernel).
+            output_attentions: also return the (B, nh, P, T) probabilities (slower: no fused kernel).
+            queries: (B, P, C) rows to compute the output for; None means every row of `hidden_states`
+                (P = T). Each output row depends only on its own query, so a subset is exact.
 
         Returns:
-            (context (B, T, C), probabilities or None).
+            (context (B, P, C), probabilities or None).
         """
-        B, T, C = hidden_states.shape
-        q = self._heads(self.query(hidden_states))  # (B, nh, T, hs)
-        k = self._heads(self.key(hidden_states))
-        v = self._heads(self.value(hidden_states))
+        if queries is None:
+            q, k, v = self._project(hidden_states, self.query, self.key, self.value)
+            queries = hidden_states
+        else:
+            (q,) = self._project(queries, self.query)
+            k, v = self._project(hidden_states, self.key, self.value)
+        B, P, C = queries.shape
+        q, k, v = self._heads(q), self._heads(k), self._heads(v)  # (B, nh, P or T, hs)
         probs = None
         if output_attentions:
-            scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_size)  # (B, nh, T, T)
+            scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_size)  # (B, nh, P, T)
             if attn_mask is not None:
                 scores = scores + attn_mask
             probs = scores.softmax(dim=-1)
-            context = self.dropout(probs) @ v  # (B, nh, T, hs)
+            context = self.dropout(probs) @ v  # (B, nh, P, hs)
         else:
             p = self.dropout.p if self.training else 0.0
             context = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
-        context = context.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
+        context = context.transpose(1, 2).reshape(B, P, C)  # (B, P, C)
         return context, probs

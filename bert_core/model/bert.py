@@ -1,6 +1,7 @@
 """BertModel and the task models built on it (pretraining, masked LM, classification, QA)."""
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -14,6 +15,29 @@ from .outputs import (BaseModelOutput, MaskedLMOutput, PreTrainingOutput, Questi
                       SequenceClassifierOutput)
 
 _TIED_MLM = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+
+
+def rows_of(selected: Tensor, with_cls: bool = False) -> tuple[Tensor, Tensor]:
+    """Gather indices for the selected positions of each sequence, for `BertModel.encode_rows`.
+
+    Args:
+        selected: (B, T) bool, e.g. `labels != -100` or `input_ids == mask_id`.
+        with_cls: put position 0 ([CLS], what the pooler reads) first in every row.
+
+    Returns:
+        (rows (B, P), valid (B, P) bool): each sequence's selected positions in increasing order,
+        padded with position 0 where a sequence has fewer than the most; `hidden[valid]` then lists
+        the selected positions in row-major order, as `sequence_output[selected]` does.
+    """
+    counts = selected.sum(dim=1)  # (B,)
+    width = int(counts.max()) if selected.numel() else 0
+    order = torch.argsort((~selected).to(torch.uint8), dim=1, stable=True)[:, :width]  # selected first
+    valid = torch.arange(width, device=selected.device) < counts[:, None]  # (B, width)
+    rows = order.masked_fill(~valid, 0)
+    if with_cls:
+        rows = torch.cat([rows.new_zeros(rows.size(0), 1), rows], dim=1)  # (B, 1 + width)
+        valid = torch.cat([valid.new_zeros(valid.size(0), 1), valid], dim=1)  # [CLS] is not a selected row
+    return rows, valid
 
 
 class BertModel(BertPreTrainedModel):
@@ -52,6 +76,20 @@ class BertModel(BertPreTrainedModel):
         pooled = self.pooler(last) if self.pooler is not None else None
         return BaseModelOutput(last, pooled, hidden, attentions)
 
+    def encode_rows(
+        self, input_ids: Tensor, rows: Tensor, attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+    ) -> Tensor:
+        """The last hidden state at positions `rows` (B, P) only: (B, P, C).
+
+        Equal to `forward(...).last_hidden_state.gather(1, rows)`, but the last layer computes only
+        those P rows (every earlier layer still runs on all T tokens, since keys and values need them).
+        Put 0 first in `rows` to feed the pooler: `self.pooler(out)` reads row 0.
+        """
+        x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
+        mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
+        return self.encoder(x, mask, last_rows=rows)[0]  # (B, P, C)
+
 
 class BertForPreTraining(BertPreTrainedModel):
     """BERT with the masked-LM and next-sentence heads, as pretrained by Devlin et al."""
@@ -84,10 +122,20 @@ class BertForPreTraining(BertPreTrainedModel):
             sparse_mlm: decode only labelled positions (default: whenever `labels` is given); then
                 `prediction_logits` is (N, V) over the labelled positions in row-major order.
         """
-        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
         sparse = labels is not None if sparse_mlm is None else sparse_mlm
-        logits, mlm_loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
-        nsp_logits = self.cls.seq_relationship(out.pooler_output)  # (B, 2)
+        if sparse and labels is not None and not (output_attentions or output_hidden_states):
+            # Only [CLS] and the labelled positions are read: the last layer computes just those rows.
+            selected = labels != -100  # (B, T)
+            rows, valid = rows_of(selected, with_cls=True)  # (B, 1 + P)
+            hidden = self.bert.encode_rows(input_ids, rows, attention_mask, token_type_ids)  # (B, 1 + P, C)
+            logits = self.cls.predictions(hidden[valid])  # (N, V)
+            mlm_loss = F.cross_entropy(logits.float(), labels[selected])
+            nsp_logits = self.cls.seq_relationship(self.bert.pooler(hidden))  # (B, 2)
+            out = BaseModelOutput(hidden)
+        else:
+            out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+            logits, mlm_loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
+            nsp_logits = self.cls.seq_relationship(out.pooler_output)  # (B, 2)
         nsp_loss = None if next_sentence_label is None else F.cross_entropy(nsp_logits.float(), next_sentence_label)
         losses = [x for x in (mlm_loss, nsp_loss) if x is not None]
         loss = sum(losses[1:], losses[0]) if losses else None
@@ -117,10 +165,29 @@ class BertForMaskedLM(BertPreTrainedModel):
         sparse_mlm: bool | None = None,
     ) -> MaskedLMOutput:
         """Vocabulary logits (B, T, V), or (N, V) at labelled positions when decoding sparsely."""
-        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
         sparse = labels is not None if sparse_mlm is None else sparse_mlm
+        if sparse and labels is not None and not (output_attentions or output_hidden_states):
+            selected = labels != -100  # (B, T)
+            logits = self.logits_at(input_ids, selected, attention_mask, token_type_ids)  # (N, V)
+            return MaskedLMOutput(F.cross_entropy(logits.float(), labels[selected]), logits)
+        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
         logits, loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
+
+    def logits_at(
+        self, input_ids: Tensor, positions: Tensor, attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+    ) -> Tensor:
+        """Vocabulary logits at the `positions` (B, T) bool (e.g. `input_ids == mask_id`) only: (N, V).
+
+        Rows are in row-major order, as `forward(...).logits[positions]`; the last layer and the
+        vocabulary projection run only at those positions (a fill-mask query decodes one row, not T).
+        """
+        rows, valid = rows_of(positions)  # (B, P)
+        if not valid.any():
+            return self.bert.embeddings.word_embeddings.weight.new_zeros(0, self.config.vocab_size)
+        hidden = self.bert.encode_rows(input_ids, rows, attention_mask, token_type_ids)  # (B, P, C)
+        return self.cls.predictions(hidden[valid])  # (N, V)
 
 
 class BertForSequenceClassification(BertPreTrainedModel):
@@ -144,8 +211,15 @@ class BertForSequenceClassification(BertPreTrainedModel):
         output_hidden_states: bool = False,
     ) -> SequenceClassifierOutput:
         """Class logits (B, num_labels); `labels` (B,) gives cross-entropy (MSE when num_labels == 1)."""
-        out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
-        logits = self.classifier(self.dropout(out.pooler_output))  # (B, num_labels)
+        if output_attentions or output_hidden_states:
+            out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+            pooled = out.pooler_output
+        else:
+            # The pooler reads only [CLS]: the last layer computes that one row.
+            cls_row = input_ids.new_zeros(input_ids.size(0), 1)  # (B, 1)
+            hidden = self.bert.encode_rows(input_ids, cls_row, attention_mask, token_type_ids)  # (B, 1, C)
+            out, pooled = BaseModelOutput(hidden), self.bert.pooler(hidden)
+        logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
         loss = None
         if labels is not None:
             if self.config.num_labels == 1:

@@ -1,7 +1,6 @@
 """Token + segment + position embeddings."""
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from ..config import BertConfig

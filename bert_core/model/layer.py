@@ -1,7 +1,6 @@
 """One post-LayerNorm transformer encoder layer, the stack of them, and the pooler."""
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import BertConfig
@@ -41,10 +40,11 @@ class BertAttention(nn.Module):
         self.output = BertSelfOutput(config)
 
     def forward(
-        self, hidden_states: Tensor, attn_mask: Tensor | None, output_attentions: bool
+        self, hidden_states: Tensor, attn_mask: Tensor | None, output_attentions: bool,
+        queries: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        context, probs = self.self(hidden_states, attn_mask, output_attentions)
-        return self.output(context, hidden_states), probs
+        context, probs = self.self(hidden_states, attn_mask, output_attentions, queries)
+        return self.output(context, hidden_states if queries is None else queries), probs
 
 
 class BertIntermediate(nn.Module):
@@ -82,9 +82,11 @@ class BertLayer(nn.Module):
         self.output = BertOutput(config)
 
     def forward(
-        self, hidden_states: Tensor, attn_mask: Tensor | None = None, output_attentions: bool = False
+        self, hidden_states: Tensor, attn_mask: Tensor | None = None, output_attentions: bool = False,
+        queries: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        attended, probs = self.attention(hidden_states, attn_mask, output_attentions)  # (B, T, C)
+        """(B, T, C) → (B, T, C); or (B, P, C) for the rows given as `queries` (B, P, C)."""
+        attended, probs = self.attention(hidden_states, attn_mask, output_attentions, queries)  # (B, P, C)
         return self.output(self.intermediate(attended), attended), probs
 
 
@@ -101,12 +103,25 @@ class BertEncoder(nn.Module):
         attn_mask: Tensor | None = None,
         output_attentions: bool = False,
         output_hidden_states: bool = False,
+        last_rows: Tensor | None = None,
     ) -> tuple[Tensor, tuple[Tensor, ...] | None, tuple[Tensor, ...] | None]:
-        """Returns (last hidden state, all hidden states incl. embeddings or None, attentions or None)."""
+        """Returns (last hidden state, all hidden states incl. embeddings or None, attentions or None).
+
+        `last_rows` (B, P) position indices: the last layer computes only those rows and the last
+        hidden state is (B, P, C). Heads that read a few positions (the [CLS] vector, the masked
+        tokens) skip most of the last layer's work this way; earlier layers still see every token.
+        """
+        if last_rows is not None and (output_hidden_states or output_attentions):
+            raise ValueError("last_rows gives a partial last layer: it cannot return hidden states or attentions")
         all_hidden: list[Tensor] = [hidden_states] if output_hidden_states else []
         all_attn: list[Tensor] = []
-        for block in self.layer:
-            hidden_states, probs = block(hidden_states, attn_mask, output_attentions)
+        last = len(self.layer) - 1
+        for i, block in enumerate(self.layer):
+            queries = None
+            if i == last and last_rows is not None:
+                index = last_rows[..., None].expand(-1, -1, hidden_states.size(-1))  # (B, P, C)
+                queries = hidden_states.gather(1, index)  # (B, P, C)
+            hidden_states, probs = block(hidden_states, attn_mask, output_attentions, queries)
             if output_hidden_states:
                 all_hidden.append(hidden_states)
             if probs is not None:
