@@ -142,7 +142,11 @@ class RunDirectory:
         else:
             os.rename(tmp, final)
         for old in self.checkpoints()[:-self.keep_last]:
-            shutil.rmtree(old, ignore_errors=True)
+            # Rename first (atomic), then delete: a crash mid-delete must not leave a half-empty
+            # directory that still looks like a checkpoint.
+            doomed = self.path / f".{old.name}.old-{os.getpid()}"
+            os.rename(old, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
         return final
 
     def _remove_stale_temporaries(self) -> None:
