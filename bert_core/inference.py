@@ -215,6 +215,7 @@ class AttentionMaps:
     tokens: list[str]  # the encoded sequence, specials included (T tokens)
     weights: np.ndarray  # (L, H, T, T) float32; row i (a query) sums to 1 over the keys
     token_type_ids: list[int]  # 0 for segment A, 1 for segment B
+    truncated: bool = False  # the input was cut to `max_length` tokens
 
     @property
     def segment_b_start(self) -> int | None:
@@ -236,7 +237,9 @@ def attentions(model: nn.Module, tokenizer: Tokenizer, text: str, pair: str | No
     Returns:
         The tokens and their (L, H, T, T) attention maps.
     """
-    enc = tokenizer.encode(text, pair or None, max_length=max_length or _max_length(model))
+    limit = max_length or _max_length(model)
+    enc = tokenizer.encode(text, pair or None, max_length=limit)
+    truncated = len(enc) >= limit and len(tokenizer.encode(text, pair or None)) > limit
     encoder = _encoder(model)
     was_training = encoder.training
     encoder.eval()
@@ -247,7 +250,7 @@ def attentions(model: nn.Module, tokenizer: Tokenizer, text: str, pair: str | No
     finally:
         encoder.train(was_training)
     weights = torch.stack(out.attentions, dim=1)[0].float().cpu().numpy()  # (L, H, T, T)
-    return AttentionMaps(list(enc.tokens), weights, list(enc.token_type_ids))
+    return AttentionMaps(list(enc.tokens), weights, list(enc.token_type_ids), truncated)
 
 
 # name → label, in display order; see `head_statistics`

@@ -16,9 +16,14 @@ if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/,
 import streamlit as st
 
 from bert_core.device import describe_device, pick_device
-from explorer import models, nav, state
+from explorer import classroom, models, nav, settings, state
 
 st.set_page_config(page_title="BERT Explorer", page_icon=":material/psychology:", layout="wide")
+try:
+    settings.classroom()
+except ValueError as exc:  # a typo in classroom.toml: say so instead of failing on every page
+    st.error(f"The server's classroom settings are invalid: {exc}")
+    st.stop()
 state.init_session()
 
 
@@ -46,6 +51,7 @@ def sidebar() -> None:
         if job is not None:
             st.fragment(run_every=2.0 if job.active else None)(_job_caption)()
         st.caption(f"Device: {describe_device(pick_device())}")
+        classroom.teacher_login()
 
 
 navigation = st.navigation(nav.all_pages())

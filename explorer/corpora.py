@@ -47,8 +47,10 @@ def save_upload(name: str, data: bytes, upload_id: str = "") -> SavedUpload:
         raise CorpusError(f"unsupported file type {suffix or name!r}; upload one of {', '.join(SUPPORTED_SUFFIXES)}")
     if not data:
         raise CorpusError(f"{name} is empty")
-    if len(data) > settings.MAX_UPLOAD_MB * 2**20:
-        raise CorpusError(f"{name} is larger than {settings.MAX_UPLOAD_MB} MB")
+    limit = settings.max_upload_bytes()
+    if len(data) > limit:
+        raise CorpusError(f"{name} is {len(data) / 2**20:.1f} MB, over this server's upload limit of "
+                          f"{limit / 2**20:g} MB")
     path = session_upload_dir() / f"{secrets.token_hex(8)}{suffix}"
     path.write_bytes(data)
     return SavedUpload(str(path), name, upload_id)
@@ -70,7 +72,7 @@ def summarize_corpus(spec: str, text_column: str | None = None) -> CorpusSummary
     """
     kwargs = {"text_column": text_column} if text_column else {}
     if not spec.startswith("builtin:"):
-        kwargs["max_bytes"] = settings.MAX_UPLOAD_MB * 2**20
+        kwargs["max_bytes"] = settings.max_upload_bytes()
     corpus = resolve_corpus(spec, **kwargs)
     sentences = [s for d in corpus.documents for s in d]
     tokens = sum(len(ids) for ids in stock_tokenizer().tokenize_ids(sentences))

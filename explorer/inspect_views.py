@@ -44,7 +44,8 @@ def fill_mask_panel(loaded: models.LoadedModel, query: str, top_k: int, key: str
         return
     result = fill_mask(loaded.model, loaded.tokenizer, [query], top_k=top_k)[0]
     if result.truncated:
-        st.caption("The sentence was cut to the model's length.")
+        st.warning(f"The sentence is longer than the model's {len(result.tokens)} positions: it was cut, and "
+                   "blanks past the cut are not guessed.", icon=":material/content_cut:")
     if not result.masks:
         st.info("No [MASK] reached the model (the sentence may be too long).")
     for n, mask in enumerate(result.masks, 1):

@@ -19,10 +19,11 @@ import streamlit as st
 from bert_core import projection
 from bert_core.assets import AssetNotFoundError
 from bert_core.data import CorpusError, resolve_corpus
+from bert_core.data.corpus import decode_text
 from bert_core.data.sentiment import load_sentiment, read_table
 from bert_core.inference import AttentionMaps, EmbeddingSet, attentions, embeddings
 
-from . import bertviz_offline, models, state
+from . import bertviz_offline, models, settings, state
 from .nav import page
 
 ATTENTION_MAX_TOKENS = 64  # keeps the layer × head grid and bertviz's views quick to draw
@@ -144,8 +145,11 @@ def uploaded_texts(name: str, data: bytes, count: int) -> TextSet:
     Raises:
         CorpusError: an unreadable file or no text column (the message is fit to show).
     """
+    if len(data) > settings.max_upload_bytes():
+        raise CorpusError(f"{name} is {len(data) / 2**20:.1f} MB, over this server's upload limit of "
+                          f"{settings.classroom().max_upload_mb} MB")
     if name.lower().endswith(".txt"):
-        return pasted_texts(data.decode("utf-8", errors="replace"), count)
+        return pasted_texts(decode_text(data, name), count)  # refuses binary files, guesses Latin-1/UTF-16
     rows = read_table(data, name=name)
     columns = list(rows[0]) if rows else []
     text_col = next((c for c in ("text", "sentence", "review", "content", "body") if c in columns), None)

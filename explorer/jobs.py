@@ -1,7 +1,8 @@
 """Background pretraining jobs: one worker thread per job, owned by a process-wide registry.
 
 The registry (`job_registry()`, a `st.cache_resource` singleton) maps a session id to that
-session's latest job and caps how many jobs train at once. A job's thread prepares the data,
+session's latest job and caps how many jobs train at once; a job over the cap waits in a
+first-come-first-served queue (status "queued") and starts by itself when a slot frees. A job's thread prepares the data,
 builds a `Trainer` and iterates it; trainer callbacks (which run in that thread, between optimizer
 steps, so the weights are never half-updated) record metrics, recompute the probe sentences, pick
 an example for the batch inspector and, when a page asks, copy the model for the inspection
@@ -17,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -29,7 +30,10 @@ from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged
 
 logger = logging.getLogger(__name__)
-ACTIVE = ("preparing", "running", "stopping")
+ACTIVE = ("queued", "preparing", "running", "stopping")
+QUEUED_MESSAGE = "waiting for a free training slot"
+OOM_HINT = ("ran out of memory{where}: try a smaller batch size, shorter sequences or a smaller model "
+            "(the last checkpoint is kept)")
 DEFAULT_PROBES = (
     "The [MASK] rose sharply in early trading.",
     "The prime minister said the [MASK] would be held next year.",
@@ -39,6 +43,14 @@ DEFAULT_PROBES = (
 
 class JobError(RuntimeError):
     """A job cannot start; the message is fit to show a user."""
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for an allocation failure: CUDA/MPS out of memory, or the CPU allocator giving up."""
+    if isinstance(exc, (MemoryError, torch.OutOfMemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
 @dataclass
@@ -119,7 +131,7 @@ class TrainingJob:
         self.run_path = runs_root / config.run_name
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._status, self._message = "preparing", "starting"
+        self._status, self._message = "queued", QUEUED_MESSAGE
         self._metrics: list[dict[str, float]] = []
         self._evals: list[dict[str, float]] = []
         self._probe_records: list[ProbeRecord] = []
@@ -136,17 +148,31 @@ class TrainingJob:
 
     # ---------------------------------------------------------------- control (any thread)
     def start(self) -> None:
+        with self._lock:
+            if self._status != "queued":  # cancelled while it waited
+                return
+            self._status, self._message = "preparing", "starting"
         self._thread.start()
 
     def stop(self) -> None:
-        """Ask the run to end after the current step; it saves a checkpoint first."""
+        """Ask the run to end after the current step (it saves a checkpoint first); a waiting run is dropped."""
         self._stop.set()
         with self._lock:
-            if self._status in ("preparing", "running"):
+            if self._status == "queued":
+                self._status, self._message = "stopped", "cancelled before it started"
+            elif self._status in ("preparing", "running"):
                 self._status, self._message = "stopping", "stopping after this step and saving a checkpoint"
 
     def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
+        """Wait for the run to end (a queued run: to start and end, or to be cancelled); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._thread.ident is None and self.active:  # still waiting in the queue
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        if self._thread.ident is None:  # cancelled before it started
+            return True
+        self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return not self._thread.is_alive()
 
     def set_probes(self, texts: list[str]) -> None:
@@ -204,11 +230,17 @@ class TrainingJob:
             self._set(status, message)
         except TrainingDiverged as exc:
             self._finish_with_error(run_dir, "diverged", str(exc))
-        except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
-            self._finish_with_error(run_dir, "failed", str(exc))
-        except Exception as exc:
-            logger.exception("training job %s failed", self.config.run_name)
-            self._finish_with_error(run_dir, "failed", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # every failure ends the job with a message; the app goes on
+            if is_out_of_memory(exc):
+                logger.warning("training job %s ran out of memory: %s", self.config.run_name, exc)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                self._finish_with_error(run_dir, "failed", OOM_HINT.format(where=f" at step {self._step + 1}"))
+            elif isinstance(exc, (ValueError, FileNotFoundError, OSError)):  # CorpusError is a ValueError
+                self._finish_with_error(run_dir, "failed", str(exc))
+            else:
+                logger.exception("training job %s failed", self.config.run_name)
+                self._finish_with_error(run_dir, "failed", f"{type(exc).__name__}: {exc}")
 
     def _finish_with_error(self, run_dir: RunDirectory, status: str, message: str) -> None:
         self._set(status, message)
@@ -230,9 +262,9 @@ class TrainingJob:
         if config.resume:
             with self._lock:
                 self._metrics = [m for m in self._metrics if m.get("step", 0) <= trainer.global_step]
-        else:
+        else:  # the owner decides who sees the run (explorer.runs.visible_runs)
             run_dir.update_info(name=config.run_name, corpus_label=config.corpus_label or spec.corpus,
-                                vocab_size=prepared.tokenizer.vocab_size)
+                                vocab_size=prepared.tokenizer.vocab_size, owner=self.owner)
         run_dir.update_info(status="running")
         with self._lock:
             self._tokenizer, self._vocab_size = prepared.tokenizer, prepared.tokenizer.vocab_size
@@ -303,58 +335,143 @@ class TrainingJob:
                                 nsp.random_prob)
 
 
+class Job(Protocol):
+    """What the registry needs of a job (`TrainingJob`, or any other kind of background run).
+
+    `active` must be True from creation (while the job waits in the queue) until the job ends;
+    `stop()` on a job that has not started must make it inactive or let it end at once once started.
+    """
+
+    owner: str
+    run_path: Path
+
+    @property
+    def active(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> bool: ...
+
+
 class JobRegistry:
-    """Process-wide: each session's latest job, and a cap on how many train at once."""
+    """Process-wide: each owner's latest job, a cap on how many train at once, and a queue for the rest.
 
-    def __init__(self, max_jobs: int) -> None:
-        self.max_jobs = max_jobs
+    Jobs over the cap wait first come, first served; a dispatcher thread (alive while anyone waits)
+    starts the next one as soon as a running job ends. A job stopped while it waits is dropped.
+    """
+
+    POLL_S = 0.25  # how often the dispatcher looks for a free slot
+
+    def __init__(self, max_jobs: int, max_queue: int = 100) -> None:
+        self.max_jobs, self.max_queue = max_jobs, max_queue
         self._lock = threading.Lock()
-        self._jobs: dict[str, TrainingJob] = {}
+        self._jobs: dict[str, Job] = {}  # owner → latest job
+        self._running: list[Job] = []  # started, maybe ended since (pruned by _pump_locked)
+        self._queue: list[Job] = []  # waiting, in order
+        self._dispatcher: threading.Thread | None = None
 
-    def get(self, owner: str) -> TrainingJob | None:
+    def get(self, owner: str) -> Job | None:
         with self._lock:
             return self._jobs.get(owner)
 
-    def active_count(self) -> int:
+    def jobs(self) -> list[Job]:
+        """Every owner's latest job that is queued or running (the teacher's panel)."""
         with self._lock:
-            return sum(job.active for job in self._jobs.values())
+            return [job for job in self._jobs.values() if job.active]
+
+    def active_count(self) -> int:
+        """Jobs running now (queued ones not counted)."""
+        with self._lock:
+            self._pump_locked()
+            return len(self._running)
+
+    def queue_position(self, job: Job | None) -> int | None:
+        """1 for the next job to start, 2 for the one after…; None when `job` is not waiting."""
+        with self._lock:
+            for n, waiting in enumerate((j for j in self._queue if j.active), 1):
+                if waiting is job:
+                    return n
+        return None
 
     def training_run_paths(self) -> set[Path]:
-        """Run folders being written now (the runs page must not rename or delete them)."""
+        """Run folders being written now or soon (the runs page must not rename or delete them)."""
         with self._lock:
             return {job.run_path for job in self._jobs.values() if job.active}
 
     def start(self, owner: str, config: JobConfig, runs_root: Path) -> TrainingJob:
-        """Start a job for `owner`.
+        """Start a pretraining job for `owner`, or queue it when the server is at its cap.
 
         Raises:
-            JobError: the owner already trains, the server is at its cap, or the run name is taken
-                (for a new run) or has no checkpoint (for a resume).
+            JobError: the owner already has a run in progress, the queue is full, or the run name is
+                taken (for a new run) or has no checkpoint (for a resume).
         """
         run_path = runs_root / config.run_name
+        exists = RunDirectory(run_path).latest_checkpoint() is not None or (run_path / "run.json").exists()
+        if config.resume and RunDirectory(run_path).latest_checkpoint() is None:
+            raise JobError(f"run {config.run_name!r} has no checkpoint to resume from")
+        if not config.resume and exists:
+            raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
+        job = TrainingJob(owner, config, runs_root)
+        self.start_job(owner, job)
+        return job
+
+    def start_job(self, owner: str, job: Job) -> Job:
+        """Run `job` for `owner` now if a slot is free, else queue it (it starts by itself later).
+
+        Raises:
+            JobError: the owner already has a run in progress, another job writes the same run folder,
+                or the queue is full.
+        """
         with self._lock:
             current = self._jobs.get(owner)
             if current is not None and current.active:
                 raise JobError("you already have a run in progress: stop it first")
-            if sum(job.active for job in self._jobs.values()) >= self.max_jobs:
-                raise JobError(f"the server is training {self.max_jobs} run(s) already (its limit); "
-                               "try again when one finishes")
-            if run_path in {job.run_path for job in self._jobs.values() if job.active}:
-                raise JobError(f"run {config.run_name!r} is being trained by someone else")
-            exists = RunDirectory(run_path).latest_checkpoint() is not None or (run_path / "run.json").exists()
-            if config.resume and RunDirectory(run_path).latest_checkpoint() is None:
-                raise JobError(f"run {config.run_name!r} has no checkpoint to resume from")
-            if not config.resume and exists:
-                raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
-            job = TrainingJob(owner, config, runs_root)
+            if job.run_path in {j.run_path for j in self._jobs.values() if j.active}:
+                raise JobError(f"run {job.run_path.name!r} is being trained by someone else")
+            self._queue = [j for j in self._queue if j.active]
+            if len(self._queue) >= self.max_queue:
+                raise JobError(f"{len(self._queue)} runs are already waiting for the server (its limit); "
+                               "try again later")
             self._jobs[owner] = job
-        job.start()
+            self._queue.append(job)
+            ready = self._pump_locked()
+            if self._queue and (self._dispatcher is None or not self._dispatcher.is_alive()):
+                self._dispatcher = threading.Thread(target=self._dispatch, name="bert-explorer-queue", daemon=True)
+                self._dispatcher.start()
+        for started in ready:
+            started.start()
         return job
 
+    def _pump_locked(self) -> list[Job]:
+        """Forget ended jobs and move waiting ones into free slots; the caller starts the returned jobs."""
+        self._running = [j for j in self._running if j.active]
+        self._queue = [j for j in self._queue if j.active]  # stopped while waiting
+        ready = []
+        while self._queue and len(self._running) < self.max_jobs:
+            job = self._queue.pop(0)
+            self._running.append(job)
+            ready.append(job)
+        return ready
+
+    def _dispatch(self) -> None:
+        while True:
+            time.sleep(self.POLL_S)
+            with self._lock:
+                ready = self._pump_locked()
+                done = not self._queue
+                if done:
+                    self._dispatcher = None
+            for job in ready:
+                job.start()
+            if done:
+                return
+
     def stop_all(self, timeout: float = 30.0) -> None:
-        """Stop every job and wait for them (tests, shutdown)."""
+        """Stop every job, waiting ones first, and wait for them (tests, shutdown)."""
         with self._lock:
-            jobs = list(self._jobs.values())
+            jobs = list(self._queue) + [j for j in self._jobs.values() if j not in self._queue]
         for job in jobs:
             job.stop()
         for job in jobs:

@@ -14,14 +14,14 @@ import streamlit as st
 import torch
 
 from bert_core.assets import minilm_dir
-from bert_core.checkpoint import CHECKPOINT_PREFIX, list_checkpoints, resolve_model_dir
+from bert_core.checkpoint import CHECKPOINT_PREFIX, RunDirectory, list_checkpoints, resolve_model_dir
 from bert_core.inference import mlm_head_trained
 from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
 
 from . import settings
-from .runs import list_runs
-from .state import my_job
+from .runs import NAME_RE, visible_runs, visible_to
+from .state import is_teacher, my_job, session_id
 
 MINILM, LIVE, RUN_PREFIX = "minilm", "live", "run:"
 CHECKPOINT_SEP = "@"  # run names cannot hold '@' (explorer.runs.NAME_RE), so the split is unambiguous
@@ -48,11 +48,11 @@ def source_label(source: str) -> str:
 
 
 def available_sources() -> list[str]:
-    """Sources the sidebar offers: MiniLM, the live run if this session has one, every saved run."""
+    """Sources the sidebar offers: MiniLM, the live run if this session has one, the saved runs it may see."""
     sources = [MINILM]
     if my_job() is not None:
         sources.append(LIVE)
-    sources += [RUN_PREFIX + r.name for r in list_runs(settings.runs_dir())]
+    sources += [RUN_PREFIX + r.name for r in visible_runs(settings.runs_dir(), session_id(), is_teacher())]
     return sources
 
 
@@ -73,7 +73,11 @@ def _source_dir(source: str) -> Path:
     if source == MINILM:
         return minilm_dir()
     name, _, checkpoint = source.removeprefix(RUN_PREFIX).partition(CHECKPOINT_SEP)
+    if not NAME_RE.match(name) or ".." in name:
+        raise FileNotFoundError(f"{name!r} is not a run name")
     run = settings.runs_dir() / name
+    if not visible_to(RunDirectory(run).read_info(), session_id(), is_teacher()):  # another's unpublished run
+        raise FileNotFoundError(f"no run named {name!r}")
     if not checkpoint:
         return resolve_model_dir(run)
     if "/" in checkpoint or "\\" in checkpoint or not checkpoint.startswith(CHECKPOINT_PREFIX):

@@ -14,6 +14,7 @@ PAGES = {
     "fill_mask": ("fill_mask.py", "Fill in the blank", ":material/edit_note:"),
     "attention": ("attention.py", "Attention", ":material/grid_on:"),
     "embeddings": ("embeddings.py", "Embeddings", ":material/scatter_plot:"),
+    "finetune": ("finetune.py", "Fine-tune", ":material/tune:"),
     "runs": ("runs.py", "Runs", ":material/folder_open:"),
 }
 

@@ -10,17 +10,21 @@ import time
 import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
+from bert_core.config import BertConfig
 from bert_core.pretraining_setup import BUILTIN_MINILM, PretrainSpec
 from bert_core.training import TrainingArguments
 
-from . import settings, state
+from . import classroom, settings, state
 from .corpora import UPLOAD_CHOICE
 from .jobs import JobConfig, JobError, JobView, resume_config
-from .runs import RunError, list_runs, validate_run_name
+from .runs import RunError, validate_run_name, visible_runs
 
 PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
 RANDOM_INIT, MINILM_INIT, RUN_INIT = "random", "minilm", "run:"
 SEQ_LEN_CHOICES = [32, 64, 128, 256, 512]
+# MLM + NSP cross-entropy starts near ln V + ln 2 (~11 for 30,522 pieces); far above it the run has diverged
+# (a learning rate of 10 takes it to thousands within two steps, without ever reaching NaN in fp32).
+MAX_LOSS = 100.0
 
 
 def default_run_name() -> str:
@@ -43,7 +47,8 @@ def corpus_spec() -> tuple[str, str] | None:
 
 def init_choices() -> list[str]:
     """Where a run's weights can start: random, the packaged MiniLM encoder, or any saved run."""
-    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + r.name for r in list_runs(settings.runs_dir())
+    runs = visible_runs(settings.runs_dir(), state.session_id(), state.is_teacher())
+    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + r.name for r in runs
                                          if RunDirectory(r.path).latest_checkpoint() is not None]
 
 
@@ -90,10 +95,18 @@ def config_from_state() -> JobConfig:
         raise ValueError(f"hidden size {spec.hidden_size} must be divisible by the number of heads "
                          f"{spec.num_attention_heads}")
     steps = int(ss[state.PRETRAIN_STEPS])
+    if init is None:  # a pretrained start keeps its own size (MiniLM: 6 × 384), checked when it loads
+        preset = BertConfig.from_preset(spec.preset)
+        layers, hidden = spec.num_hidden_layers or preset.num_hidden_layers, spec.hidden_size or preset.hidden_size
+    else:
+        layers = hidden = 0
+    classroom.check_run_limits(steps=steps, layers=layers, hidden=hidden, batch_size=spec.batch_size,
+                               seq_length=spec.max_seq_length)
     args = TrainingArguments(max_steps=steps, learning_rate=float(ss[state.PRETRAIN_LR]),
                              warmup_steps=min(int(ss[state.PRETRAIN_WARMUP]), steps - 1), seed=spec.seed,
                              save_every=int(ss[state.PRETRAIN_SAVE_EVERY]), eval_every=0,
-                             freeze_encoder_steps=int(ss[state.PRETRAIN_FREEZE]) if init else 0)
+                             freeze_encoder_steps=int(ss[state.PRETRAIN_FREEZE]) if init else 0,
+                             max_loss=MAX_LOSS)
     return JobConfig(validate_run_name(ss[state.PRETRAIN_RUN_NAME]), spec, args, corpus_label=corpus[1],
                      probes=probe_lines(), probe_every=max(1, int(ss[state.PRETRAIN_PROBE_EVERY])))
 
@@ -133,6 +146,8 @@ def on_resume(extra_steps: int = 0) -> None:
     try:
         config = resume_config(view.run_path, max_steps=view.max_steps + extra_steps if extra_steps else None,
                                probes=probe_lines())
+        classroom.check_run_limits(steps=config.args.max_steps, layers=0, hidden=0,
+                                   batch_size=config.spec.batch_size, seq_length=config.spec.max_seq_length)
         config.probe_every = max(1, int(st.session_state[state.PRETRAIN_PROBE_EVERY]))
         state.job_registry().start(state.session_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:

@@ -60,6 +60,15 @@ class RunSummary:
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def owner(self) -> str | None:
+        """The session that made the run, or None (CLI runs, runs from before owners were recorded)."""
+        return self.info.get("owner") or None
+
+    @property
+    def published(self) -> bool:
+        return bool(self.info.get("published"))
+
+    @property
     def date(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.created_at)) if self.created_at else "—"
 
@@ -83,6 +92,16 @@ def summarize(path: Path) -> RunSummary | None:
     )
 
 
+def dev_result(run: RunSummary) -> str:
+    """A fine-tuning run's final dev score in words ("" for other runs)."""
+    final = run.final_eval
+    if run.info.get("kind") != "finetuning" or not final:
+        return ""
+    if "accuracy" in final:
+        return f"accuracy {100 * final['accuracy']:.1f}%"
+    return f"EM {100 * final.get('exact_match', 0.0):.1f}% / F1 {100 * final.get('f1', 0.0):.1f}%"
+
+
 def _checkpoint_step(path: Path) -> int:
     return int(path.name.rsplit("-", 1)[-1])
 
@@ -93,6 +112,36 @@ def list_runs(root: Path) -> list[RunSummary]:
         return []
     found = [s for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (s := summarize(p))]
     return sorted(found, key=lambda s: s.created_at or 0, reverse=True)
+
+
+def visible_to(info: dict[str, Any], session: str, teacher: bool = False) -> bool:
+    """Whether a run (its run.json `info`) shows to `session`: its own runs, published ones and runs
+    with no owner (CLI runs); the teacher sees all."""
+    owner = info.get("owner")
+    return teacher or not owner or owner == session or bool(info.get("published"))
+
+
+def visible_runs(root: Path, session: str, teacher: bool = False) -> list[RunSummary]:
+    """`list_runs` restricted to what `session` may see (see `visible_to`)."""
+    return [r for r in list_runs(root) if visible_to(r.info, session, teacher)]
+
+
+def can_manage(run: RunSummary, session: str, teacher: bool = False, *, shared_server: bool = False) -> bool:
+    """Rename, delete or publish: the owner or the teacher; a run with no owner by anyone on a
+    single-user server (`shared_server` False: no teacher password set)."""
+    return teacher or (run.owner == session if run.owner else not shared_server)
+
+
+def set_published(root: Path, name: str, published: bool) -> None:
+    """Show run `name` to every session (or only to its owner again).
+
+    Raises:
+        RunError: a bad name or a missing run.
+    """
+    path = _child(root, name)
+    if not path.is_dir():
+        raise RunError(f"no run named {name!r}")
+    RunDirectory(path).update_info(published=published)
 
 
 def step_metrics(path: Path) -> list[dict[str, float]]:
@@ -223,7 +272,7 @@ def load_test(model_dir: Path) -> str:
     return f"{c.num_hidden_layers} layers × {c.hidden_size} hidden, vocabulary {tokenizer.vocab_size:,}"
 
 
-def import_zip(root: Path, name: str, data: bytes, *, max_bytes: int = 2 * 2**30) -> RunSummary:
+def import_zip(root: Path, name: str, data: bytes, *, max_bytes: int = 2 * 2**30, owner: str | None = None) -> RunSummary:
     """Validate a Hugging Face-layout zip, load-test it, and add it as run `name` (one checkpoint).
 
     Raises:
@@ -247,7 +296,8 @@ def import_zip(root: Path, name: str, data: bytes, *, max_bytes: int = 2 * 2**30
             raise RunError(f"the zip cannot be read: {exc}") from None
         description = load_test(checkpoint)
         RunDirectory(checkpoint.parent).update_info(kind="imported", name=name, created_at=time.time(),
-                                                    status="imported", steps=IMPORTED_STEP, description=description)
+                                                    status="imported", steps=IMPORTED_STEP, description=description,
+                                                    owner=owner)
         (Path(tmp) / name).rename(target)
     summary = summarize(target)
     assert summary is not None

@@ -20,6 +20,8 @@ SESSION_ID = "session_id"  # str: owner of this browser tab's job and uploads (m
 ACTIVE_MODEL = "active_model"  # str: "minilm" | "live" | "run:NAME" (see explorer.models)
 ACTIVE_MODEL_WIDGET = "sidebar_active_model"  # the sidebar selectbox (copied into ACTIVE_MODEL)
 FLASH = "flash"  # (kind, text): a message shown once on the next run, e.g. after a rerun
+TEACHER = "teacher"  # bool: this session entered the teacher password (explorer.classroom)
+TEACHER_PASSWORD = "sidebar_teacher_password"  # the sidebar's password field
 
 # ---------------------------------------------------------------- pretrain page
 PRETRAIN_CORPUS_CHOICE = "pretrain_corpus_choice"  # "builtin:lee" | "builtin:news" | "builtin:wiki" | "upload"
@@ -99,6 +101,36 @@ EMB_CHART = "emb_chart"  # the scatter (its click selection)
 EMB_CHART_PICKED = "emb_chart_picked"  # the point last taken from a click, so a click applies once
 EMB_POINT = "emb_point"  # the point whose neighbours are listed
 
+# ---------------------------------------------------------------- fine-tune page
+FT_TASK = "ft_task"  # sentiment | qa
+FT_DATA = "ft_data"  # a built-in spec (explorer.finetune_form.DATA_CHOICES) or "upload"
+FT_UPLOAD = "ft_upload"  # file_uploader widget
+FT_UPLOADED = "ft_uploaded"  # explorer.finetune_form.SavedData of the last upload (saved under a generated name)
+FT_TEXT_COLUMN = "ft_text_column"  # sentiment uploads: the column picker
+FT_LABEL_COLUMN = "ft_label_column"
+FT_INIT = "ft_init"  # minilm | random | hub | run:NAME
+FT_HUB_NAME = "ft_hub_name"  # e.g. bert-base-uncased (online only)
+FT_RUN_NAME = "ft_run_name"
+FT_EPOCHS = "ft_epochs"
+FT_BATCH = "ft_batch"
+FT_LR = "ft_lr"
+FT_SEQ_LEN = "ft_seq_len"
+FT_DOC_STRIDE = "ft_doc_stride"  # QA: overlap of context windows
+FT_SEED = "ft_seed"
+FT_FREEZE = "ft_freeze"  # steps with the encoder frozen (the fresh head catches up first)
+FT_MAX_TRAIN = "ft_max_train"  # training examples used (a seeded subsample; 0 = all)
+FT_MAX_DEV = "ft_max_dev"  # dev examples scored (0 = all)
+FT_EVALS = "ft_evals"  # dev evaluations per epoch (points on the live dev curve)
+FT_START = "ft_start"
+FT_STOP = "ft_stop"
+FT_SEEN_ACTIVE = "ft_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
+FT_TRY_TEXT = "ft_try_text"  # try-it: a sentence to classify
+FT_TRY_QUESTION = "ft_try_question"  # try-it: question and context for QA
+FT_TRY_CONTEXT = "ft_try_context"
+FT_COMPARE_VIEW = "ft_compare_view"  # before/after: embeddings | attention
+FT_COMPARE_METHOD = "ft_compare_method"  # pca | umap
+FT_COMPARE_TEXT = "ft_compare_text"  # before/after attention: the input
+
 # Defaults that give a visible learning curve within a minute on a laptop CPU. Measured on this
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
 # MLM loss falls from ln V = 10.3 to ~8.2 by step 40 (batch 32: same loss per step, twice the time).
@@ -117,16 +149,26 @@ _DEFAULTS: dict[str, Any] = {
     EMB_SOURCE: "builtin:rotten_tomatoes", EMB_PASTE: "", EMB_COUNT: 500, EMB_POOLING: "mean", EMB_LAYER: -1,
     EMB_ALL_LAYERS: False, EMB_METHOD: "umap", EMB_DIMS: 2, EMB_NEIGHBORS: 15, EMB_MIN_DIST: 0.1, EMB_COLOR: "label",
     EMB_WORDS: "",
+    # Fine-tune defaults: MiniLM on 4,000 Rotten Tomatoes snippets, 1 epoch, 64 tokens (see the page's help
+    # for the measured time and accuracy).
+    FT_TASK: "sentiment", FT_DATA: "builtin:rotten_tomatoes", FT_INIT: "minilm", FT_HUB_NAME: "bert-base-uncased",
+    FT_EPOCHS: 1.0, FT_BATCH: 32, FT_LR: 1e-4, FT_SEQ_LEN: 64, FT_DOC_STRIDE: 64, FT_SEED: 0, FT_FREEZE: 0,
+    FT_MAX_TRAIN: 4000, FT_MAX_DEV: 500, FT_EVALS: 4, FT_TRY_TEXT: "A warm, funny and beautifully acted film.",
+    FT_TRY_QUESTION: "", FT_TRY_CONTEXT: "", FT_COMPARE_VIEW: "embeddings", FT_COMPARE_METHOD: "pca",
+    FT_COMPARE_TEXT: "",
 }
 # Widget values kept when the user visits another page (Streamlit forgets unrendered widgets).
-_PERSISTENT = [k for k in _DEFAULTS if k != ACTIVE_MODEL] + [PRETRAIN_RUN_NAME, RUNS_OVERLAY, RUNS_SELECTED]
+_PERSISTENT = [k for k in _DEFAULTS if k != ACTIVE_MODEL] + [PRETRAIN_RUN_NAME, RUNS_OVERLAY, RUNS_SELECTED,
+                                                                FT_RUN_NAME, FT_TEXT_COLUMN, FT_LABEL_COLUMN]
 
 
 def init_session() -> str:
     """Set defaults and return this browser tab's session id.
 
-    The id lives in the URL (`?sid=`) as well, so a page reload finds its running job and uploads
-    again instead of orphaning them.
+    The id is 128 random bits (`secrets.token_hex`), so it cannot be guessed. Unless classroom.toml
+    sets `session_in_url = false` it lives in the URL (`?sid=`) as well, so a page reload finds its
+    running job and uploads again instead of orphaning them; the price is that whoever holds the
+    link holds the session (docs/README_classroom.md).
     """
     fresh = SESSION_ID not in st.session_state
     for key, value in _DEFAULTS.items():
@@ -134,12 +176,16 @@ def init_session() -> str:
     for key in _PERSISTENT:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
-    sid = st.session_state.get(SESSION_ID) or _valid_sid(st.query_params.get("sid")) or secrets.token_hex(16)
+    in_url = settings.classroom().session_in_url
+    from_url = _valid_sid(st.query_params.get("sid")) if in_url else None
+    sid = st.session_state.get(SESSION_ID) or from_url or secrets.token_hex(16)
     st.session_state[SESSION_ID] = sid
     if fresh and job_registry().get(sid) is not None:  # a reload while training: keep showing that run
         st.session_state[ACTIVE_MODEL] = "live"
-    if st.query_params.get("sid") != sid:
+    if in_url and st.query_params.get("sid") != sid:
         st.query_params["sid"] = sid
+    elif not in_url and "sid" in st.query_params:
+        del st.query_params["sid"]
     return sid
 
 
@@ -161,7 +207,11 @@ def session_upload_dir() -> Path:
 @st.cache_resource
 def job_registry() -> JobRegistry:
     """The one registry of training jobs in this server process."""
-    return JobRegistry(settings.max_jobs())
+    return JobRegistry(settings.max_jobs(), settings.classroom().max_queue)
+
+
+def is_teacher() -> bool:
+    return bool(st.session_state.get(TEACHER))
 
 
 def my_job() -> TrainingJob | None:

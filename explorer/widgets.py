@@ -16,7 +16,7 @@ KIND_STYLE = {  # background colour, legend text
     KIND_KEPT: ("#a1d99b", "kept unchanged (10%)"),
 }
 PLOT_CONFIG = {"displayModeBar": False}  # live charts: the toolbar would cover the titles
-STATUS_ICON = {"preparing": ":material/hourglass_top:", "running": ":material/directions_run:",
+STATUS_ICON = {"queued": ":material/schedule:", "preparing": ":material/hourglass_top:", "running": ":material/directions_run:",
                "stopping": ":material/pause_circle:", "stopped": ":material/stop_circle:",
                "finished": ":material/check_circle:", "diverged": ":material/warning:", "failed": ":material/error:"}
 

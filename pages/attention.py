@@ -23,9 +23,10 @@ if not ss[state.ATTN_TEXT].strip():
 text, pair = ss[state.ATTN_TEXT], ss[state.ATTN_PAIR].strip()
 maps = inspection.attention_maps(loaded.model, loaded.tokenizer, loaded.key, text, pair)
 n_layers, n_heads, n_tokens = maps.weights.shape[0], maps.weights.shape[1], len(maps.tokens)
-st.caption(f"**{loaded.label}** · {n_tokens} tokens · {n_layers} layers × {n_heads} heads"
-           + (f" · cut to {inspection.ATTENTION_MAX_TOKENS} tokens" if n_tokens >= inspection.ATTENTION_MAX_TOKENS
-              else ""))
+st.caption(f"**{loaded.label}** · {n_tokens} tokens · {n_layers} layers × {n_heads} heads")
+if maps.truncated:
+    st.warning(f"The input is longer than {n_tokens} tokens: only its first {n_tokens} are shown (a longer input "
+               "makes the grid unreadable and can exceed the model's positions).", icon=":material/content_cut:")
 
 grid_tab, stats_tab, head_tab, model_tab = st.tabs(["Every head", "Head statistics", "Head view (bertviz)",
                                                     "Model view (bertviz)"])

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import corpora, state, widgets
+from explorer import classroom, corpora, state, widgets
 from explorer import pretrain_form as form
 
 ss = st.session_state
@@ -115,6 +115,7 @@ def live_panel() -> None:
         st.info("No run yet: press **Start**. With the defaults the loss curve moves within a minute.")
         return
     v = current.view()
+    classroom.queue_notice(current)
     widgets.status_line(v)
     widgets.metric_row(v)
     widgets.before_after(v)

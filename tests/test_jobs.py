@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from bert_core.pretraining_setup import PretrainSpec
 from bert_core.training import TrainingArguments
@@ -52,19 +53,30 @@ def test_job_trains_observes_and_finishes(tmp_path: Path) -> None:
     assert snap is not None and snap[2] == 8 and not snap[0].training
 
 
-def test_cap_stop_and_resume(tmp_path: Path) -> None:
-    registry = JobRegistry(max_jobs=1)
+def test_cap_queue_stop_and_resume(tmp_path: Path) -> None:
+    registry = JobRegistry(max_jobs=1, max_queue=2)
     job = registry.start("s1", tiny_config("run-b", steps=200), tmp_path)
-    with pytest.raises(JobError, match="limit"):
-        registry.start("s2", tiny_config("run-c"), tmp_path)
+    waiting = registry.start("s2", tiny_config("run-c", steps=2), tmp_path)  # over the cap: it waits
+    cancelled = registry.start("s3", tiny_config("run-x"), tmp_path)
+    with pytest.raises(JobError, match="waiting"):
+        registry.start("s4", tiny_config("run-y"), tmp_path)  # the queue holds 2
     with pytest.raises(JobError, match="already"):
-        registry.start("s1", tiny_config("run-c"), tmp_path)
+        registry.start("s1", tiny_config("run-z"), tmp_path)
+    with pytest.raises(JobError, match="someone else"):
+        registry.start("s5", tiny_config("run-c"), tmp_path)  # a queued job owns its run name
+    assert waiting.view().status == "queued" and waiting.view().active
+    assert [registry.queue_position(j) for j in (job, waiting, cancelled)] == [None, 1, 2]
+    cancelled.stop()  # leaving the queue: the others move up, nothing was written
+    assert cancelled.join(1) and cancelled.view().status == "stopped" and not (tmp_path / "run-x").exists()
+    assert registry.queue_position(waiting) == 1 and len(registry.jobs()) == 2
     wait_for(job, lambda v: v.step >= 3)
+    assert waiting.view().status == "queued" and registry.active_count() == 1
     job.stop()
     assert job.join(60)
     view = job.view()
     assert view.status == "stopped" and view.step < 200
     stopped_at = view.step
+    assert waiting.join(120) and waiting.view().status == "finished"  # started by itself when the slot freed
     assert registry.active_count() == 0
     with pytest.raises(JobError, match="exists"):
         registry.start("s1", tiny_config("run-b"), tmp_path)
@@ -96,3 +108,52 @@ def test_diverging_run_stops_with_message(tmp_path: Path) -> None:
     view = job.view()
     assert view.status == "diverged" and "learning rate" in view.message
     assert '"status": "diverged"' in (tmp_path / "run-e" / "run.json").read_text()
+
+
+def test_learning_rate_10_stops_at_the_explosion_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:
+    """With clipping, lr=10 takes the loss from ~11 to thousands (never NaN in fp32): max_loss catches it."""
+    from bert_core.model import BertForPreTraining
+    from explorer.pretrain_form import MAX_LOSS
+
+    config = tiny_config("run-lr10", steps=40)
+    config.args = TrainingArguments(max_steps=40, learning_rate=10.0, warmup_steps=0, save_every=1, device="cpu",
+                                    max_loss=MAX_LOSS)
+    job = JobRegistry(max_jobs=1).start("s1", config, tmp_path)
+    assert job.join(120)
+    view = job.view()
+    assert view.status == "diverged" and "lower the learning rate" in view.message, view.message
+    assert view.step < 5 and all(m["loss"] < MAX_LOSS for m in view.metrics)  # no exploded step recorded
+    latest = tmp_path / "run-lr10" / f"checkpoint-{view.step}"
+    assert latest.is_dir()
+    BertForPreTraining.from_pretrained(latest)  # the last good checkpoint loads
+    assert '"status": "diverged"' in (tmp_path / "run-lr10" / "run.json").read_text()
+
+
+@pytest.mark.parametrize("error", [torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+                                   RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
+                                                "can't allocate memory: you tried to allocate 123 bytes")])
+def test_out_of_memory_ends_the_job_with_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error) -> None:
+    from bert_core.model import BertForPreTraining
+
+    def forward(self, *args, **kwargs):
+        if self.training:  # the held-out baseline (eval mode) passes; the first training batch fails
+            raise error
+        return real(self, *args, **kwargs)
+
+    real = BertForPreTraining.forward
+    monkeypatch.setattr(BertForPreTraining, "forward", forward)
+    registry = JobRegistry(max_jobs=1)
+    job = registry.start("s1", tiny_config("run-oom"), tmp_path)
+    assert job.join(60)
+    view = job.view()
+    assert view.status == "failed" and "ran out of memory at step 1" in view.message
+    assert "smaller batch size" in view.message and registry.active_count() == 0
+    monkeypatch.setattr(BertForPreTraining, "forward", real)
+    again = registry.start("s1", tiny_config("run-after-oom", steps=1), tmp_path)  # the server goes on
+    assert again.join(60) and again.view().status == "finished"
+
+
+def test_run_records_its_owner(tmp_path: Path) -> None:
+    job = JobRegistry(max_jobs=1).start("session-abc", tiny_config("run-own", steps=1), tmp_path)
+    assert job.join(60)
+    assert '"owner": "session-abc"' in (tmp_path / "run-own" / "run.json").read_text()

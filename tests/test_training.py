@@ -156,7 +156,8 @@ def test_decay_groups_cover_every_parameter_once() -> None:
 
 
 @pytest.mark.parametrize("kwargs,match", [(dict(max_steps=0), "max_steps"), (dict(learning_rate=-1.0), "learning_rate"),
-                                          (dict(learning_rate=float("nan")), "learning_rate")])
+                                          (dict(learning_rate=float("nan")), "learning_rate"),
+                                          (dict(max_loss=-1.0), "max_loss"), (dict(max_loss=float("nan")), "max_loss")])
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         TrainingArguments(**kwargs)

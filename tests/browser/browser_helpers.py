@@ -33,11 +33,11 @@ def require_browser() -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(tmp: Path) -> Iterator[str]:
-    """`streamlit run explorer/app.py` with runs and uploads under `tmp`; yields its URL."""
+def streamlit_server(tmp: Path, **extra_env: str) -> Iterator[str]:
+    """`streamlit run explorer/app.py` with runs and uploads under `tmp` (and `extra_env`); yields its URL."""
     port = free_port()
     env = dict(os.environ, BERT_EXPLORER_RUNS=str(tmp / "runs"), BERT_EXPLORER_UPLOADS=str(tmp / "uploads"),
-               HF_HUB_OFFLINE="1")
+               HF_HUB_OFFLINE="1", **extra_env)
     with open(tmp / "server.log", "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port",
                                  str(port), "--server.address", "localhost", "--server.headless", "true"],

@@ -1,0 +1,337 @@
+"""Background fine-tuning jobs: the fine-tune page's counterpart of `explorer.jobs.TrainingJob`.
+
+Same design: one worker thread per job, started through the process-wide `JobRegistry` (so the
+server's cap on concurrent jobs counts pretraining and fine-tuning together); trainer callbacks run
+in that thread between optimizer steps and record metrics; pages read `job.view()`, an immutable
+copy. Stop ends the run after the current step, evaluates and saves a checkpoint.
+
+A session's fine-tuning job lives in the registry under its own slot (`finetune_slot(owner)`), so
+the pretrain page's `registry.get(owner)` keeps returning that session's pretraining job.
+
+When the run has ended, the job keeps two models for the page: the fine-tuned one and a frozen copy
+of the starting point taken before the first step (pretrained encoder + untrained head), for the
+try-it box and the before/after view.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bert_core.checkpoint import RunDirectory
+from bert_core.finetune_setup import (
+    PreparedFinetuning,
+    finetune_arguments,
+    make_finetune_trainer,
+    prepare_finetuning,
+)
+from bert_core.finetune_tasks import (
+    ClassificationTask,
+    QuestionAnsweringTask,
+    worst_misclassified,
+)
+from bert_core.metrics import f1_score, normalize_answer
+from bert_core.tokenizer import Tokenizer
+from bert_core.training import Trainer, TrainingDiverged
+
+logger = logging.getLogger(__name__)
+ACTIVE = ("queued", "preparing", "running", "stopping")  # as explorer.jobs
+WORST_K = 10
+
+
+def finetune_slot(owner: str) -> str:
+    """The registry key of `owner`'s fine-tuning job (next to its pretraining job under `owner`)."""
+    return f"{owner}/finetune"
+
+
+@dataclass
+class FinetuneConfig:
+    """Everything a fine-tuning job needs; built by the fine-tune page from its form."""
+
+    run_name: str
+    task: str  # sentiment | qa
+    init: str  # builtin:minilm | random | hub:NAME | a run directory
+    data: str  # a built-in spec or a file path (an upload saved under a generated name)
+    data_label: str = ""  # what the user picked (an upload's original name), for the runs page
+    options: dict[str, Any] = field(default_factory=dict)  # other FinetuneSpec fields (columns, seq len, ...)
+    epochs: float = 1.0
+    learning_rate: float = 5e-5
+    freeze_encoder_steps: int = 0
+    max_train_examples: int = 0  # a seeded subsample of the training split (0: all of it)
+    max_dev_examples: int = 0  # a seeded subsample of the dev split (0: all of it)
+    evals_per_epoch: int = 4  # dev evaluations per epoch: the points of the live dev curve
+    precision: str = "auto"
+
+
+@dataclass(frozen=True)
+class FinetuneView:
+    """A consistent copy of a fine-tuning job's state for the UI thread."""
+
+    run_name: str
+    run_path: Path
+    task: str
+    status: str
+    message: str
+    max_steps: int
+    step: int
+    steps_per_epoch: int
+    metrics: tuple[dict[str, float], ...]  # per training step
+    evals: tuple[dict[str, float], ...]  # dev evaluations; the first (step 0) is the untrained baseline
+    labels: tuple[str, ...]  # class names (sentiment)
+    data_info: dict[str, Any]
+    confusion: tuple[tuple[int, ...], ...] | None  # of the last evaluation (rows: gold, columns: predicted)
+    worst: tuple[dict[str, Any], ...]  # worst dev errors of the last evaluation
+    started_at: float
+    has_models: bool  # the run ended and its models can be queried (try-it, before/after)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left, from the median of the recent step times (evaluations not counted)."""
+        recent = [m["step_time"] for m in self.metrics[-20:] if "step_time" in m and m.get("step", 0) > 1]
+        if len(recent) < 2 or not self.active:  # the first step pays for warm-up: not representative
+            return None
+        return statistics.median(recent) * max(0, self.max_steps - self.step)
+
+    @property
+    def before(self) -> dict[str, float]:
+        return self.evals[0] if self.evals and self.evals[0].get("step") == 0 else {}
+
+    @property
+    def after(self) -> dict[str, float]:
+        return self.evals[-1] if self.evals and self.evals[-1].get("step", 0) > 0 else {}
+
+
+@dataclass(frozen=True)
+class FinetunedModels:
+    """The models of an ended run: `start` (before the first step) and `tuned`, sharing a tokenizer."""
+
+    start: torch.nn.Module
+    tuned: torch.nn.Module
+    tokenizer: Tokenizer
+    max_seq_length: int
+    dev_texts: tuple[str, ...]  # dev inputs (sentiment texts, QA questions) for the before/after view
+    dev_labels: tuple[str, ...]  # their classes (sentiment; empty for QA)
+    dev_contexts: tuple[str, ...]  # QA: each question's passage (empty for sentiment)
+    doc_stride: int
+    key: str  # identifies these weights (cache key of derived data)
+
+
+def _sample(items: list, limit: int, seed: int) -> list:
+    return random.Random(seed).sample(items, limit) if 0 < limit < len(items) else items
+
+
+def subsample(prepared: PreparedFinetuning, max_train: int, max_dev: int) -> PreparedFinetuning:
+    """The same fine-tuning with seeded subsamples of the train and dev splits (0: keep a split whole)."""
+    task, spec = prepared.task, prepared.spec
+    if not (0 < max_train < len(task.train) or 0 < max_dev < len(task.dev)):
+        return prepared
+    train, dev = _sample(task.train, max_train, spec.seed), _sample(task.dev, max_dev, spec.seed + 1)
+    if isinstance(task, ClassificationTask):
+        built: ClassificationTask | QuestionAnsweringTask = ClassificationTask(
+            train, prepared.tokenizer, num_labels=task.num_labels, dev=dev, batch_size=spec.batch_size,
+            max_seq_length=spec.max_seq_length, seed=spec.seed, eval_batch_size=spec.eval_batch_size)
+    else:
+        built = QuestionAnsweringTask(
+            train, prepared.tokenizer, dev=dev, batch_size=spec.batch_size, max_seq_length=spec.max_seq_length,
+            doc_stride=spec.doc_stride, max_query_length=spec.max_query_length, seed=spec.seed,
+            eval_batch_size=spec.eval_batch_size, n_best=spec.n_best, max_answer_length=spec.max_answer_length,
+            allow_no_answer=task.allow_no_answer)
+    info = dict(prepared.data_info, train_used=len(train), dev_used=len(dev))
+    return replace(prepared, task=built, data_info=info)
+
+
+def qa_errors(task: QuestionAnsweringTask, k: int = WORST_K) -> list[dict[str, Any]]:
+    """Dev questions the last evaluation got wrong (not an exact match), lowest F1 first."""
+    rows = []
+    for example in task.dev:
+        predicted = task.last_predictions.get(example.id, "")
+        gold = example.answer_texts or [""]
+        if any(normalize_answer(predicted) == normalize_answer(g) for g in gold):
+            continue
+        rows.append({"question": example.question, "predicted": predicted or "(no answer)",
+                     "gold": " | ".join(gold) or "(no answer)", "f1": f1_score(predicted, gold)})
+    rows.sort(key=lambda r: r["f1"])
+    return rows[:k]
+
+
+class FinetuneJob:
+    """One fine-tuning run in a background thread (an `explorer.jobs.Job`). Start it with
+    `JobRegistry.start_job(finetune_slot(owner), job)`; it may wait in the registry's queue first."""
+
+    def __init__(self, owner: str, config: FinetuneConfig, runs_root: Path) -> None:
+        self.owner, self.config = owner, config
+        self.run_path = runs_root / config.run_name
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._status, self._message = "queued", "waiting for a free training slot"
+        self._metrics: list[dict[str, float]] = []
+        self._evals: list[dict[str, float]] = []
+        self._labels: tuple[str, ...] = ()
+        self._data_info: dict[str, Any] = {}
+        self._confusion: tuple[tuple[int, ...], ...] | None = None
+        self._worst: tuple[dict[str, Any], ...] = ()
+        self._step, self._max_steps, self._per_epoch = 0, 0, 0
+        self._models: FinetunedModels | None = None
+        self._started_at = time.time()
+        self._thread = threading.Thread(target=self._run, name=f"bert-explorer-finetune-{config.run_name}",
+                                        daemon=True)
+
+    # ---------------------------------------------------------------- control (any thread)
+    def start(self) -> None:
+        with self._lock:
+            if self._status != "queued":  # cancelled while it waited
+                return
+            self._status, self._message = "preparing", "starting"
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step; it evaluates and saves a checkpoint first."""
+        self._stop.set()
+        with self._lock:
+            if self._status == "queued":
+                self._status, self._message = "stopped", "cancelled before it started"
+            elif self._status in ("preparing", "running"):
+                self._status, self._message = "stopping", "stopping after this step, then evaluating and saving"
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the run to end (a queued run: to start and end, or to be cancelled); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._thread.ident is None and self.active:  # still waiting in the registry's queue
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        if self._thread.ident is None:  # cancelled before it started
+            return True
+        self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not self._thread.is_alive()
+
+    @property
+    def active(self) -> bool:
+        with self._lock:
+            return self._status in ACTIVE
+
+    def view(self) -> FinetuneView:
+        with self._lock:
+            return FinetuneView(
+                self.config.run_name, self.run_path, self.config.task, self._status, self._message, self._max_steps,
+                self._step, self._per_epoch, tuple(self._metrics), tuple(self._evals), self._labels,
+                dict(self._data_info), self._confusion, self._worst, self._started_at, self._models is not None)
+
+    def models(self) -> FinetunedModels | None:
+        """The starting and fine-tuned models once the run has ended (None before, or after a failure)."""
+        with self._lock:
+            return self._models
+
+    # ---------------------------------------------------------------- the worker thread
+    def _set(self, status: str | None = None, message: str | None = None) -> None:
+        with self._lock:
+            if status is not None:
+                self._status = status
+            if message is not None:
+                self._message = message
+
+    def _run(self) -> None:
+        run_dir = RunDirectory(self.run_path)
+        started = time.perf_counter()
+        try:
+            prepared, trainer, start_model = self._prepare(run_dir)
+            if self._stop.is_set():
+                trainer.stop_event.set()
+            self._set("stopping" if self._stop.is_set() else "running", "training")
+            for _ in trainer:
+                pass
+            self._finish(prepared, trainer, start_model)
+            status = trainer.status
+            run_dir.update_info(status=status, steps=trainer.global_step, final_eval=trainer.last_eval,
+                                wall_time_s=round(time.perf_counter() - started, 1), device=str(trainer.device),
+                                final_metrics=self._metrics[-1] if self._metrics else {})
+            message = {"finished": f"finished {trainer.global_step} steps",
+                       "stopped": f"stopped at step {trainer.global_step}"}.get(status, status)
+            self._set(status, f"{message} in {time.perf_counter() - started:.0f} s")
+        except TrainingDiverged as exc:
+            self._finish_with_error(run_dir, "diverged", str(exc))
+        except (torch.OutOfMemoryError, MemoryError):
+            self._finish_with_error(run_dir, "failed", f"ran out of memory at step {self._step + 1}: try a smaller "
+                                    "batch size or shorter sequences")
+        except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
+            self._finish_with_error(run_dir, "failed", str(exc))
+        except Exception as exc:
+            logger.exception("fine-tuning job %s failed", self.config.run_name)
+            self._finish_with_error(run_dir, "failed", f"{type(exc).__name__}: {exc}")
+
+    def _finish_with_error(self, run_dir: RunDirectory, status: str, message: str) -> None:
+        self._set(status, message)
+        if (self.run_path / "run.json").is_file():
+            run_dir.update_info(status=status, error=message, steps=self._step)
+
+    def _prepare(self, run_dir: RunDirectory) -> tuple[PreparedFinetuning, Trainer, torch.nn.Module]:
+        config = self.config
+        prepared = prepare_finetuning(config.task, config.init, config.data, progress=lambda m: self._set(message=m),
+                                      **config.options)
+        prepared = subsample(prepared, config.max_train_examples, config.max_dev_examples)
+        per_epoch = prepared.steps_per_epoch
+        args = finetune_arguments(prepared, epochs=config.epochs, learning_rate=config.learning_rate,
+                                  precision=config.precision, freeze_encoder_steps=config.freeze_encoder_steps,
+                                  eval_every=max(1, per_epoch // max(1, config.evals_per_epoch)))
+        start_model = copy.deepcopy(prepared.model).eval()  # "before": pretrained encoder, untrained head
+        self._set(message="building the trainer")
+        trainer = make_finetune_trainer(prepared, args, run_dir, stop_event=self._stop)
+        run_dir.update_info(name=config.run_name, owner=self.owner, corpus_label=config.data_label or config.data, status="running",
+                            max_train_examples=config.max_train_examples, max_dev_examples=config.max_dev_examples)
+        with self._lock:
+            self._labels = tuple(getattr(prepared.data, "labels", None) or ())
+            self._data_info = dict(prepared.data_info)
+            self._max_steps, self._per_epoch = args.max_steps, per_epoch
+        trainer.add_callback("on_step_end", self._on_step_end)
+        trainer.add_callback("on_evaluate", lambda t, m: self._on_evaluate(prepared, m))
+        self._set(message="scoring the untrained model on the dev set (the 'before')")
+        before = trainer.evaluate()
+        run_dir.update_info(eval_before=before)
+        return prepared, trainer, start_model
+
+    def _on_step_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
+        with self._lock:
+            self._metrics.append(dict(metrics))
+            self._step = trainer.global_step
+
+    def _on_evaluate(self, prepared: PreparedFinetuning, metrics: dict[str, float]) -> None:
+        """Record the evaluation with its confusion matrix and worst errors (in the training thread)."""
+        task = prepared.task
+        record = dict(metrics)
+        confusion, worst = None, ()
+        if isinstance(task, ClassificationTask) and task.last_predictions is not None:
+            confusion = tuple(tuple(row) for row in task.confusion())
+            worst = tuple(worst_misclassified(task.dev, task.last_predictions, list(self._labels), k=WORST_K))
+        elif isinstance(task, QuestionAnsweringTask) and task.last_predictions:
+            worst = tuple(qa_errors(task))
+        with self._lock:
+            self._evals.append(record)
+            self._confusion, self._worst = confusion, worst
+
+    def _finish(self, prepared: PreparedFinetuning, trainer: Trainer, start_model: torch.nn.Module) -> None:
+        task = prepared.task
+        if isinstance(task, ClassificationTask):
+            texts = tuple(e.text for e in task.dev)
+            labels, contexts = tuple(self._labels[e.label] for e in task.dev), ()
+        else:
+            texts, labels, contexts = tuple(e.question for e in task.dev), (), tuple(e.context for e in task.dev)
+        models = FinetunedModels(start_model, trainer.model.eval(), prepared.tokenizer,
+                                 int(prepared.spec.max_seq_length), texts, labels, contexts,
+                                 int(prepared.spec.doc_stride),
+                                 f"{self.run_path}:{trainer.global_step}:{id(trainer.model)}")
+        with self._lock:
+            self._models = models
+            self._step = trainer.global_step
+
