@@ -19,6 +19,7 @@ from bert_core.device import describe_device, pick_device
 from explorer import classroom, models, nav, settings, state
 
 st.set_page_config(page_title="BERT Explorer", page_icon=":material/psychology:", layout="wide")
+settings.configure_threads()
 try:
     settings.classroom()
 except ValueError as exc:  # a typo in classroom.toml: say so instead of failing on every page
