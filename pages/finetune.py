@@ -4,7 +4,7 @@ import streamlit as st
 from bert_core.data import CorpusError
 from explorer import finetune_form as form
 from explorer import finetune_views as views
-from explorer import state, widgets
+from explorer import classroom, state, widgets
 
 ss = st.session_state
 job = form.my_finetune_job()
@@ -138,6 +138,7 @@ def live_panel() -> None:
         return
     v = current.view()
     widgets.status_line(v)
+    classroom.queue_notice(current)
     views.metric_row(v)
     views.learning_curves(v)
     if ss.get(state.FT_SEEN_ACTIVE) and not v.active:
