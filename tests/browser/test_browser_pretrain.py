@@ -9,11 +9,24 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from browser_helpers import no_exception as _no_exception
 from browser_helpers import shots_dir as _shots
 from browser_helpers import wait_idle as _wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _element_shot(locator, path, attempts: int = 5) -> bytes:
+    """Screenshot of an element that the live fragment re-renders every second: when the element is
+    replaced between locating and capturing ("not attached to the DOM"), locate it again and retry."""
+    for attempt in range(attempts):
+        try:
+            return locator.screenshot(path=str(path))
+        except PlaywrightError as exc:
+            if "not attached" not in str(exc) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def test_start_watch_stop_and_click_through(server, page) -> None:
@@ -34,12 +47,12 @@ def test_start_watch_stop_and_click_through(server, page) -> None:
     chart = page.locator('[data-testid="stPlotlyChart"]').first
     chart.wait_for(timeout=90_000)
     page.wait_for_timeout(1500)
-    first = chart.screenshot(path=str(shots / "mlm_chart_1.png"))
+    first = _element_shot(chart, shots / "mlm_chart_1.png")
     page.screenshot(path=str(shots / "pretrain_running.png"), full_page=True)
     deadline = time.monotonic() + 60
     while True:  # the fragment redraws every second; wait for a few more steps
         page.wait_for_timeout(3000)
-        second = chart.screenshot(path=str(shots / "mlm_chart_2.png"))
+        second = _element_shot(chart, shots / "mlm_chart_2.png")
         if second != first or time.monotonic() > deadline:
             break
     assert second != first, "the MLM chart did not change while training"
