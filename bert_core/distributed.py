@@ -45,5 +45,8 @@ def all_reduce_sum(values: torch.Tensor, info: DistInfo) -> torch.Tensor:
 
 
 def cleanup() -> None:
+    """Leave the process group. The barrier first: a rank tearing gloo down while another still
+    talks to it can abort the process ("terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()

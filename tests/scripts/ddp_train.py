@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 
 from bert_core import BertConfig, BertForPreTraining
 from bert_core.data.dataset import PretrainingDataset
-from bert_core.distributed import init_distributed
+from bert_core.distributed import cleanup, init_distributed
 from bert_core.tasks import PretrainingTask
 from bert_core.training import Trainer, TrainingArguments
 
@@ -43,10 +43,10 @@ def main() -> None:
         if trainer.dist.is_main:
             for other in gathered[1:]:
                 assert torch.equal(other, gathered[0]), "ranks diverged"
-        dist.destroy_process_group()
     if trainer.dist.is_main:
         save_file({k: v.contiguous() for k, v in model.state_dict().items()
                    if k not in model.tied_keys}, out)
+    cleanup()
 
 
 if __name__ == "__main__":
