@@ -18,7 +18,6 @@ import copy
 import logging
 import random
 import statistics
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,8 +41,9 @@ from bert_core.metrics import f1_score, normalize_answer
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingDiverged
 
+from .jobs import ACTIVE, BackgroundJob
+
 logger = logging.getLogger(__name__)
-ACTIVE = ("queued", "preparing", "running", "stopping")  # as explorer.jobs
 WORST_K = 10
 
 
@@ -166,16 +166,16 @@ def qa_errors(task: QuestionAnsweringTask, k: int = WORST_K) -> list[dict[str, A
     return rows[:k]
 
 
-class FinetuneJob:
+class FinetuneJob(BackgroundJob):
     """One fine-tuning run in a background thread (an `explorer.jobs.Job`). Start it with
     `JobRegistry.start_job(finetune_slot(owner), job)`; it may wait in the registry's queue first."""
 
+    STOPPING_MESSAGE = "stopping after this step, then evaluating and saving"
+    THREAD_PREFIX = "bert-explorer-finetune"
+
     def __init__(self, owner: str, config: FinetuneConfig, runs_root: Path) -> None:
-        self.owner, self.config = owner, config
-        self.run_path = runs_root / config.run_name
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._status, self._message = "queued", "waiting for a free training slot"
+        self.config = config
+        self._init_job(owner, runs_root / config.run_name, config.run_name)
         self._metrics: list[dict[str, float]] = []
         self._evals: list[dict[str, float]] = []
         self._labels: tuple[str, ...] = ()
@@ -184,44 +184,8 @@ class FinetuneJob:
         self._worst: tuple[dict[str, Any], ...] = ()
         self._step, self._max_steps, self._per_epoch = 0, 0, 0
         self._models: FinetunedModels | None = None
-        self._started_at = time.time()
-        self._thread = threading.Thread(target=self._run, name=f"bert-explorer-finetune-{config.run_name}",
-                                        daemon=True)
 
     # ---------------------------------------------------------------- control (any thread)
-    def start(self) -> None:
-        with self._lock:
-            if self._status != "queued":  # cancelled while it waited
-                return
-            self._status, self._message = "preparing", "starting"
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the run to end after the current step; it evaluates and saves a checkpoint first."""
-        self._stop.set()
-        with self._lock:
-            if self._status == "queued":
-                self._status, self._message = "stopped", "cancelled before it started"
-            elif self._status in ("preparing", "running"):
-                self._status, self._message = "stopping", "stopping after this step, then evaluating and saving"
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the run to end (a queued run: to start and end, or to be cancelled); False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self._thread.ident is None and self.active:  # still waiting in the registry's queue
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        if self._thread.ident is None:  # cancelled before it started
-            return True
-        self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        return not self._thread.is_alive()
-
-    @property
-    def active(self) -> bool:
-        with self._lock:
-            return self._status in ACTIVE
-
     def view(self) -> FinetuneView:
         with self._lock:
             return FinetuneView(
@@ -235,13 +199,6 @@ class FinetuneJob:
             return self._models
 
     # ---------------------------------------------------------------- the worker thread
-    def _set(self, status: str | None = None, message: str | None = None) -> None:
-        with self._lock:
-            if status is not None:
-                self._status = status
-            if message is not None:
-                self._message = message
-
     def _run(self) -> None:
         run_dir = RunDirectory(self.run_path)
         started = time.perf_counter()

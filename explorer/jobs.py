@@ -123,28 +123,23 @@ class JobView:
         return statistics.median(recent) * max(0, self.max_steps - self.step)
 
 
-class TrainingJob:
-    """One pretraining run in a background thread. Create through `JobRegistry.start`."""
+class BackgroundJob:
+    """The lifecycle every job in the registry shares: queued → preparing → running → stopping → ended,
+    in a daemon thread running `self._run`. Subclasses set their own state, then call `_init_job`."""
 
-    def __init__(self, owner: str, config: JobConfig, runs_root: Path) -> None:
-        self.owner, self.config = owner, config
-        self.run_path = runs_root / config.run_name
+    STOPPING_MESSAGE = "stopping after this step and saving a checkpoint"
+    THREAD_PREFIX = "bert-explorer-job"
+
+    def _init_job(self, owner: str, run_path: Path, run_name: str) -> None:
+        self.owner, self.run_path = owner, run_path
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._status, self._message = "queued", QUEUED_MESSAGE
-        self._metrics: list[dict[str, float]] = []
-        self._evals: list[dict[str, float]] = []
-        self._probe_records: list[ProbeRecord] = []
-        self._probes = list(config.probes)
-        self._example: InspectedExample | None = None
-        self._checkpoints: list[str] = []
-        self._step = 0
-        self._vocab_size: int | None = None
-        self._tokenizer: Tokenizer | None = None
-        self._snapshot: tuple[torch.nn.Module, int] | None = None
-        self._snapshot_wanted = threading.Event()
         self._started_at = time.time()
-        self._thread = threading.Thread(target=self._run, name=f"bert-explorer-job-{config.run_name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{self.THREAD_PREFIX}-{run_name}", daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
 
     # ---------------------------------------------------------------- control (any thread)
     def start(self) -> None:
@@ -161,7 +156,7 @@ class TrainingJob:
             if self._status == "queued":
                 self._status, self._message = "stopped", "cancelled before it started"
             elif self._status in ("preparing", "running"):
-                self._status, self._message = "stopping", "stopping after this step and saving a checkpoint"
+                self._status, self._message = "stopping", self.STOPPING_MESSAGE
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the run to end (a queued run: to start and end, or to be cancelled); False on timeout."""
@@ -175,15 +170,42 @@ class TrainingJob:
         self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return not self._thread.is_alive()
 
-    def set_probes(self, texts: list[str]) -> None:
-        """Replace the probe sentences; used from the next probe update on."""
-        with self._lock:
-            self._probes = [t for t in texts if t.strip()]
-
     @property
     def active(self) -> bool:
         with self._lock:
             return self._status in ACTIVE
+
+    def _set(self, status: str | None = None, message: str | None = None) -> None:
+        with self._lock:
+            if status is not None:
+                self._status = status
+            if message is not None:
+                self._message = message
+
+
+class TrainingJob(BackgroundJob):
+    """One pretraining run in a background thread. Create through `JobRegistry.start`."""
+
+    def __init__(self, owner: str, config: JobConfig, runs_root: Path) -> None:
+        self.config = config
+        self._init_job(owner, runs_root / config.run_name, config.run_name)
+        self._metrics: list[dict[str, float]] = []
+        self._evals: list[dict[str, float]] = []
+        self._probe_records: list[ProbeRecord] = []
+        self._probes = list(config.probes)
+        self._example: InspectedExample | None = None
+        self._checkpoints: list[str] = []
+        self._step = 0
+        self._vocab_size: int | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._snapshot: tuple[torch.nn.Module, int] | None = None
+        self._snapshot_wanted = threading.Event()
+
+    # ---------------------------------------------------------------- control (any thread)
+    def set_probes(self, texts: list[str]) -> None:
+        """Replace the probe sentences; used from the next probe update on."""
+        with self._lock:
+            self._probes = [t for t in texts if t.strip()]
 
     def view(self) -> JobView:
         with self._lock:
@@ -205,13 +227,6 @@ class TrainingJob:
             return model, self._tokenizer, step
 
     # ---------------------------------------------------------------- the worker thread
-    def _set(self, status: str | None = None, message: str | None = None) -> None:
-        with self._lock:
-            if status is not None:
-                self._status = status
-            if message is not None:
-                self._message = message
-
     def _run(self) -> None:
         run_dir = RunDirectory(self.run_path)
         try:
