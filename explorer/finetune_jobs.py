@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import logging
 import random
-import statistics
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,7 +40,7 @@ from bert_core.metrics import f1_score, normalize_answer
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingDiverged
 
-from .jobs import ACTIVE, BackgroundJob
+from .jobs import BackgroundJob, ProgressView
 
 logger = logging.getLogger(__name__)
 WORST_K = 10
@@ -72,7 +71,7 @@ class FinetuneConfig:
 
 
 @dataclass(frozen=True)
-class FinetuneView:
+class FinetuneView(ProgressView):
     """A consistent copy of a fine-tuning job's state for the UI thread."""
 
     run_name: str
@@ -91,18 +90,6 @@ class FinetuneView:
     worst: tuple[dict[str, Any], ...]  # worst dev errors of the last evaluation
     started_at: float
     has_models: bool  # the run ended and its models can be queried (try-it, before/after)
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def eta_s(self) -> float | None:
-        """Seconds left, from the median of the recent step times (evaluations not counted)."""
-        recent = [m["step_time"] for m in self.metrics[-20:] if "step_time" in m and m.get("step", 0) > 1]
-        if len(recent) < 2 or not self.active:  # the first step pays for warm-up: not representative
-            return None
-        return statistics.median(recent) * max(0, self.max_steps - self.step)
 
     @property
     def before(self) -> dict[str, float]:

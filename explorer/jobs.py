@@ -92,8 +92,29 @@ class InspectedExample:
     random_next_prob: float  # the model's P(B is random)
 
 
+class ProgressView:
+    """`active` and `eta_s` for a job view with `status`, `metrics`, `step` and `max_steps` fields."""
+
+    status: str
+    metrics: tuple[dict[str, float], ...]
+    step: int
+    max_steps: int
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left, from the median of the recent step times."""
+        recent = [m["step_time"] for m in self.metrics[-20:] if "step_time" in m and m.get("step", 0) > 1]
+        if len(recent) < 2 or not self.active:  # the first step pays for warm-up: not representative
+            return None
+        return statistics.median(recent) * max(0, self.max_steps - self.step)
+
+
 @dataclass(frozen=True)
-class JobView:
+class JobView(ProgressView):
     """A consistent copy of a job's state for the UI thread."""
 
     run_name: str
@@ -109,18 +130,6 @@ class JobView:
     example: InspectedExample | None
     checkpoints: tuple[str, ...]
     started_at: float
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def eta_s(self) -> float | None:
-        """Seconds left, from the median of the recent step times."""
-        recent = [m["step_time"] for m in self.metrics[-20:] if "step_time" in m and m.get("step", 0) > 1]
-        if len(recent) < 2 or not self.active:  # the first step pays for warm-up: not representative
-            return None
-        return statistics.median(recent) * max(0, self.max_steps - self.step)
 
 
 class BackgroundJob:
