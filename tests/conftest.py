@@ -40,3 +40,26 @@ def minilm_path() -> Path:
     from bert_core.assets import minilm_dir
 
     return minilm_dir()
+
+
+TOY_WORDS = ["the", "cat", "sat", "on", "mat", "dog", "ran", "a", "."]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """A 14-token vocabulary (5 specials + TOY_WORDS) for inference tests; test files may shadow it."""
+    from bert_core.tokenizer import Tokenizer
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    return Tokenizer.from_vocab({t: i for i, t in enumerate(specials + TOY_WORDS)})
+
+
+@pytest.fixture
+def model(tokenizer):
+    """A random 2-layer BertForPreTraining over `tokenizer`, in eval mode; test files may shadow it."""
+    from bert_core import BertForPreTraining
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=37, max_position_embeddings=64)
+    return BertForPreTraining(config).eval()

@@ -7,25 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from bert_core import BertConfig, BertForPreTraining, projection
+from bert_core import projection
 from bert_core.inference import HEAD_STATISTICS, attentions, embeddings, head_statistics
-from bert_core.tokenizer import Tokenizer
-
-WORDS = ["the", "cat", "sat", "on", "mat", "dog", "ran", "a", "."]
-
-
-@pytest.fixture(scope="module")
-def tokenizer() -> Tokenizer:
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    return Tokenizer.from_vocab({t: i for i, t in enumerate(specials + WORDS)})
-
-
-@pytest.fixture
-def model(tokenizer: Tokenizer) -> BertForPreTraining:
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, max_position_embeddings=64)
-    return BertForPreTraining(config).eval()
 
 
 def hand_built() -> tuple[np.ndarray, list[str]]:
