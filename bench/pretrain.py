@@ -53,14 +53,16 @@ def train_step(model: torch.nn.Module, batch: dict[str, torch.Tensor], device: t
 def bench_pretraining(preset: str, *, device: torch.device, batch: int = 32, seq: int = 128, repeats: int = 7,
                       warmup: int = 2, bf16: bool = False, optimizer: str = "default",
                       peak_fn: Callable[[], float] | None = None,
-                      sides: tuple[str, ...] = ("sdpa", "eager")) -> dict[str, Any]:
-    """Tokens/s of each side, ratios, and MFU.
+                      sides: tuple[str, ...] = ("sdpa", "eager"), compile: bool = False) -> dict[str, Any]:
+    """Tokens/s of each side, ratios, and MFU. `compile`: `torch.compile` every side's model.
 
     `peak_fn` (optional) runs one matmul-peak probe and returns FLOP/s; it is timed in the same
     interleaved rounds, so each round's MFU divides by a peak measured under that round's load.
     """
     config = BertConfig.from_preset(preset)
     models = twin_models("BertForPreTraining", config, sides, device)
+    if compile:
+        models = {name: torch.compile(model) for name, model in models.items()}
     data = pretraining_batch(config, batch, seq, device)
     steps: dict[str, Callable[[], Any]] = {name: train_step(model, data, device, bf16, optimizer)
                                            for name, model in models.items()}
@@ -76,7 +78,7 @@ def bench_pretraining(preset: str, *, device: torch.device, batch: int = 32, seq
     flops = pretraining_step_flops(config, batch, seq, masked)
     last_rows = 1 + int((data["labels"] != -100).sum(1).max())
     executed = bert_core_executed_pretraining_flops(config, batch, seq, masked, last_rows)
-    result.update(preset=preset, batch=batch, seq=seq, masked=masked, bf16=bf16, optimizer=optimizer,
+    result.update(preset=preset, batch=batch, seq=seq, masked=masked, bf16=bf16, optimizer=optimizer, compile=compile,
                   useful_flops_per_step=flops, bert_core_executed_flops_per_step=executed, loadavg=loadavg())
     if peaks:
         import statistics

@@ -2,7 +2,7 @@
 
     python -m bench              # full run (~10 min on 2 CPU threads)
     python -m bench --quick      # smoke run: small batches, few repeats (~1-2 min)
-    python -m bench --device cuda   # bf16 autocast, CUDA max allocated (not run on the 2-core CPU box)
+    python -m bench --device cuda --compile --batch 256   # GPU: bf16 autocast, CUDA max allocated, torch.compile rows
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bf16 = device.type == "cuda"  # CPU goals are fp32; bf16 on CPU is measured separately (extras)
     dtype = torch.bfloat16 if bf16 else torch.float32
     quick = args.quick
-    batch, reps, warm = (8, 3, 1) if quick else (32, args.repeats, 2)
+    batch, reps, warm = (8, 3, 1) if quick else (args.batch, args.repeats, 2)
     presets = args.presets
     out: dict[str, Any] = {"machine": machine_info(device), "quick": quick, "started": time.strftime("%F %T")}
 
@@ -48,8 +48,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"[{time.strftime('%T')} load {loadavg()}] {msg}", flush=True)
 
     log("matmul peak")
-    out["peak"] = matmul_peak(device, dtype, sizes=(1024, 2048) if quick else (1024, 2048, 4096))
-    probe = peak_probe(device, dtype)
+    sizes = (2048, 4096, 8192) if device.type == "cuda" else (1024, 2048) if quick else (1024, 2048, 4096)
+    out["peak"] = matmul_peak(device, dtype, sizes=sizes)
+    probe = peak_probe(device, dtype, n=8192 if device.type == "cuda" else 2048, kernel=out["peak"]["peak_kernel"])
     out["pretrain"], out["finetune"], out["fill_mask"], out["attentions"], out["memory"] = [], [], [], [], []
     out["extras"] = []
     for preset in presets:
@@ -72,15 +73,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for side in ("bert_core", "hf_sdpa", "hf_eager"):
             log(f"memory pretrain {preset} {side}")
             out["memory"].append(in_subprocess(side, "pretrain", preset, args.device, batch, 128, 2))
-    if args.extras and device.type == "cpu":
+    if args.extras:
         preset = presets[0]
-        log(f"extra: bf16 autocast pretraining {preset} (opt-in on CPU)")
-        out["extras"].append({"name": "bf16 autocast (CPU)", **bench_pretraining(
-            preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=True, sides=("sdpa",))})
+        if device.type == "cpu":
+            log(f"extra: bf16 autocast pretraining {preset} (opt-in on CPU)")
+            out["extras"].append({"name": "bf16 autocast (CPU)", **bench_pretraining(
+                preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=True, sides=("sdpa",))})
         log(f"extra: fused AdamW pretraining {preset}")
         out["extras"].append({"name": "fused AdamW", **bench_pretraining(
-            preset, device=device, batch=batch, repeats=reps, warmup=warm, optimizer="fused", sides=("sdpa",),
-            peak_fn=probe)})
+            preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=bf16, optimizer="fused",
+            sides=("sdpa",), peak_fn=probe)})
+    if args.compile:
+        for preset in presets:
+            log(f"extra: torch.compile pretraining {preset} (both sides compiled, fused AdamW)")
+            try:
+                out["extras"].append({"name": "torch.compile + fused AdamW", **bench_pretraining(
+                    preset, device=device, batch=batch, repeats=reps, warmup=max(warm, 3), bf16=bf16,
+                    optimizer="fused", sides=("sdpa",), peak_fn=probe, compile=True)})
+            except Exception as exc:  # noqa: BLE001 - a compiler failure is a result to record, not a crash
+                out["extras"].append({"name": "torch.compile + fused AdamW", "preset": preset,
+                                      "error": f"{type(exc).__name__}: {exc}"[:500]})
     out["machine"]["loadavg_end"] = loadavg()
     out["finished"] = time.strftime("%F %T")
     return out
@@ -108,9 +120,11 @@ def markdown(res: dict[str, Any]) -> str:
         f"- torch {m['torch']}, transformers {m['transformers']}, python {m['python']}",
         f"- load average (1/5/15 min) at start {m['loadavg']}, at end {m['loadavg_end']}; run {res['started']} → "
         f"{res['finished']}",
-        f"- {res['peak']['dtype']} matmul peak (median of large square matmuls): "
-        f"{res['peak']['peak_flops'] / 1e9:,.0f} GFLOP/s "
-        f"({', '.join(f'{n}: {v / 1e9:,.0f}' for n, v in res['peak']['per_size_flops'].items())})",
+        f"- {res['peak']['dtype']} matmul peak (median of large square matmuls, best kernel): "
+        f"{res['peak']['peak_flops'] / 1e9:,.0f} GFLOP/s on {res['peak'].get('peak_kernel', 'torch.mm')} ("
+        + "; ".join(f"{k}: " + ", ".join(f"{n}: {v / 1e9:,.0f}" for n, v in sizes.items())
+                    for k, sizes in res["peak"].get("per_kernel_flops", {"torch.mm": res["peak"]["per_size_flops"]}).items())
+        + ")",
         "",
         "Medians over interleaved rounds; a ratio is the median of per-round time ratios (>1: bert_core faster);",
         "the last column divides the best (least disturbed) times instead.",
@@ -153,13 +167,19 @@ def markdown(res: dict[str, Any]) -> str:
                  for s in ("bert_core", "hf_sdpa", "hf_eager")]
         lines.append(f"| {key.replace('_mib', '')} (+ growth during the steps) | {preset} | " + " | ".join(cells) + " |")
     if res["extras"]:
-        lines += ["", "| extra (not a goal) | preset | bert_core tokens/s | hf sdpa tokens/s | ×sdpa |",
-                  "|---|---|---|---|---|"]
+        lines += ["", "| extra (not a goal) | preset | shape | bert_core tokens/s | hf sdpa tokens/s | ×sdpa "
+                  "| MFU bert_core / hf sdpa |", "|---|---|---|---|---|---|---|"]
         for r in res["extras"]:
+            if "error" in r:
+                lines.append(f"| {r['name']} | {r['preset']} | | failed: {r['error'][:120]} | | | |")
+                continue
             s = r["sides"]
-            lines.append(f"| {r['name']} | {r['preset']} | {_fmt_rate(s['bert_core']['median_tokens_per_s'])} | "
+            mfu = r.get("mfu")
+            lines.append(f"| {r['name']} | {r['preset']} | {r['batch']}×{r['seq']} | "
+                         f"{_fmt_rate(s['bert_core']['median_tokens_per_s'])} | "
                          f"{_fmt_rate(s['hf_sdpa']['median_tokens_per_s'])} | "
-                         f"{r['ratios']['bert_core_vs_hf_sdpa']:.2f} |")
+                         f"{r['ratios']['bert_core_vs_hf_sdpa']:.2f} | "
+                         + (f"{mfu['bert_core']:.0%} / {mfu['hf_sdpa']:.0%} |" if mfu else "n/a |"))
     return "\n".join(lines) + "\n"
 
 
@@ -169,6 +189,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (fp32) or cuda (bf16 autocast)")
     parser.add_argument("--presets", nargs="+", default=None, help="default: mini small (quick: mini)")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per training benchmark")
+    parser.add_argument("--batch", type=int, default=32, help="sequences per training step (the goals use 32)")
+    parser.add_argument("--compile", action="store_true",
+                        help="add torch.compile rows (both sides compiled; slow to start)")
     parser.add_argument("--no-extras", dest="extras", action="store_false",
                         help="skip the bf16-autocast and fused-AdamW rows on CPU")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.json / latest.md")

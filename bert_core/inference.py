@@ -245,11 +245,11 @@ def attentions(model: nn.Module, tokenizer: Tokenizer, text: str, pair: str | No
     encoder.eval()
     try:
         device = _device(encoder)
-        out = encoder(torch.tensor([enc.input_ids], device=device),
-                      token_type_ids=torch.tensor([enc.token_type_ids], device=device), output_attentions=True)
+        maps = encoder.attention_maps(torch.tensor([enc.input_ids], device=device),
+                                      token_type_ids=torch.tensor([enc.token_type_ids], device=device))
     finally:
         encoder.train(was_training)
-    weights = torch.stack(out.attentions, dim=1)[0].float().cpu().numpy()  # (L, H, T, T)
+    weights = torch.stack(maps, dim=1)[0].float().cpu().numpy()  # (L, H, T, T)
     return AttentionMaps(list(enc.tokens), weights, list(enc.token_type_ids), truncated)
 
 

@@ -177,3 +177,42 @@ def test_fast_path_trains_with_dropout(tiny_config: BertConfig) -> None:
     out.loss.backward()
     assert torch.isfinite(out.loss)
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_attention_maps_equal_forward_attentions_and_transformers(padded: bool, tiny_config: BertConfig) -> None:
+    """`attention_maps` stops at the last softmax; the maps are those of the full forward and of HF eager."""
+    model = bert_core.BertModel(tiny_config).eval()
+    theirs = hf_model("BertModel", tiny_config)
+    theirs.load_state_dict(model.state_dict(), strict=True)
+    b = batch(tiny_config.vocab_size, padded)
+    with torch.inference_mode():
+        maps = model.attention_maps(b["input_ids"], b.get("attention_mask"), b["token_type_ids"])
+        full = model(**b, output_attentions=True).attentions
+        hf = theirs(**b, output_attentions=True).attentions
+    assert len(maps) == tiny_config.num_hidden_layers
+    for ours, reference, hf_map in zip(maps, full, hf):
+        assert ours.shape == (5, tiny_config.num_attention_heads, 9, 9)
+        torch.testing.assert_close(ours, reference, atol=ATOL, rtol=0)
+        torch.testing.assert_close(ours, hf_map, atol=ATOL, rtol=0)
+
+
+def test_cpu_training_attention_path_equals_sdpa(monkeypatch: pytest.MonkeyPatch, tiny_config: BertConfig) -> None:
+    """In training on the CPU, attention dropout takes the explicit softmax path; with the dropout made
+    an identity, that path must give the eval-mode (SDPA) output and gradients exactly."""
+    from bert_core.model import attention
+
+    model = bert_core.BertModel(tiny_config)
+    b = batch(tiny_config.vocab_size, padded=True)
+    model.eval()
+    ref = model(**b).last_hidden_state
+    ref.sum().backward()
+    ref_grads = grads(model)
+    model.zero_grad()
+    monkeypatch.setattr(attention.Dropout, "forward", lambda self, x: x)  # every dropout: identity
+    model.train()
+    assert model.encoder.layer[0].attention.self.dropout.p > 0  # the explicit path is the one taken
+    out = model(**b).last_hidden_state
+    out.sum().backward()
+    torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
+    assert_same_grads(grads(model), ref_grads)

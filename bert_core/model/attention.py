@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import BertConfig
+from .dropout import Dropout
+from .linear import Linear, linear
 
 
 def extended_attention_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
@@ -30,16 +32,16 @@ class BertSelfAttention(nn.Module):
         super().__init__()
         self.num_heads = config.num_attention_heads
         self.head_size = config.head_size
-        self.query = nn.Linear(config.hidden_size, config.hidden_size)
-        self.key = nn.Linear(config.hidden_size, config.hidden_size)
-        self.value = nn.Linear(config.hidden_size, config.hidden_size)
-        self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
+        self.query = Linear(config.hidden_size, config.hidden_size)
+        self.key = Linear(config.hidden_size, config.hidden_size)
+        self.value = Linear(config.hidden_size, config.hidden_size)
+        self.dropout = Dropout(config.attention_probs_dropout_prob)
 
     def _heads(self, x: Tensor) -> Tensor:
         B, T, _ = x.shape
         return x.view(B, T, self.num_heads, self.head_size).transpose(1, 2)  # (B, nh, T, hs)
 
-    def _project(self, x: Tensor, *layers: nn.Linear) -> tuple[Tensor, ...]:
+    def _project(self, x: Tensor, *layers: Linear) -> tuple[Tensor, ...]:
         """Apply several C → C projections; when training, as one matmul on concatenated weights.
 
         The weights stay separate parameters (the checkpoint's `query`/`key`/`value` names). With
@@ -51,7 +53,7 @@ class BertSelfAttention(nn.Module):
             return tuple(layer(x) for layer in layers)
         weight = torch.cat([layer.weight for layer in layers])  # (k·C, C)
         bias = torch.cat([layer.bias for layer in layers])  # (k·C,)
-        return F.linear(x, weight, bias).split(layers[0].out_features, dim=-1)  # k × (B, T, C)
+        return linear(x, weight, bias).split(layers[0].out_features, dim=-1)  # k × (B, T, C)
 
     def forward(
         self, hidden_states: Tensor, attn_mask: Tensor | None = None, output_attentions: bool = False,
@@ -78,14 +80,30 @@ class BertSelfAttention(nn.Module):
         B, P, C = queries.shape
         q, k, v = self._heads(q), self._heads(k), self._heads(v)  # (B, nh, P or T, hs)
         probs = None
-        if output_attentions:
-            scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_size)  # (B, nh, P, T)
-            if attn_mask is not None:
-                scores = scores + attn_mask
-            probs = scores.softmax(dim=-1)
-            context = self.dropout(probs) @ v  # (B, nh, P, hs)
+        p = self.dropout.p if self.training else 0.0
+        if output_attentions or (p > 0.0 and q.device.type == "cpu"):
+            # Explicit softmax: for the maps, or for dropout on the CPU, where SDPA would take its
+            # unfused path anyway and draw the slower `bernoulli_` mask (see `.dropout`).
+            weights = self._softmax(q, k, attn_mask)  # (B, nh, P, T)
+            probs = weights if output_attentions else None
+            context = self.dropout(weights) @ v  # (B, nh, P, hs)
         else:
-            p = self.dropout.p if self.training else 0.0
             context = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
         context = context.transpose(1, 2).reshape(B, P, C)  # (B, P, C)
         return context, probs
+
+    def _softmax(self, q: Tensor, k: Tensor, attn_mask: Tensor | None) -> Tensor:
+        """softmax(q kᵀ / √hs + mask): q (B, nh, P, hs), k (B, nh, T, hs) → (B, nh, P, T)."""
+        scores = q @ k.transpose(-1, -2)  # (B, nh, P, T)
+        scores = scores.div_(math.sqrt(self.head_size))
+        if attn_mask is not None:
+            scores = scores.add_(attn_mask)
+        return scores.softmax(dim=-1)
+
+    def probabilities(self, hidden_states: Tensor, attn_mask: Tensor | None = None) -> Tensor:
+        """The attention probabilities (B, nh, T, T) alone: queries and keys only, no values or context.
+
+        Same numbers as `forward(..., output_attentions=True)[1]`, for a third of the projections.
+        """
+        q, k = self._project(hidden_states, self.query, self.key)
+        return self._softmax(self._heads(q), self._heads(k), attn_mask)

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..config import BertConfig
+from .dropout import Dropout
 from .attention import extended_attention_mask
 from .base import BertPreTrainedModel
 from .embeddings import BertEmbeddings
 from .heads import BertOnlyMLMHead, BertPreTrainingHeads, masked_lm_logits_and_loss
 from .layer import BertEncoder, BertPooler
+from .linear import Linear
 from .outputs import (BaseModelOutput, MaskedLMOutput, PreTrainingOutput, QuestionAnsweringOutput,
                       SequenceClassifierOutput)
 
@@ -89,6 +91,19 @@ class BertModel(BertPreTrainedModel):
         x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
         mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
         return self.encoder(x, mask, last_rows=rows)[0]  # (B, P, C)
+
+
+    def attention_maps(
+        self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
+    ) -> tuple[Tensor, ...]:
+        """Attention probabilities of every layer, L × (B, nh, T, T): what an attention view draws.
+
+        Equal to `forward(..., output_attentions=True).attentions`, without the work nothing reads:
+        the last layer's values, context and feed-forward block, and the pooler.
+        """
+        x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
+        mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
+        return self.encoder.attention_maps(x, mask)
 
 
 class BertForPreTraining(BertPreTrainedModel):
@@ -197,8 +212,8 @@ class BertForSequenceClassification(BertPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config)
         p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(p)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.dropout = Dropout(p)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.init_weights()
 
     def forward(
@@ -235,7 +250,7 @@ class BertForQuestionAnswering(BertPreTrainedModel):
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.bert = BertModel(config, add_pooling_layer=False)
-        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.qa_outputs = Linear(config.hidden_size, 2)
         self.init_weights()
 
     def forward(

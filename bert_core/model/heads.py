@@ -6,6 +6,7 @@ from torch import Tensor, nn
 
 from ..config import BertConfig
 from .layer import activation
+from .linear import Linear
 
 
 class BertPredictionHeadTransform(nn.Module):
@@ -13,7 +14,7 @@ class BertPredictionHeadTransform(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.transform_act_fn = activation(config.hidden_act)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
@@ -28,7 +29,7 @@ class BertLMPredictionHead(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.transform = BertPredictionHeadTransform(config)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=True)
+        self.decoder = Linear(config.hidden_size, config.vocab_size, bias=True)
         self.bias = nn.Parameter(self.decoder.bias.detach().new_zeros(config.vocab_size))
         self.decoder.bias = self.bias
 
@@ -77,4 +78,4 @@ class BertPreTrainingHeads(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.predictions = BertLMPredictionHead(config)
-        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+        self.seq_relationship = Linear(config.hidden_size, 2)

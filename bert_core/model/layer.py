@@ -4,7 +4,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ..config import BertConfig
+from .dropout import Dropout
 from .attention import BertSelfAttention
+from .linear import Linear
 
 
 def activation(name: str) -> nn.Module:
@@ -23,9 +25,9 @@ class BertSelfOutput(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: Tensor, residual: Tensor) -> Tensor:
         return self.LayerNorm(self.dropout(self.dense(hidden_states)) + residual)
@@ -52,7 +54,7 @@ class BertIntermediate(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.dense = Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = activation(config.hidden_act)
 
     def forward(self, hidden_states: Tensor) -> Tensor:
@@ -64,9 +66,9 @@ class BertOutput(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.dense = Linear(config.intermediate_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.dropout = Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: Tensor, residual: Tensor) -> Tensor:
         return self.LayerNorm(self.dropout(self.dense(hidden_states)) + residual)
@@ -133,12 +135,26 @@ class BertEncoder(nn.Module):
         )
 
 
+    def attention_maps(self, hidden_states: Tensor, attn_mask: Tensor | None = None) -> tuple[Tensor, ...]:
+        """Every layer's attention probabilities, L × (B, nh, T, T), doing only the work they need.
+
+        Equal to `forward(..., output_attentions=True)[2]`, but the last layer stops at its softmax:
+        its values, context, output projection and feed-forward block feed nothing a map shows.
+        """
+        maps: list[Tensor] = []
+        for block in self.layer[:-1]:
+            hidden_states, probs = block(hidden_states, attn_mask, output_attentions=True)
+            maps.append(probs)
+        maps.append(self.layer[-1].attention.self.probabilities(hidden_states, attn_mask))
+        return tuple(maps)
+
+
 class BertPooler(nn.Module):
     """tanh(W · h[CLS] + b): the sentence vector the NSP and classification heads read."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(config.hidden_size, config.hidden_size)
         self.activation = nn.Tanh()
 
     def forward(self, hidden_states: Tensor) -> Tensor:
