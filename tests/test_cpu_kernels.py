@@ -113,3 +113,24 @@ def test_dropout_gradient_is_the_mask() -> None:
     out.sum().backward()
     torch.testing.assert_close(x.grad, torch.where(out != 0, 2.0, 0.0))
     assert layer.eval()(x) is x
+
+
+def test_torch_compile_gives_the_eager_loss_and_gradients(tiny_config: BertConfig) -> None:
+    """`TrainingArguments(compile=True)` / `--compile`: the compiler takes over the products (oneDNN
+    `Linear` steps aside while compiling) and the numbers stay those of eager mode."""
+    torch.manual_seed(0)
+    model = bert_core.BertForPreTraining(tiny_config).eval()
+    gen = torch.Generator().manual_seed(6)
+    ids = torch.randint(5, tiny_config.vocab_size, (4, 10), generator=gen)
+    labels = torch.where(torch.rand(4, 10, generator=gen) < 0.3, ids, -100)
+    labels[0, 1] = ids[0, 1]
+    nsp = torch.tensor([0, 1, 1, 0])
+    eager = model(ids, labels=labels, next_sentence_label=nsp).loss
+    eager.backward()
+    want = {k: p.grad.clone() for k, p in model.named_parameters()}
+    model.zero_grad()
+    compiled = torch.compile(model)(ids, labels=labels, next_sentence_label=nsp).loss
+    compiled.backward()
+    torch.testing.assert_close(compiled, eager, atol=1e-5, rtol=0)
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(param.grad, want[name], atol=1e-5, rtol=1e-4, msg=name)

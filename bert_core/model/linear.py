@@ -9,7 +9,8 @@ state-dict names (`dense.weight`, `dense.bias`), so checkpoints still move to an
 
 Which kernel (`cpu_gemm()`), decided once per process:
     BERT_CORE_CPU_GEMM=onednn | blas | auto (default): auto picks oneDNN on AMD processors, BLAS elsewhere.
-CUDA/MPS tensors, other dtypes and CPU autocast always take `torch.nn.functional.linear`.
+CUDA/MPS tensors, other dtypes, CPU autocast and `torch.compile` (whose compiler picks its own
+kernels) always take `torch.nn.functional.linear`.
 """
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ class _OneDnnLinear(torch.autograd.Function):
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """`F.linear(x, weight, bias)`, on oneDNN for fp32 CPU tensors when `cpu_gemm()` says so."""
     if (x.device.type != "cpu" or x.dtype != torch.float32 or weight.dtype != torch.float32
-            or torch.is_autocast_enabled("cpu") or cpu_gemm() != "onednn"):
+            or torch.is_autocast_enabled("cpu") or torch.compiler.is_compiling() or cpu_gemm() != "onednn"):
         return F.linear(x, weight, bias)
     if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad
                                     or (bias is not None and bias.requires_grad)):
