@@ -12,7 +12,8 @@ import hmac
 import streamlit as st
 
 from . import settings, state
-from .jobs import Job, JobError
+from .job_registry import Job
+from .jobs import JobError
 
 
 def teacher_enabled() -> bool:

@@ -154,7 +154,7 @@ def qa_errors(task: QuestionAnsweringTask, k: int = WORST_K) -> list[dict[str, A
 
 
 class FinetuneJob(BackgroundJob):
-    """One fine-tuning run in a background thread (an `explorer.jobs.Job`). Start it with
+    """One fine-tuning run in a background thread (an `explorer.job_registry.Job`). Start it with
     `JobRegistry.start_job(finetune_slot(owner), job)`; it may wait in the registry's queue first."""
 
     STOPPING_MESSAGE = "stopping after this step, then evaluating and saving"

@@ -1,13 +1,10 @@
-"""Background pretraining jobs: one worker thread per job, owned by a process-wide registry.
+"""Background pretraining jobs: one worker thread per job (queued and capped by `explorer.job_registry`).
 
-The registry (`job_registry()`, a `st.cache_resource` singleton) maps a session id to that
-session's latest job and caps how many jobs train at once; a job over the cap waits in a
-first-come-first-served queue (status "queued") and starts by itself when a slot frees. A job's thread prepares the data,
-builds a `Trainer` and iterates it; trainer callbacks (which run in that thread, between optimizer
-steps, so the weights are never half-updated) record metrics, recompute the probe sentences, pick
-an example for the batch inspector and, when a page asks, copy the model for the inspection
-pages. Pages only ever read `job.view()`, an immutable copy, so the UI thread and the training
-thread share no mutable structure.
+A job's thread prepares the data, builds a `Trainer` and iterates it; trainer callbacks (which run in
+that thread, between optimizer steps, so the weights are never half-updated) record metrics,
+recompute the probe sentences, pick an example for the batch inspector and, when a page asks, copy
+the model for the inspection pages. Pages only ever read `job.view()`, an immutable copy, so the UI
+thread and the training thread share no mutable structure.
 """
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
@@ -357,149 +354,6 @@ class TrainingJob(BackgroundJob):
             tokens.append(InspectedToken(tok, orig, int(kind), guess, prob, int(seg)))
         return InspectedExample(trainer.global_step, tuple(tokens), bool(batch["next_sentence_label"][0]),
                                 nsp.random_prob)
-
-
-class Job(Protocol):
-    """What the registry needs of a job (`TrainingJob`, or any other kind of background run).
-
-    `active` must be True from creation (while the job waits in the queue) until the job ends;
-    `stop()` on a job that has not started must make it inactive or let it end at once once started.
-    """
-
-    owner: str
-    run_path: Path
-
-    @property
-    def active(self) -> bool: ...
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def join(self, timeout: float | None = None) -> bool: ...
-
-
-class JobRegistry:
-    """Process-wide: each owner's latest job, a cap on how many train at once, and a queue for the rest.
-
-    Jobs over the cap wait first come, first served; a dispatcher thread (alive while anyone waits)
-    starts the next one as soon as a running job ends. A job stopped while it waits is dropped.
-    """
-
-    POLL_S = 0.25  # how often the dispatcher looks for a free slot
-
-    def __init__(self, max_jobs: int, max_queue: int = 100) -> None:
-        self.max_jobs, self.max_queue = max_jobs, max_queue
-        self._lock = threading.Lock()
-        self._jobs: dict[str, Job] = {}  # owner → latest job
-        self._running: list[Job] = []  # started, maybe ended since (pruned by _pump_locked)
-        self._queue: list[Job] = []  # waiting, in order
-        self._dispatcher: threading.Thread | None = None
-
-    def get(self, owner: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(owner)
-
-    def jobs(self) -> list[Job]:
-        """Every owner's latest job that is queued or running (the teacher's panel)."""
-        with self._lock:
-            return [job for job in self._jobs.values() if job.active]
-
-    def active_count(self) -> int:
-        """Jobs running now (queued ones not counted)."""
-        with self._lock:
-            self._pump_locked()
-            return len(self._running)
-
-    def queue_position(self, job: Job | None) -> int | None:
-        """1 for the next job to start, 2 for the one after…; None when `job` is not waiting."""
-        with self._lock:
-            for n, waiting in enumerate((j for j in self._queue if j.active), 1):
-                if waiting is job:
-                    return n
-        return None
-
-    def training_run_paths(self) -> set[Path]:
-        """Run folders being written now or soon (the runs page must not rename or delete them)."""
-        with self._lock:
-            return {job.run_path for job in self._jobs.values() if job.active}
-
-    def start(self, owner: str, config: JobConfig, runs_root: Path) -> TrainingJob:
-        """Start a pretraining job for `owner`, or queue it when the server is at its cap.
-
-        Raises:
-            JobError: the owner already has a run in progress, the queue is full, or the run name is
-                taken (for a new run) or has no checkpoint (for a resume).
-        """
-        run_path = runs_root / config.run_name
-        exists = RunDirectory(run_path).latest_checkpoint() is not None or (run_path / "run.json").exists()
-        if config.resume and RunDirectory(run_path).latest_checkpoint() is None:
-            raise JobError(f"run {config.run_name!r} has no checkpoint to resume from")
-        if not config.resume and exists:
-            raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
-        job = TrainingJob(owner, config, runs_root)
-        self.start_job(owner, job)
-        return job
-
-    def start_job(self, owner: str, job: Job) -> Job:
-        """Run `job` for `owner` now if a slot is free, else queue it (it starts by itself later).
-
-        Raises:
-            JobError: the owner already has a run in progress, another job writes the same run folder,
-                or the queue is full.
-        """
-        with self._lock:
-            current = self._jobs.get(owner)
-            if current is not None and current.active:
-                raise JobError("you already have a run in progress: stop it first")
-            if job.run_path in {j.run_path for j in self._jobs.values() if j.active}:
-                raise JobError(f"run {job.run_path.name!r} is being trained by someone else")
-            self._queue = [j for j in self._queue if j.active]
-            if len(self._queue) >= self.max_queue:
-                raise JobError(f"{len(self._queue)} runs are already waiting for the server (its limit); "
-                               "try again later")
-            self._jobs[owner] = job
-            self._queue.append(job)
-            ready = self._pump_locked()
-            if self._queue and (self._dispatcher is None or not self._dispatcher.is_alive()):
-                self._dispatcher = threading.Thread(target=self._dispatch, name="bert-explorer-queue", daemon=True)
-                self._dispatcher.start()
-        for started in ready:
-            started.start()
-        return job
-
-    def _pump_locked(self) -> list[Job]:
-        """Forget ended jobs and move waiting ones into free slots; the caller starts the returned jobs."""
-        self._running = [j for j in self._running if j.active]
-        self._queue = [j for j in self._queue if j.active]  # stopped while waiting
-        ready = []
-        while self._queue and len(self._running) < self.max_jobs:
-            job = self._queue.pop(0)
-            self._running.append(job)
-            ready.append(job)
-        return ready
-
-    def _dispatch(self) -> None:
-        while True:
-            time.sleep(self.POLL_S)
-            with self._lock:
-                ready = self._pump_locked()
-                done = not self._queue
-                if done:
-                    self._dispatcher = None
-            for job in ready:
-                job.start()
-            if done:
-                return
-
-    def stop_all(self, timeout: float = 30.0) -> None:
-        """Stop every job, waiting ones first, and wait for them (tests, shutdown)."""
-        with self._lock:
-            jobs = list(self._queue) + [j for j in self._jobs.values() if j not in self._queue]
-        for job in jobs:
-            job.stop()
-        for job in jobs:
-            job.join(timeout)
 
 
 def resume_config(run_path: Path, *, max_steps: int | None = None, probes: list[str] | None = None) -> JobConfig:

@@ -13,7 +13,8 @@ from typing import Any
 import streamlit as st
 
 from . import settings
-from .jobs import DEFAULT_PROBES, JobRegistry, TrainingJob
+from .job_registry import JobRegistry
+from .jobs import DEFAULT_PROBES, TrainingJob
 
 # ---------------------------------------------------------------- app-wide
 SESSION_ID = "session_id"  # str: owner of this browser tab's job and uploads (mirrored in ?sid=)

@@ -9,7 +9,8 @@ import torch
 
 from bert_core.pretraining_setup import PretrainSpec
 from bert_core.training import TrainingArguments
-from explorer.jobs import JobConfig, JobError, JobRegistry, resume_config
+from explorer.job_registry import JobRegistry
+from explorer.jobs import JobConfig, JobError, resume_config
 
 
 def tiny_config(name: str, steps: int = 8, **spec_kw) -> JobConfig:
