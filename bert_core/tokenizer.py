@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import tokenizers
-from tokenizers import decoders, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import WordPiece
 
 from .io import atomic_write, atomic_write_text
@@ -25,7 +25,6 @@ __all__ = ["SPECIAL_TOKENS", "Encoding", "Tokenizer"]
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 SPECIAL_TOKENS: tuple[str, ...] = (PAD, UNK, CLS, SEP, MASK)  # a trained vocabulary numbers them 0..4
 _MAX_CHARS_PER_WORD = 100  # longer words become one [UNK], as in Google's BERT
-_MIN_TRAIN_VOCAB = 16
 
 
 @dataclass
@@ -71,27 +70,6 @@ def _finish_backend(backend: tokenizers.Tokenizer) -> None:
         pair=f"{CLS}:0 $A:0 {SEP}:0 $B:1 {SEP}:1",
         special_tokens=[(CLS, vocab[CLS]), (SEP, vocab[SEP])],
     )
-
-
-def _names_file(text: str) -> bool:
-    try:
-        return len(text) < 4096 and "\n" not in text and Path(text).is_file()
-    except (OSError, ValueError):  # a text with a NUL byte, or too long a name for the OS
-        return False
-
-
-def _texts_from(items: Iterable[str | Path]) -> Iterator[str]:
-    """Yield training texts: files are read line by line, other strings pass through."""
-    for item in items:
-        if isinstance(item, Path) and not item.is_file():
-            raise FileNotFoundError(f"training file not found: {item}")
-        is_file = isinstance(item, Path) or _names_file(item)
-        if not is_file:
-            yield item
-            continue
-        # errors="replace": one bad byte in a large corpus should not abort training.
-        with Path(item).open(encoding="utf-8-sig", errors="replace") as f:
-            yield from f
 
 
 class Tokenizer:
@@ -221,29 +199,11 @@ class Tokenizer:
             ValueError: If ``vocab_size`` is below 16.
             FileNotFoundError: If a ``Path`` does not exist.
         """
-        if vocab_size < _MIN_TRAIN_VOCAB:
-            raise ValueError(f"vocab_size must be at least {_MIN_TRAIN_VOCAB} (specials and an alphabet), got {vocab_size}")
-        model = WordPiece(unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=_MAX_CHARS_PER_WORD)
-        backend = tokenizers.Tokenizer(model)
-        _bert_pipeline(backend, lowercase)
-        trainer = trainers.WordPieceTrainer(
-            vocab_size=vocab_size,
-            min_frequency=min_frequency,
-            special_tokens=list(SPECIAL_TOKENS),
-            # Each kept character may also appear as "##c", so a small vocabulary keeps fewer
-            # characters (the rarest become [UNK]) rather than outgrowing vocab_size.
-            limit_alphabet=min(1000, (vocab_size - len(SPECIAL_TOKENS)) // 2),
-            continuing_subword_prefix="##",
-            show_progress=show_progress,
-        )
-        backend.train_from_iterator(_texts_from(texts_or_files), trainer=trainer)
-        # The trainer numbers tokens in hash-map order, so ids differ from run to run
-        # (huggingface/tokenizers#1794; ties can even change the token set). Renumbering
-        # sorted makes the same token set always give the same ids: alphabet, "##"
-        # characters, then longer pieces.
-        learned = [t for t in backend.get_vocab() if t not in SPECIAL_TOKENS]
-        learned.sort(key=lambda t: (len(t.removeprefix("##")) > 1, t.startswith("##"), t))
-        return cls.from_vocab({t: i for i, t in enumerate([*SPECIAL_TOKENS, *learned])}, lowercase=lowercase)
+        from .tokenizer_training import train_wordpiece
+
+        vocab = train_wordpiece(texts_or_files, vocab_size, lowercase=lowercase, min_frequency=min_frequency,
+                                show_progress=show_progress)
+        return cls.from_vocab(vocab, lowercase=lowercase)
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write ``vocab.txt``, ``tokenizer.json``, ``tokenizer_config.json`` and ``special_tokens_map.json``.
