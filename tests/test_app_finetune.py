@@ -9,18 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
+from apptest_helpers import go, ok, running_app
+from tiny_run import make_tiny_run
 from streamlit.testing.v1 import AppTest
 
-from bert_core import BertConfig, BertForPreTraining
-from bert_core.checkpoint import RunDirectory
-from bert_core.data import resolve_corpus
-from bert_core.tokenizer import Tokenizer
 from explorer import state
 from explorer.finetune_jobs import finetune_slot
 
-APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
-PAGE = "../pages/{}.py"
 TINY = "run:tiny-run"
 WORDS = {"good": ["great", "lovely", "superb", "charming"], "bad": ["awful", "dull", "tedious", "clumsy"]}
 CSV = "review,stars\n" + "".join(f"a {w} film number {i},{label}\n" for i in range(6)
@@ -46,37 +41,14 @@ def squad_json() -> bytes:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """runs/tiny-run: a 2-layer BERT (hidden 128) with a 400-token vocabulary trained on the lee corpus."""
-    root = tmp_path_factory.mktemp("ft_template")
-    sentences = [s for d in resolve_corpus("builtin:lee").documents[:60] for s in d]
-    tokenizer = Tokenizer.train(sentences + [CSV.replace(",", " ")], vocab_size=400)
-    run = RunDirectory(root / "tiny-run")
-    run.update_info(kind="pretraining", created_at=1.7e9, corpus="builtin:lee", status="finished", steps=1,
-                    model={"layers": 2, "hidden": 128, "heads": 2})
-    torch.manual_seed(0)
-    run.save_checkpoint(1, BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)),
-                        tokenizer, {"status": "finished"})
-    return root
+    return make_tiny_run(tmp_path_factory.mktemp("ft_template"), steps=(1,), extra_texts=[CSV.replace(",", " ")])
 
 
 @pytest.fixture
 def app(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     shutil.copytree(template, tmp_path / "runs")
-    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(tmp_path / "uploads"))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    yield at
-    state.job_registry().stop_all()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def go(at: AppTest, page: str) -> AppTest:
-    at.switch_page(PAGE.format(page))
-    return ok(at.run())
+    with running_app(monkeypatch, tmp_path / "runs", tmp_path / "uploads") as at:
+        yield at
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:

@@ -5,32 +5,16 @@ import time
 from pathlib import Path
 
 import pytest
+from apptest_helpers import go, ok, running_app
 from streamlit.testing.v1 import AppTest
 
 from explorer import state
 
-APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
-PAGE = "../pages/{}.py"  # page paths are relative to the entry script's folder
-
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(tmp_path / "uploads"))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    yield at
-    state.job_registry().stop_all()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def go(at: AppTest, page: str) -> AppTest:
-    at.switch_page(PAGE.format(page))
-    return ok(at.run())
+    with running_app(monkeypatch, tmp_path / "runs", tmp_path / "uploads", timeout=60) as at:
+        yield at
 
 
 def wait_until(predicate, timeout: float = 60.0) -> None:

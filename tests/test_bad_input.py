@@ -12,29 +12,20 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from apptest_helpers import ok, running_app
 from streamlit.testing.v1 import AppTest
 from test_inspect_pages import RUN, figures, open_page, runs_root  # noqa: F401 (runs_root is a fixture)
 
 from explorer import settings, state
 
-APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
-    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(runs_root))
-    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(tmp_path / "uploads"))
-    monkeypatch.setenv("BERT_EXPLORER_CLASSROOM", str(tmp_path / "classroom.toml"))  # absent: defaults
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    yield at
-    state.job_registry().stop_all()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    with running_app(monkeypatch, runs_root, tmp_path / "uploads",
+                     BERT_EXPLORER_CLASSROOM=str(tmp_path / "classroom.toml")) as at:  # absent: defaults
+        yield at
 
 
 def messages(at: AppTest) -> str:

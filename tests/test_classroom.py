@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import tomllib
 import torch
+from apptest_helpers import APP, ok
 from streamlit.testing.v1 import AppTest
 from test_inspect_pages import figures, runs_root  # noqa: F401 (runs_root is a fixture)
 
@@ -17,13 +18,7 @@ from bert_core.tokenizer import Tokenizer
 from explorer import classroom, settings, state
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "explorer" / "app.py")
 PASSWORD = "correct horse battery staple"
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def text(at: AppTest) -> str:

@@ -7,16 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from apptest_helpers import ok, running_app
+from tiny_run import make_tiny_run
 from streamlit.testing.v1 import AppTest
 
-from bert_core import BertConfig, BertForPreTraining
-from bert_core.checkpoint import RunDirectory
-from bert_core.data import resolve_corpus
-from bert_core.tokenizer import Tokenizer
 from explorer import state
 
-APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
 RUN = "run:tiny-run"
 PASTED = "\n".join(f"{'pos' if i % 2 else 'neg'}\tsentence number {i} about the {'market' if i % 3 else 'police'}"
                    for i in range(24))
@@ -25,32 +21,13 @@ PASTED = "\n".join(f"{'pos' if i % 2 else 'neg'}\tsentence number {i} about the 
 @pytest.fixture(scope="module")
 def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """runs/tiny-run: a 2-layer, 2-head BERT with a 400-token vocabulary, checkpoints at steps 1 and 2."""
-    root = tmp_path_factory.mktemp("runs")
-    sentences = [s for d in resolve_corpus("builtin:lee").documents[:60] for s in d]
-    tokenizer = Tokenizer.train(sentences, vocab_size=400)
-    config = BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)
-    run = RunDirectory(root / "tiny-run")
-    run.update_info(kind="pretraining", created_at=1.7e9, corpus="builtin:lee", status="finished", steps=2,
-                    model={"layers": 2, "hidden": 128, "heads": 2})
-    for step in (1, 2):
-        torch.manual_seed(step)
-        run.append_metrics({"step": step, "mlm_loss": 6.0 - step, "mlm_acc": 0.1, "nsp_acc": 0.5})
-        run.save_checkpoint(step, BertForPreTraining(config), tokenizer, {"status": "finished"})
-    return root
+    return make_tiny_run(tmp_path_factory.mktemp("runs"))
 
 
 @pytest.fixture
 def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(runs_root))
-    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(tmp_path / "uploads"))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    return at
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    with running_app(monkeypatch, runs_root, tmp_path / "uploads") as at:
+        yield at
 
 
 def open_page(at: AppTest, page: str, model: str = RUN, **settings) -> AppTest:

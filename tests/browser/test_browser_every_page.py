@@ -12,7 +12,7 @@ from browser_helpers import (
     streamlit_server,
     wait_idle,
 )
-from test_browser_inspect import make_tiny_run
+from tiny_run import make_tiny_run
 
 from explorer.nav import PAGES
 

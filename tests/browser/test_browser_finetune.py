@@ -3,10 +3,8 @@ try-it box (class probabilities) and the before/after map. Fails on any exceptio
 test's tmp folder (or `$BERT_EXPLORER_SHOTS`)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-import torch
 from browser_helpers import (
     no_exception,
     require_browser,
@@ -14,24 +12,10 @@ from browser_helpers import (
     streamlit_server,
     wait_idle,
 )
+from tiny_run import make_tiny_run
 
-from bert_core import BertConfig, BertForPreTraining
-from bert_core.checkpoint import RunDirectory
-from bert_core.data import resolve_corpus
-from bert_core.tokenizer import Tokenizer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def make_tiny_run(root: Path) -> None:
-    sentences = [s for d in resolve_corpus("builtin:lee").documents[:60] for s in d]
-    tokenizer = Tokenizer.train(sentences, vocab_size=400)
-    run = RunDirectory(root / "tiny-run")
-    run.update_info(kind="pretraining", created_at=1.7e9, corpus="builtin:lee", status="finished", steps=1,
-                    model={"layers": 2, "hidden": 128, "heads": 2})
-    torch.manual_seed(0)
-    run.save_checkpoint(1, BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)),
-                        tokenizer, {"status": "finished"})
 
 
 @pytest.fixture(scope="module")

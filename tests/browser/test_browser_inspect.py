@@ -6,11 +6,9 @@ draw with no CDN), and embeddings (a UMAP scatter). Screenshots go to `$BERT_EXP
 """
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import torch
 from browser_helpers import (
     no_exception,
     require_browser,
@@ -18,26 +16,11 @@ from browser_helpers import (
     streamlit_server,
     wait_idle,
 )
+from tiny_run import make_tiny_run
 
-from bert_core import BertConfig, BertForPreTraining
-from bert_core.checkpoint import RunDirectory
-from bert_core.data import resolve_corpus
-from bert_core.tokenizer import Tokenizer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LOCAL = {"127.0.0.1", "localhost", "::1"}
-
-
-def make_tiny_run(root: Path) -> None:
-    sentences = [s for d in resolve_corpus("builtin:lee").documents[:60] for s in d]
-    tokenizer = Tokenizer.train(sentences, vocab_size=400)
-    run = RunDirectory(root / "tiny-run")
-    run.update_info(kind="pretraining", created_at=1.7e9, corpus="builtin:lee", status="finished", steps=2,
-                    model={"layers": 2, "hidden": 128, "heads": 2})
-    torch.manual_seed(0)
-    model = BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size))
-    for step in (1, 2):
-        run.save_checkpoint(step, model, tokenizer, {"status": "finished"})
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,43 @@
+"""What the AppTest page tests share: start `explorer/app.py` on test folders, check a run, switch pages."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import state
+
+APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
+PAGE = "../pages/{}.py"  # page paths are relative to the entry script's folder
+
+
+@contextmanager
+def running_app(monkeypatch: pytest.MonkeyPatch, runs: Path, uploads: Path, *, timeout: float = 120,
+                **env: str) -> Iterator[AppTest]:
+    """The app, run once, with its runs and uploads folders (and any other `BERT_EXPLORER_*` or
+    other variables in `env`); every job it started is stopped on exit."""
+    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(runs))
+    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(uploads))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    try:
+        yield at
+    finally:
+        state.job_registry().stop_all()
+
+
+def ok(at: AppTest) -> AppTest:
+    """`at` after asserting its last run raised nothing."""
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    """Switch to `pages/<page>.py` and run it."""
+    at.switch_page(PAGE.format(page))
+    return ok(at.run())
