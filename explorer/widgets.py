@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 
-from . import charts
+from . import charts, classroom
+from .job_registry import Job
 from .jobs import InspectedExample, JobView, ProbeRecord
 
 KIND_STYLE = {  # background colour, legend text
@@ -137,3 +140,33 @@ def batch_inspector(example: InspectedExample | None) -> None:
     st.markdown(f"**Next-sentence pair** (step {example.step}): truth — *{label}*; the model says *{verdict}* "
                 f"(P(random) = {100 * example.random_next_prob:.0f}%). Segment A runs from `[CLS]` to the first "
                 "`[SEP]`; segment B (dotted underline) follows it. Hover a coloured token for details.")
+
+
+def start_stop_buttons(start_key: str, stop_key: str, on_start: Callable[[], None], on_stop: Callable[[], None],
+                       *, busy: bool, can_start: bool = True, spare: int = 1) -> list[Any]:
+    """A training page's Start and Stop buttons, side by side; returns the `spare` columns after them
+    (for a Resume button) — Start is disabled while a run is active or `can_start` is False."""
+    b1, b2, *rest = st.columns([1, 1, *([2] * spare), 5 - 2 * spare])
+    b1.button("Start", key=start_key, type="primary", on_click=on_start, disabled=busy or not can_start,
+              icon=":material/play_arrow:", width="stretch")
+    b2.button("Stop", key=stop_key, on_click=on_stop, disabled=not busy, icon=":material/stop:", width="stretch")
+    return rest[:spare]
+
+
+def live_job_panel(job: Job | None, empty: str, seen_key: str, body: Callable[[Any], None]) -> None:
+    """The live part of a training page, run in a fragment that redraws every second while training.
+
+    Shows `empty` when there is no job; else the status line, the queue notice and `body(view)`. When
+    a run the page saw active (`seen_key` in the session state) has ended, reruns the whole page so its
+    buttons, settings and results catch up.
+    """
+    if job is None:
+        st.info(empty)
+        return
+    view = job.view()
+    status_line(view)
+    classroom.queue_notice(job)
+    body(view)
+    if st.session_state.get(seen_key) and not view.active:
+        st.session_state[seen_key] = False
+        st.rerun()

@@ -4,7 +4,7 @@ import streamlit as st
 from bert_core.data import CorpusError
 from explorer import finetune_form as form
 from explorer import finetune_views as views
-from explorer import classroom, state, widgets
+from explorer import state, widgets
 
 ss = st.session_state
 job = form.my_finetune_job()
@@ -124,26 +124,18 @@ with st.expander("Settings", expanded=not busy):
         c2.number_input("Dev examples", 0, 1_000_000, step=100, key=state.FT_MAX_DEV, disabled=busy,
                         help="A seeded sample of the dev split scored at each evaluation (0: all of it).")
 
-b1, b2, _ = st.columns([1, 1, 5])
-b1.button("Start", key=state.FT_START, type="primary", on_click=form.on_start, disabled=busy or summary is None,
-          icon=":material/play_arrow:", width="stretch")
-b2.button("Stop", key=state.FT_STOP, on_click=form.on_stop, disabled=not busy, icon=":material/stop:",
-          width="stretch")
+widgets.start_stop_buttons(state.FT_START, state.FT_STOP, form.on_start, form.on_stop, busy=busy,
+                           can_start=summary is not None, spare=0)
+
+
+def run_view(v) -> None:
+    views.metric_row(v)
+    views.learning_curves(v)
 
 
 def live_panel() -> None:
-    current = form.my_finetune_job()
-    if current is None:
-        st.info("No fine-tuning run yet: press **Start**. The defaults finish in a few minutes on a laptop CPU.")
-        return
-    v = current.view()
-    widgets.status_line(v)
-    classroom.queue_notice(current)
-    views.metric_row(v)
-    views.learning_curves(v)
-    if ss.get(state.FT_SEEN_ACTIVE) and not v.active:
-        ss[state.FT_SEEN_ACTIVE] = False
-        st.rerun()  # the run ended: show the results, the try-it box and the buttons
+    widgets.live_job_panel(form.my_finetune_job(), "No fine-tuning run yet: press **Start**. The defaults finish "
+                           "in a few minutes on a laptop CPU.", state.FT_SEEN_ACTIVE, run_view)
 
 
 st.fragment(live_panel, run_every=1.0 if busy else None)()  # redraws itself every second while training

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import classroom, corpora, state, widgets
+from explorer import corpora, state, widgets
 from explorer import pretrain_form as form
 
 ss = st.session_state
@@ -93,11 +93,8 @@ PROBES_LABEL = "Probe sentences (one per line, each with [MASK]); their guesses 
 if not busy:
     st.text_area(PROBES_LABEL, key=state.PRETRAIN_PROBES, height=90)
 
-b1, b2, b3, _ = st.columns([1, 1, 2, 3])
-b1.button("Start", key=state.PRETRAIN_START, type="primary", on_click=form.on_start, disabled=busy,
-          icon=":material/play_arrow:", width="stretch")
-b2.button("Stop", key=state.PRETRAIN_STOP, on_click=form.on_stop, disabled=not busy, icon=":material/stop:",
-          width="stretch")
+(b3,) = widgets.start_stop_buttons(state.PRETRAIN_START, state.PRETRAIN_STOP, form.on_start, form.on_stop,
+                                   busy=busy)
 if view is not None and not busy and form.can_resume(view):
     if view.status == "finished":
         extra = b3.number_input("More steps", 10, 100_000, step=50, key=state.PRETRAIN_EXTRA_STEPS,
@@ -109,14 +106,7 @@ if view is not None and not busy and form.can_resume(view):
                   width="stretch")
 
 
-def live_panel() -> None:
-    current = state.my_job()
-    if current is None:
-        st.info("No run yet: press **Start**. With the defaults the loss curve moves within a minute.")
-        return
-    v = current.view()
-    classroom.queue_notice(current)
-    widgets.status_line(v)
+def run_view(v) -> None:
     widgets.metric_row(v)
     widgets.before_after(v)
     charts_tab, probes_tab, batch_tab = st.tabs(["Learning curves", "Probe sentences", "Batch inspector"])
@@ -128,9 +118,11 @@ def live_panel() -> None:
         widgets.probe_timeline(v.probes)
     with batch_tab:
         widgets.batch_inspector(v.example)
-    if ss.get(state.PRETRAIN_SEEN_ACTIVE) and not v.active:
-        ss[state.PRETRAIN_SEEN_ACTIVE] = False
-        st.rerun()  # the run ended: refresh the buttons and the settings
+
+
+def live_panel() -> None:
+    widgets.live_job_panel(state.my_job(), "No run yet: press **Start**. With the defaults the loss curve moves "
+                           "within a minute.", state.PRETRAIN_SEEN_ACTIVE, run_view)
 
 
 st.fragment(live_panel, run_every=1.0 if busy else None)()  # redraws itself every second while training
