@@ -14,7 +14,6 @@ from typing import Any
 
 import streamlit as st
 
-from bert_core.checkpoint import RunDirectory
 from bert_core.data import CorpusError
 from bert_core.data.sentiment import (
     LABEL_COLUMNS,
@@ -27,7 +26,7 @@ from bert_core.data.squad import load_qa
 from . import settings, state
 from .finetune_jobs import FinetuneConfig, FinetuneJob, finetune_slot
 from .jobs import JobError
-from .runs import RunError, validate_run_name, visible_runs
+from .runs import RunError, validate_run_name
 
 UPLOAD = "upload"
 DATA_CHOICES = {
@@ -173,18 +172,12 @@ def qa_summary(spec: str, name: str) -> dict[str, Any]:
 
 def data_source() -> tuple[str, str] | None:
     """(data spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
-    ss = st.session_state
-    choice = ss[state.FT_DATA]
-    if choice != UPLOAD:
-        return choice, choice
-    saved = ss.get(state.FT_UPLOADED)
-    return (saved.path, saved.original_name) if saved else None
+    return state.chosen_data(state.FT_DATA, state.FT_UPLOADED, UPLOAD)
 
 
 # ---------------------------------------------------------------- starting points
 def init_choices() -> list[str]:
-    mine = visible_runs(settings.runs_dir(), state.session_id(), state.is_teacher())
-    return [MINILM, RANDOM] + [RUN + r.name for r in mine if RunDirectory(r.path).latest_checkpoint() is not None] + [HUB]
+    return [MINILM, RANDOM] + [RUN + name for name in state.runs_with_checkpoints()] + [HUB]
 
 
 def init_label(choice: str) -> str:

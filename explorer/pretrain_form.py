@@ -17,7 +17,7 @@ from bert_core.training import TrainingArguments
 from . import classroom, settings, state
 from .corpora import UPLOAD_CHOICE
 from .jobs import JobConfig, JobError, JobView, resume_config
-from .runs import RunError, validate_run_name, visible_runs
+from .runs import RunError, validate_run_name
 
 PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
 RANDOM_INIT, MINILM_INIT, RUN_INIT = "random", "minilm", "run:"
@@ -37,19 +37,12 @@ def default_run_name() -> str:
 
 def corpus_spec() -> tuple[str, str] | None:
     """(corpus spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
-    ss = st.session_state
-    choice = ss[state.PRETRAIN_CORPUS_CHOICE]
-    if choice != UPLOAD_CHOICE:
-        return choice, choice
-    saved = ss.get(state.PRETRAIN_UPLOADED)
-    return (saved.path, saved.original_name) if saved else None
+    return state.chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.PRETRAIN_UPLOADED, UPLOAD_CHOICE)
 
 
 def init_choices() -> list[str]:
     """Where a run's weights can start: random, the packaged MiniLM encoder, or any saved run."""
-    runs = visible_runs(settings.runs_dir(), state.session_id(), state.is_teacher())
-    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + r.name for r in runs
-                                         if RunDirectory(r.path).latest_checkpoint() is not None]
+    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + name for name in state.runs_with_checkpoints()]
 
 
 def init_label(choice: str) -> str:

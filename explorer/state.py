@@ -228,3 +228,23 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         getattr(st, message[0])(message[1])
+
+
+def runs_with_checkpoints() -> list[str]:
+    """Names of the saved runs this session may see that have a checkpoint to start from."""
+    from bert_core.checkpoint import RunDirectory
+
+    from .runs import visible_runs
+
+    return [r.name for r in visible_runs(settings.runs_dir(), session_id(), is_teacher())
+            if RunDirectory(r.path).latest_checkpoint() is not None]
+
+
+def chosen_data(choice_key: str, uploaded_key: str, upload_choice: str = "upload") -> tuple[str, str] | None:
+    """(spec for bert_core, label to show) of a page's data picker, or None when `upload_choice` is
+    picked and no good file is saved under `uploaded_key` (a `corpora.SavedUpload`)."""
+    choice = st.session_state[choice_key]
+    if choice != upload_choice:
+        return choice, choice
+    saved = st.session_state.get(uploaded_key)
+    return (saved.path, saved.original_name) if saved else None
