@@ -20,16 +20,14 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .server import streamlit_server
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-renderer-backgrounding",
@@ -56,39 +54,10 @@ def make_tiny_run(root: Path) -> None:
                         tokenizer, {"status": "finished"})
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def server(tmp: Path, threads: int):
-    port = free_port()
-    env = dict(os.environ, BERT_EXPLORER_RUNS=str(tmp / "runs"), BERT_EXPLORER_UPLOADS=str(tmp / "uploads"),
-               BERT_EXPLORER_MAX_JOBS="1", HF_HUB_OFFLINE="1", OMP_NUM_THREADS=str(threads))
-    with open(tmp / "server.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port",
-                                 str(port), "--server.address", "localhost", "--server.headless", "true"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{(tmp / 'server.log').read_text()}") from None
-                time.sleep(0.3)
+    with streamlit_server(tmp, start_timeout_s=90, BERT_EXPLORER_MAX_JOBS="1", OMP_NUM_THREADS=str(threads)) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 IDLE = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"

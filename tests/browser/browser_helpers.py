@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench import server
+
 CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require_browser() -> None:
@@ -34,33 +24,15 @@ def require_browser() -> None:
 
 @contextlib.contextmanager
 def streamlit_server(tmp: Path, **extra_env: str) -> Iterator[str]:
-    """`streamlit run explorer/app.py` with runs and uploads under `tmp` (and `extra_env`); yields its URL."""
-    port = free_port()
-    env = dict(os.environ, BERT_EXPLORER_RUNS=str(tmp / "runs"), BERT_EXPLORER_UPLOADS=str(tmp / "uploads"),
-               HF_HUB_OFFLINE="1", **extra_env)
-    with open(tmp / "server.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port",
-                                 str(port), "--server.address", "localhost", "--server.headless", "true"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"streamlit did not start:\n{(tmp / 'server.log').read_text()}")
-            time.sleep(0.3)
+    """`streamlit run explorer/app.py` with runs and uploads under `tmp` (and `extra_env`); yields its URL.
+    A server that does not start fails the test with its log."""
     try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with server.streamlit_server(tmp, **extra_env) as url:
+            yield url
+    except RuntimeError as exc:
+        if "streamlit did not start" not in str(exc):
+            raise
+        pytest.fail(str(exc))
 
 
 def shots_dir(tmp: Path) -> Path:
