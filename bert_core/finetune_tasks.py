@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .data.dataset import epoch_order
 from .data.qa_features import QAFeature, make_features, predict_answers
 from .data.sentiment import LabelledText
 from .data.squad import QAExample
@@ -47,16 +48,8 @@ class EpochBatches:
         if self._cache is not None and self._cache[0] == (epoch, world_size):
             return self._cache[1]
         gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        n, global_batch, n_batches = len(self.lengths), self.batch_size * world_size, self.num_batches(world_size)
-        perm = torch.randperm(n, generator=gen).repeat(math.ceil(n_batches * global_batch / n))[:n_batches * global_batch]
-        if self.bucket:
-            chunk = 50 * global_batch
-            for s in range(0, len(perm), chunk):
-                part = perm[s:s + chunk]
-                perm[s:s + chunk] = part[self.lengths[part].argsort(stable=True)]
-            order = perm.view(n_batches, global_batch)[torch.randperm(n_batches, generator=gen)]
-        else:
-            order = perm.view(n_batches, global_batch)
+        self.num_batches(world_size)  # raises on an empty training set
+        order = epoch_order(self.lengths, self.batch_size * world_size, gen, bucket=self.bucket)
         self._cache = ((epoch, world_size), order)
         return order
 

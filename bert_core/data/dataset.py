@@ -141,18 +141,7 @@ class PretrainingDataset:
             if self._order_cache is not None and self._order_cache[0] == (epoch, global_batch):
                 return self._order_cache[1]
             gen = torch.Generator().manual_seed(_derive_seed(self.seed, epoch, "order"))
-            N = len(data.instances)
-            n_batches = math.ceil(N / global_batch)
-            perm = torch.randperm(N, generator=gen).repeat(math.ceil(n_batches * global_batch / N))
-            perm = perm[:n_batches * global_batch]                     # wrapped round to whole batches
-            if self.length_bucketing:
-                chunk = 50 * global_batch
-                for s in range(0, len(perm), chunk):
-                    part = perm[s:s + chunk]
-                    perm[s:s + chunk] = part[data.lengths[part].argsort(stable=True)]
-                order = perm.view(n_batches, global_batch)[torch.randperm(n_batches, generator=gen)]
-            else:
-                order = perm.view(n_batches, global_batch)
+            order = epoch_order(data.lengths, global_batch, gen, bucket=self.length_bucketing)
             self._order_cache = ((epoch, global_batch), order)
             return order
 
@@ -214,6 +203,26 @@ class PretrainingDataset:
         """Yield ``batch(epoch, i, batch_size, ...)`` for ``i`` from ``start_index`` (to resume mid-epoch)."""
         for index in range(start_index, self.num_batches(batch_size, epoch, world_size=world_size)):
             yield self.batch(epoch, index, batch_size, rank=rank, world_size=world_size)
+
+
+def epoch_order(lengths: Tensor, global_batch: int, gen: torch.Generator, *, bucket: bool = True) -> Tensor:
+    """(num_batches, global_batch) row indices of one epoch's global batches, drawn from `gen`.
+
+    A random permutation, wrapped round so every batch is full; with `bucket`, each chunk of 50
+    batches is sorted by `lengths` (N,) so a batch holds rows of similar length (less padding), and
+    the batch order is shuffled again so lengths do not rise through the epoch.
+    """
+    N = len(lengths)
+    n_batches = math.ceil(N / global_batch)
+    perm = torch.randperm(N, generator=gen).repeat(math.ceil(n_batches * global_batch / N))
+    perm = perm[:n_batches * global_batch]  # wrapped round to whole batches
+    if not bucket:
+        return perm.view(n_batches, global_batch)
+    chunk = 50 * global_batch
+    for s in range(0, len(perm), chunk):
+        part = perm[s:s + chunk]
+        perm[s:s + chunk] = part[lengths[part].argsort(stable=True)]
+    return perm.view(n_batches, global_batch)[torch.randperm(n_batches, generator=gen)]
 
 
 def _check_batching(batch_size: int, rank: int, world_size: int) -> None:
