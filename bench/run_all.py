@@ -121,10 +121,9 @@ def markdown(res: dict[str, Any]) -> str:
         f"- load average (1/5/15 min) at start {m['loadavg']}, at end {m['loadavg_end']}; run {res['started']} → "
         f"{res['finished']}",
         f"- {res['peak']['dtype']} matmul peak (median of large square matmuls, best kernel): "
-        f"{res['peak']['peak_flops'] / 1e9:,.0f} GFLOP/s on {res['peak'].get('peak_kernel', 'torch.mm')} ("
-        + "; ".join(f"{k}: " + ", ".join(f"{n}: {v / 1e9:,.0f}" for n, v in sizes.items())
-                    for k, sizes in res["peak"].get("per_kernel_flops", {"torch.mm": res["peak"]["per_size_flops"]}).items())
-        + ")",
+        f"{res['peak']['peak_flops'] / 1e9:,.0f} GFLOP/s on {res['peak']['peak_kernel']} ("
+        + "; ".join(f"{kernel}: " + ", ".join(f"{n}: {v / 1e9:,.0f}" for n, v in by_size.items())
+                    for kernel, by_size in res["peak"]["per_kernel_flops"].items()) + ")",
         "",
         "Medians over interleaved rounds; a ratio is the median of per-round time ratios (>1: bert_core faster);",
         "the last column divides the best (least disturbed) times instead.",

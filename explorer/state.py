@@ -12,9 +12,12 @@ from typing import Any
 
 import streamlit as st
 
+from bert_core.checkpoint import RunDirectory
+
 from . import settings
 from .job_registry import JobRegistry
 from .jobs import DEFAULT_PROBES, TrainingJob
+from .runs import visible_runs
 
 # ---------------------------------------------------------------- app-wide
 SESSION_ID = "session_id"  # str: owner of this browser tab's job and uploads (mirrored in ?sid=)
@@ -232,10 +235,6 @@ def show_flash() -> None:
 
 def runs_with_checkpoints() -> list[str]:
     """Names of the saved runs this session may see that have a checkpoint to start from."""
-    from bert_core.checkpoint import RunDirectory
-
-    from .runs import visible_runs
-
     return [r.name for r in visible_runs(settings.runs_dir(), session_id(), is_teacher())
             if RunDirectory(r.path).latest_checkpoint() is not None]
 

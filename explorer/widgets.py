@@ -143,14 +143,14 @@ def batch_inspector(example: InspectedExample | None) -> None:
 
 
 def start_stop_buttons(start_key: str, stop_key: str, on_start: Callable[[], None], on_stop: Callable[[], None],
-                       *, busy: bool, can_start: bool = True, spare: int = 1) -> list[Any]:
-    """A training page's Start and Stop buttons, side by side; returns the `spare` columns after them
-    (for a Resume button) — Start is disabled while a run is active or `can_start` is False."""
-    b1, b2, *rest = st.columns([1, 1, *([2] * spare), 5 - 2 * spare])
+                       *, busy: bool, can_start: bool = True) -> Any:
+    """A training page's Start and Stop buttons, side by side; returns the column after them (for a
+    Resume button). Start is disabled while a run is active or when `can_start` is False."""
+    b1, b2, spare, _ = st.columns([1, 1, 2, 3])
     b1.button("Start", key=start_key, type="primary", on_click=on_start, disabled=busy or not can_start,
               icon=":material/play_arrow:", width="stretch")
     b2.button("Stop", key=stop_key, on_click=on_stop, disabled=not busy, icon=":material/stop:", width="stretch")
-    return rest[:spare]
+    return spare
 
 
 def live_job_panel(job: Job | None, empty: str, seen_key: str, body: Callable[[Any], None]) -> None:

@@ -125,7 +125,7 @@ with st.expander("Settings", expanded=not busy):
                         help="A seeded sample of the dev split scored at each evaluation (0: all of it).")
 
 widgets.start_stop_buttons(state.FT_START, state.FT_STOP, form.on_start, form.on_stop, busy=busy,
-                           can_start=summary is not None, spare=0)
+                           can_start=summary is not None)
 
 
 def run_view(v) -> None:

@@ -93,8 +93,7 @@ PROBES_LABEL = "Probe sentences (one per line, each with [MASK]); their guesses 
 if not busy:
     st.text_area(PROBES_LABEL, key=state.PRETRAIN_PROBES, height=90)
 
-(b3,) = widgets.start_stop_buttons(state.PRETRAIN_START, state.PRETRAIN_STOP, form.on_start, form.on_stop,
-                                   busy=busy)
+b3 = widgets.start_stop_buttons(state.PRETRAIN_START, state.PRETRAIN_STOP, form.on_start, form.on_stop, busy=busy)
 if view is not None and not busy and form.can_resume(view):
     if view.status == "finished":
         extra = b3.number_input("More steps", 10, 100_000, step=50, key=state.PRETRAIN_EXTRA_STEPS,

@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..config import BertConfig
-from .dropout import Dropout
 from .attention import extended_attention_mask
 from .base import BertPreTrainedModel
+from .dropout import Dropout
 from .embeddings import BertEmbeddings
 from .heads import BertOnlyMLMHead, BertPreTrainingHeads, masked_lm_logits_and_loss
 from .layer import BertEncoder, BertPooler
@@ -91,7 +91,6 @@ class BertModel(BertPreTrainedModel):
         x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
         mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
         return self.encoder(x, mask, last_rows=rows)[0]  # (B, P, C)
-
 
     def attention_maps(
         self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,

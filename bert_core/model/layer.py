@@ -4,8 +4,8 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ..config import BertConfig
-from .dropout import Dropout
 from .attention import BertSelfAttention
+from .dropout import Dropout
 from .linear import Linear
 
 
@@ -133,7 +133,6 @@ class BertEncoder(nn.Module):
             tuple(all_hidden) if output_hidden_states else None,
             tuple(all_attn) if output_attentions else None,
         )
-
 
     def attention_maps(self, hidden_states: Tensor, attn_mask: Tensor | None = None) -> tuple[Tensor, ...]:
         """Every layer's attention probabilities, L × (B, nh, T, T), doing only the work they need.

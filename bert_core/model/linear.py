@@ -38,6 +38,8 @@ def _cpu_vendor() -> str:
 
 def onednn_available() -> bool:
     """Whether this PyTorch build runs `torch.ops.mkldnn._linear_pointwise` (oneDNN) correctly."""
+    if not torch.backends.mkldnn.is_available():
+        return False
     try:
         x, w = torch.ones(2, 3), torch.ones(4, 3)
         return bool(torch.equal(torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], ""), x @ w.t()))
@@ -51,7 +53,7 @@ def cpu_gemm() -> str:
     asked = os.environ.get("BERT_CORE_CPU_GEMM", "auto").strip().lower()
     if asked not in _CHOICES:
         raise ValueError(f"BERT_CORE_CPU_GEMM={asked!r}: choose one of {', '.join(_CHOICES)}")
-    if asked == "blas" or not torch.backends.mkldnn.is_available() or not onednn_available():
+    if asked == "blas" or not onednn_available():
         return "blas"
     return "onednn" if asked == "onednn" or "AuthenticAMD" in _cpu_vendor() else "blas"
 
