@@ -68,6 +68,9 @@ def test_start_watch_stop_and_click_through(server, page) -> None:
 
     page.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("resume it any time").wait_for(timeout=60_000)
+    # The live panel reruns the page once the run has ended: Resume appears and Start is enabled again.
+    page.get_by_role("button", name="Resume").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Start", exact=True).is_enabled()
     _no_exception(page)
     page.screenshot(path=str(shots / "pretrain_stopped.png"), full_page=True)
 
