@@ -75,7 +75,7 @@ def _finetune_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("finetune", help="fine-tune for sentiment classification or extractive QA",
                        description="Fine-tune a pretrained (or random) BERT with a fresh head; evaluates on the dev "
                                    "split after every epoch and writes checkpoints and run.json into --out.")
-    p.add_argument("--task", required=True, choices=["sentiment", "qa"])
+    p.add_argument("--task", choices=["sentiment", "qa"], help="required unless --resume")
     p.add_argument("--init", default="builtin:minilm",
                    help="builtin:minilm | random | hub:NAME (online) | a run or model directory")
     p.add_argument("--data", help="builtin:rotten_tomatoes | builtin:pang_lee (sentiment); builtin:qa | builtin:cloze "
@@ -102,6 +102,9 @@ def _finetune_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--max-minutes", type=float, help="stop (and save) after this much wall time")
     p.add_argument("--no-baseline", action="store_true", help="skip evaluating the untrained model first")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last checkpoint, with the settings it was started "
+                        "with (the other data, model and training flags are ignored)")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -198,38 +201,49 @@ def _export(ns: argparse.Namespace) -> int:
 
 def _finetune(ns: argparse.Namespace) -> int:
     from .checkpoint import RunDirectory
-    from .finetune_setup import finetune_arguments, make_finetune_trainer, prepare_finetuning
+    from .finetune_setup import finetune_arguments, make_finetune_trainer, prepare_finetuning, resume_finetuning
 
     run_dir = RunDirectory(ns.out)
-    if run_dir.checkpoints():
-        raise ValueError(f"{ns.out} already holds a run; choose another --out")
-    data = ns.data or ("builtin:rotten_tomatoes" if ns.task == "sentiment" else "builtin:qa")
+    progress = None if ns.quiet else lambda m: print(m, file=sys.stderr)
     started = time.perf_counter()
-    prepared = prepare_finetuning(
-        ns.task, ns.init, data, progress=None if ns.quiet else lambda m: print(m, file=sys.stderr),
-        text_column=ns.text_column, label_column=ns.label_column, dev_fraction=ns.dev_fraction,
-        max_seq_length=ns.max_seq_len, doc_stride=ns.doc_stride, max_query_length=ns.max_query_len,
-        max_answer_length=ns.max_answer_len, cloze_questions=ns.cloze_questions, dropout=ns.dropout,
-        batch_size=ns.batch_size, seed=ns.seed)
-    args = finetune_arguments(prepared, epochs=ns.epochs, learning_rate=ns.lr, warmup_ratio=ns.warmup_ratio,
-                              max_steps=ns.max_steps, weight_decay=ns.weight_decay, precision=ns.precision,
-                              device=ns.device, freeze_encoder_steps=ns.freeze_encoder_steps)
-    trainer = make_finetune_trainer(prepared, args, run_dir)
+    if ns.resume:
+        prepared, args = resume_finetuning(run_dir, progress=progress)
+        ns.task = prepared.spec.task
+    elif run_dir.checkpoints():
+        raise ValueError(f"{ns.out} already holds a run: pass --resume to continue it, or choose another --out")
+    elif ns.task is None:
+        raise ValueError("finetune needs --task sentiment or --task qa (or --resume to continue a run)")
+    else:
+        data = ns.data or ("builtin:rotten_tomatoes" if ns.task == "sentiment" else "builtin:qa")
+        prepared = prepare_finetuning(
+            ns.task, ns.init, data, progress=progress,
+            text_column=ns.text_column, label_column=ns.label_column, dev_fraction=ns.dev_fraction,
+            max_seq_length=ns.max_seq_len, doc_stride=ns.doc_stride, max_query_length=ns.max_query_len,
+            max_answer_length=ns.max_answer_len, cloze_questions=ns.cloze_questions, dropout=ns.dropout,
+            batch_size=ns.batch_size, seed=ns.seed)
+        args = finetune_arguments(prepared, epochs=ns.epochs, learning_rate=ns.lr, warmup_ratio=ns.warmup_ratio,
+                                  max_steps=ns.max_steps, weight_decay=ns.weight_decay, precision=ns.precision,
+                                  device=ns.device, freeze_encoder_steps=ns.freeze_encoder_steps)
+    trainer = make_finetune_trainer(prepared, args, run_dir, resume=ns.resume)
     main = trainer.dist.is_main
     say = (lambda m: None) if ns.quiet or not main else (lambda m: print(m, file=sys.stderr))
-    say(f"{prepared.data_info}; {prepared.steps_per_epoch} steps per epoch, {args.max_steps} steps")
-    before = {} if ns.no_baseline else trainer.evaluate()
-    if before and main:
-        run_dir.update_info(eval_before=before)
-        say("before: " + _fmt(before))
+    say(f"{prepared.data_info}; {prepared.steps_per_epoch} steps per epoch, {args.max_steps} steps"
+        + (f"; resuming at step {trainer.global_step}" if ns.resume else ""))
+    if ns.resume:
+        before = run_dir.read_info().get("eval_before", {})
+    else:
+        before = {} if ns.no_baseline else trainer.evaluate()
+        if before and main:
+            run_dir.update_info(eval_before=before)
+            say("before: " + _fmt(before))
     trainer.add_callback("on_evaluate", lambda t, m: say(f"step {t.global_step}: " + _fmt(m)))
     if ns.max_minutes:
         timer = threading.Timer(ns.max_minutes * 60, trainer.stop_event.set)
         timer.daemon = True
         timer.start()
     key = "cls" if ns.task == "sentiment" else "qa"
-    bar = tqdm(total=args.max_steps, disable=ns.quiet or not main, desc=f"fine-tuning ({ns.task})", unit="step",
-               dynamic_ncols=True)
+    bar = tqdm(total=args.max_steps, initial=trainer.global_step, disable=ns.quiet or not main,
+               desc=f"fine-tuning ({ns.task})", unit="step", dynamic_ncols=True)
     for metrics in trainer:
         bar.update(1)
         bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics[key + '_acc']:.3f}",

@@ -122,10 +122,10 @@ def load_start_model(task: str, init: str, *, num_labels: int = 2, id2label: dic
         overrides.update(num_labels=num_labels, id2label=id2label)
     if dropout is not None:
         overrides.update(hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+    torch.manual_seed(seed)  # the fresh head (and a random encoder) start the same for the same seed
     if source is None:
         config = BertConfig.from_json(minilm_dir())
         config = BertConfig.from_dict({**config.to_dict(), **overrides})
-        torch.manual_seed(seed)
         return cls(config), Tokenizer.from_pretrained(minilm_dir()), ""
     model = cls.from_pretrained(source, ignore_mismatched_sizes=True, **overrides)
     return model, Tokenizer.from_pretrained(source), str(source)
@@ -188,11 +188,36 @@ def finetune_arguments(prepared: PreparedFinetuning, *, epochs: float = 3.0, lea
                              seed=prepared.spec.seed, **kwargs)
 
 
+def resume_finetuning(run_dir: RunDirectory, *, progress: Callable[[str], None] | None = None,
+                      ) -> tuple[PreparedFinetuning, TrainingArguments]:
+    """The task and arguments of a saved fine-tuning run, its model and tokenizer from the latest checkpoint:
+    pass both to `make_finetune_trainer(..., resume=True)` to continue where the run stopped.
+
+    Raises:
+        ValueError: `run_dir` holds no fine-tuning run written by bert_core, or no checkpoint.
+    """
+    info = run_dir.read_info()
+    if info.get("kind") != "finetuning" or "spec" not in info or "args" not in info:
+        raise ValueError(f"{run_dir.path} holds no fine-tuning run to resume (no fine-tuning run.json)")
+    checkpoint = run_dir.latest_checkpoint()
+    if checkpoint is None:
+        raise ValueError(f"{run_dir.path} has no checkpoint to resume from")
+    spec = dict(info["spec"])
+    task, data = spec.pop("task"), spec.pop("data")
+    original_init = spec.pop("init")
+    prepared = prepare_finetuning(task, str(checkpoint), data, progress=progress, **spec)  # head included
+    prepared.spec.init = original_init
+    return prepared, TrainingArguments(**info["args"])
+
+
 def make_finetune_trainer(prepared: PreparedFinetuning, args: TrainingArguments, run_dir: RunDirectory | None = None,
-                          **kwargs: Any) -> Trainer:
-    """A Trainer for the prepared task; with a run directory, run.json describes the run."""
+                          resume: bool = False, **kwargs: Any) -> Trainer:
+    """A Trainer for the prepared task; with a run directory, run.json describes the run. `resume`
+    (with `resume_finetuning`'s model) continues the run directory's latest checkpoint: step, optimizer."""
     trainer = Trainer(prepared.model, prepared.task, args, run_dir=run_dir, tokenizer=prepared.tokenizer, **kwargs)
-    if run_dir is not None and trainer.dist.is_main:
+    if resume:
+        trainer.resume()
+    elif run_dir is not None and trainer.dist.is_main:
         config = prepared.model.config
         run_dir.update_info(
             kind="finetuning", task=prepared.spec.task, init=prepared.spec.init, init_source=prepared.init_source,

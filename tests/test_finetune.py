@@ -12,7 +12,9 @@ from bert_core.cli import main
 from bert_core.data.sentiment import LabelledText, load_sentiment
 from bert_core.data.squad import load_qa_builtin
 from bert_core.finetune_inference import answer, label_probabilities, predict_sentiment
-from bert_core.finetune_setup import prepare_finetuning, resolve_init
+from bert_core.checkpoint import RunDirectory
+from bert_core.finetune_setup import (finetune_arguments, make_finetune_trainer, prepare_finetuning,
+                                       resolve_init)
 from bert_core.finetune_tasks import ClassificationTask, EpochBatches, QuestionAnsweringTask, worst_misclassified
 from bert_core.training import Trainer, TrainingArguments
 
@@ -152,6 +154,43 @@ def test_cli_finetune_then_evaluate(tiny_init: Path, tmp_path: Path, capsys) -> 
     assert main(["evaluate", "--task", "qa", "--model", str(qa_out), "--data", "builtin:qa"]) == 0
     qa_metrics = json.loads(capsys.readouterr().out)
     assert qa_metrics["examples"] == 56 and 0.0 <= qa_metrics["f1"] <= 1.0
+
+
+@pytest.mark.slow
+def test_cli_resume_continues_an_interrupted_finetuning_exactly(tiny_init: Path, tmp_path: Path, capsys) -> None:
+    """Stopped at step 4 of 10 and resumed with `finetune --resume`, a run ends with the weights, metrics and
+    dev result of the same run never interrupted (data order, dropout and AdamW state all carry over)."""
+    csv = tmp_path / "reviews.csv"
+    rows = [f"{'loved it' if i % 2 else 'hated it'} number {i},{'pos' if i % 2 else 'neg'}" for i in range(40)]
+    csv.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    def start(out: Path, stop_at: int | None) -> dict:
+        prepared = prepare_finetuning("sentiment", str(tiny_init), str(csv), batch_size=8, max_seq_length=16,
+                                      dropout=0.1)
+        args = finetune_arguments(prepared, epochs=2, learning_rate=1e-3, device="cpu")
+        trainer = make_finetune_trainer(prepared, args, RunDirectory(out))
+        if stop_at:
+            trainer.add_callback("on_step_end", lambda t, m: t.stop_event.set() if m["step"] == stop_at else None)
+        list(trainer)
+        assert trainer.status == ("stopped" if stop_at else "finished")
+        return trainer.last_eval
+
+    uninterrupted = start(tmp_path / "whole", None)
+    start(tmp_path / "parts", 4)
+    torch.manual_seed(123)  # a different global RNG state must not matter
+    assert main(["finetune", "--resume", "--quiet", "--out", str(tmp_path / "parts")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "finished" and summary["steps"] == 10
+    whole, parts = (BertForSequenceClassification.from_pretrained(tmp_path / name) for name in ("whole", "parts"))
+    for (name, a), b in zip(whole.state_dict().items(), parts.state_dict().values()):
+        torch.testing.assert_close(b, a, atol=1e-6, rtol=0, msg=name)
+    losses = [[r["loss"] for r in map(json.loads, (tmp_path / n / "metrics.jsonl").read_text().splitlines())
+               if "loss" in r and "eval" not in r] for n in ("whole", "parts")]
+    assert len(losses[1]) == 10 and losses[1] == pytest.approx(losses[0], abs=1e-6)
+    assert summary["final_eval"] == pytest.approx(uninterrupted)
+    assert json.loads((tmp_path / "parts" / "run.json").read_text())["init"] == str(tiny_init)
+    assert main(["finetune", "--resume", "--quiet", "--out", str(tmp_path / "nothing")]) == 2
+    assert "no fine-tuning run to resume" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [
