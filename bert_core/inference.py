@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .model.bert import rows_of
 from .tokenizer import CLS, MASK, SEP, Tokenizer
 
 __all__ = [
@@ -118,9 +119,9 @@ def predict_masked(
     model.eval()
     try:
         device = _device(model)
-        out = model.bert(input_ids.to(device), attention_mask=_to(attention_mask, device),
-                         token_type_ids=_to(token_type_ids, device))
-        hidden = out.last_hidden_state[positions.to(device)]  # (N, C)
+        rows, valid = rows_of(positions.to(device))  # (B, P): the last layer computes only these rows
+        hidden = model.bert.encode_rows(input_ids.to(device), rows, _to(attention_mask, device),
+                                        _to(token_type_ids, device))[valid]  # (N, C)
         logits = model.cls.predictions(hidden).float()  # (N, V)
         probs = logits.softmax(-1)
         top = probs.topk(min(top_k, probs.size(-1)), dim=-1)
