@@ -11,6 +11,7 @@ import bert_core
 from bert_core import BertConfig
 from bert_core.model.dropout import Dropout, dropout
 from bert_core.model.linear import Linear, cpu_gemm, onednn_available
+from bert_core.model.mlm_loss import decoder_cross_entropy
 
 needs_onednn = pytest.mark.skipif(not onednn_available(), reason="this PyTorch build has no oneDNN")
 
@@ -58,6 +59,48 @@ def test_onednn_linear_equals_f_linear_forward_and_backward(gemm, shape, feature
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     with torch.inference_mode():
         torch.testing.assert_close(layer(x), ref.detach(), atol=1e-5, rtol=1e-5)
+
+
+@needs_onednn
+def test_onednn_linear_on_a_strided_input(gemm) -> None:
+    """A row slice like the pooler's `hidden[:, 0]` (neither contiguous nor a transpose) is copied
+    dense first; the numbers are F.linear's, forward and backward."""
+    gemm("onednn")
+    torch.manual_seed(1)
+    layer = Linear(12, 12)
+    base = torch.randn(4, 3, 12, requires_grad=True)
+    layer(base[:, 0]).square().sum().backward()
+    got = base.grad.clone(), layer.weight.grad.clone()
+    base.grad = None
+    layer.zero_grad()
+    F.linear(base[:, 0], layer.weight, layer.bias).square().sum().backward()
+    for a, b in zip(got, (base.grad, layer.weight.grad)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+@needs_onednn
+def test_fused_decoder_cross_entropy_equals_the_unfused_loss(gemm) -> None:
+    """`decoder_cross_entropy` (the MLM decoder and its loss in one step) gives F.linear + F.cross_entropy's
+    logits, loss and gradients, for an upstream gradient other than 1."""
+    gemm("onednn")
+    torch.manual_seed(2)
+    h = torch.randn(13, 16, requires_grad=True)
+    weight = torch.randn(50, 16, requires_grad=True)
+    bias = torch.randn(50, requires_grad=True)
+    targets = torch.randint(0, 50, (13,))
+    logits, loss = decoder_cross_entropy(h, weight, bias, targets)
+    assert not logits.requires_grad  # the fused step ran (its logits carry no gradient)
+    (2.5 * loss).backward()
+    got = [t.grad.clone() for t in (h, weight, bias)]
+    for t in (h, weight, bias):
+        t.grad = None
+    ref_logits = F.linear(h, weight, bias)
+    ref = F.cross_entropy(ref_logits, targets)
+    (2.5 * ref).backward()
+    torch.testing.assert_close(logits, ref_logits.detach(), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(loss, ref.detach(), atol=1e-6, rtol=1e-6)
+    for a, b in zip(got, (h.grad, weight.grad, bias.grad)):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
 @needs_onednn

@@ -142,8 +142,7 @@ class BertForPreTraining(BertPreTrainedModel):
             selected = labels != -100  # (B, T)
             rows, valid = rows_of(selected, with_cls=True)  # (B, 1 + P)
             hidden = self.bert.encode_rows(input_ids, rows, attention_mask, token_type_ids)  # (B, 1 + P, C)
-            logits = self.cls.predictions(hidden[valid])  # (N, V)
-            mlm_loss = F.cross_entropy(logits.float(), labels[selected])
+            logits, mlm_loss = self.cls.predictions.logits_and_loss(hidden[valid], labels[selected])  # (N, V)
             nsp_logits = self.cls.seq_relationship(self.bert.pooler(hidden))  # (B, 2)
             out = BaseModelOutput(hidden)
         else:
@@ -182,8 +181,10 @@ class BertForMaskedLM(BertPreTrainedModel):
         sparse = labels is not None if sparse_mlm is None else sparse_mlm
         if sparse and labels is not None and not (output_attentions or output_hidden_states):
             selected = labels != -100  # (B, T)
-            logits = self.logits_at(input_ids, selected, attention_mask, token_type_ids)  # (N, V)
-            return MaskedLMOutput(F.cross_entropy(logits.float(), labels[selected]), logits)
+            rows, valid = rows_of(selected)  # (B, P)
+            hidden = self.bert.encode_rows(input_ids, rows, attention_mask, token_type_ids)  # (B, P, C)
+            logits, loss = self.cls.predictions.logits_and_loss(hidden[valid], labels[selected])  # (N, V)
+            return MaskedLMOutput(loss, logits)
         out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
         logits, loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)

@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from ..config import BertConfig
 from .layer import activation
 from .linear import Linear
+from .mlm_loss import decoder_cross_entropy
 
 
 class BertPredictionHeadTransform(nn.Module):
@@ -37,6 +38,11 @@ class BertLMPredictionHead(nn.Module):
         """(..., C) → (..., V)."""
         return self.decoder(self.transform(hidden_states))
 
+    def logits_and_loss(self, hidden_states: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+        """(logits (N, V), mean cross-entropy) of `hidden_states` (N, C) against `targets` (N,); the
+        decoder and the loss run as one step on the CPU (see `.mlm_loss`)."""
+        return decoder_cross_entropy(self.transform(hidden_states), self.decoder.weight, self.decoder.bias, targets)
+
 
 def masked_lm_logits_and_loss(
     head: BertLMPredictionHead, sequence_output: Tensor, labels: Tensor | None, sparse: bool
@@ -59,9 +65,7 @@ def masked_lm_logits_and_loss(
         return head(sequence_output), None
     if sparse:
         selected = labels != -100  # (B, T)
-        logits = head(sequence_output[selected])  # (N, V)
-        targets = labels[selected]  # (N,)
-        return logits, F.cross_entropy(logits.float(), targets)
+        return head.logits_and_loss(sequence_output[selected], labels[selected])  # (N, V), loss
     logits = head(sequence_output)  # (B, T, V)
     return logits, F.cross_entropy(logits.float().view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)
 
