@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .model.bert import rows_of
 from .tokenizer import CLS, MASK, SEP, Tokenizer
 
 __all__ = [
@@ -119,9 +118,8 @@ def predict_masked(
     model.eval()
     try:
         device = _device(model)
-        rows, valid = rows_of(positions.to(device))  # (B, P): the last layer computes only these rows
-        hidden = model.bert.encode_rows(input_ids.to(device), rows, _to(attention_mask, device),
-                                        _to(token_type_ids, device))[valid]  # (N, C)
+        hidden = model.bert.hidden_at(input_ids.to(device), positions.to(device), _to(attention_mask, device),
+                                      _to(token_type_ids, device))  # (N, C): the last layer on these rows only
         logits = model.cls.predictions(hidden).float()  # (N, V)
         probs = logits.softmax(-1)
         top = probs.topk(min(top_k, probs.size(-1)), dim=-1)

@@ -92,6 +92,15 @@ class BertModel(BertPreTrainedModel):
         mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
         return self.encoder(x, mask, last_rows=rows)[0]  # (B, P, C)
 
+    def hidden_at(
+        self, input_ids: Tensor, positions: Tensor, attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
+    ) -> Tensor:
+        """The last hidden state at the `positions` (B, T) bool only: (N, C), rows in row-major order,
+        as `forward(...).last_hidden_state[positions]`; the last layer computes just those rows."""
+        rows, valid = rows_of(positions)  # (B, P)
+        return self.encode_rows(input_ids, rows, attention_mask, token_type_ids)[valid]  # (N, C)
+
     def attention_maps(
         self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
     ) -> tuple[Tensor, ...]:
@@ -181,9 +190,8 @@ class BertForMaskedLM(BertPreTrainedModel):
         sparse = labels is not None if sparse_mlm is None else sparse_mlm
         if sparse and labels is not None and not (output_attentions or output_hidden_states):
             selected = labels != -100  # (B, T)
-            rows, valid = rows_of(selected)  # (B, P)
-            hidden = self.bert.encode_rows(input_ids, rows, attention_mask, token_type_ids)  # (B, P, C)
-            logits, loss = self.cls.predictions.logits_and_loss(hidden[valid], labels[selected])  # (N, V)
+            hidden = self.bert.hidden_at(input_ids, selected, attention_mask, token_type_ids)  # (N, C)
+            logits, loss = self.cls.predictions.logits_and_loss(hidden, labels[selected])  # (N, V)
             return MaskedLMOutput(loss, logits)
         out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
         logits, loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
@@ -198,11 +206,9 @@ class BertForMaskedLM(BertPreTrainedModel):
         Rows are in row-major order, as `forward(...).logits[positions]`; the last layer and the
         vocabulary projection run only at those positions (a fill-mask query decodes one row, not T).
         """
-        rows, valid = rows_of(positions)  # (B, P)
-        if not valid.any():
+        if not positions.any():
             return self.bert.embeddings.word_embeddings.weight.new_zeros(0, self.config.vocab_size)
-        hidden = self.bert.encode_rows(input_ids, rows, attention_mask, token_type_ids)  # (B, P, C)
-        return self.cls.predictions(hidden[valid])  # (N, V)
+        return self.cls.predictions(self.bert.hidden_at(input_ids, positions, attention_mask, token_type_ids))
 
 
 class BertForSequenceClassification(BertPreTrainedModel):
