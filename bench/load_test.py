@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .server import streamlit_server
+from .server import IDLE_JS, streamlit_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -60,11 +60,10 @@ def server(tmp: Path, threads: int):
         yield url
 
 
-IDLE = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
 
 async def idle(page, timeout_s: float) -> None:
-    await page.wait_for_function(IDLE, timeout=timeout_s * 1000)
+    await page.wait_for_function(IDLE_JS, timeout=timeout_s * 1000)
 
 
 async def check(page, where: str, errors: list[str]) -> None:

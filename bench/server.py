@@ -12,6 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# True in the page when no script runs: no 'running' indicator, and the app root not in state "running".
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !document.querySelector('[data-testid="stStatusWidget"]')
+        && (!app || app.getAttribute('data-test-script-state') !== 'running');
+}"""
 
 
 def free_port() -> int:

@@ -47,5 +47,16 @@ def no_exception(page) -> None:
 
 
 def wait_idle(page, timeout: float = 30.0) -> None:
-    """Wait until Streamlit's 'running' indicator is gone."""
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout * 1000)
+    """Wait until no script runs: Streamlit's 'running' indicator is gone and the app root's
+    `data-test-script-state` is not "running"."""
+    page.wait_for_function(server.IDLE_JS, timeout=timeout * 1000)
+
+
+def wait_settled(page, timeout: float = 120.0, quiet_ms: int = 800) -> None:
+    """Wait until the app is idle and still idle `quiet_ms` later: right after a click the rerun may
+    not have started yet, so one idle check can pass too early."""
+    while True:
+        wait_idle(page, timeout)
+        page.wait_for_timeout(quiet_ms)
+        if page.evaluate(server.IDLE_JS):
+            return

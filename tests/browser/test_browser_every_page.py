@@ -11,6 +11,7 @@ from browser_helpers import (
     shots_dir,
     streamlit_server,
     wait_idle,
+    wait_settled,
 )
 from tiny_run import make_tiny_run
 
@@ -33,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 def open_page(page, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).first.click()
     page.wait_for_timeout(300)
-    wait_idle(page, 120)
+    wait_settled(page)
 
 
 def test_every_page_opens_without_an_exception(server, page) -> None:
