@@ -15,9 +15,10 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .sentences import split_sentences
 
@@ -166,8 +167,12 @@ def _read_table(text: str, name: str, delimiter: str, text_column: str | None) -
     return [row[text_column] for row in rows if row.get(text_column)]
 
 
-def _read_jsonl(text: str, name: str, text_column: str | None) -> list[str]:
-    field, out = text_column or "text", []
+def jsonl_objects(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON Lines text.
+
+    Raises:
+        CorpusError: a line that is not valid JSON or not a JSON object, naming the file and line.
+    """
     for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
@@ -175,9 +180,16 @@ def _read_jsonl(text: str, name: str, text_column: str | None) -> list[str]:
             row = json.loads(line)
         except json.JSONDecodeError as err:
             raise CorpusError(f"{name} line {lineno} is not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict) or field not in row:
-            keys = list(row) if isinstance(row, dict) else type(row).__name__
-            raise CorpusError(f"{name} line {lineno} has no {field!r} field (it has {keys})")
+        if not isinstance(row, dict):
+            raise CorpusError(f"{name} line {lineno} is a JSON {type(row).__name__}, not an object")
+        yield lineno, row
+
+
+def _read_jsonl(text: str, name: str, text_column: str | None) -> list[str]:
+    field, out = text_column or "text", []
+    for lineno, row in jsonl_objects(text, name):
+        if field not in row:
+            raise CorpusError(f"{name} line {lineno} has no {field!r} field (it has {list(row)})")
         if isinstance(row[field], str):
             out.append(row[field])
     return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bz2
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import torch
 
 from ..assets import AssetNotFoundError, package_file
-from .corpus import CorpusError, decode_text
+from .corpus import CorpusError, decode_text, jsonl_objects
 
 __all__ = ["SENTIMENT_BUILTINS", "TABLE_SUFFIXES", "LabelledText", "SentimentData", "table_columns", "read_table",
            "examples_from_rows", "split_examples", "load_sentiment", "load_rotten_tomatoes", "load_pang_lee"]
@@ -93,18 +92,7 @@ def read_table(source: str | Path | bytes, *, name: str | None = None) -> list[d
         raise CorpusError(f"unsupported data file type {suffix or label!r}; use one of {', '.join(TABLE_SUFFIXES)}")
     text = decode_text(data, label)
     if suffix == ".jsonl":
-        rows = []
-        for lineno, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise CorpusError(f"{label} line {lineno} is not valid JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise CorpusError(f"{label} line {lineno} is a JSON {type(row).__name__}, not an object")
-            rows.append(row)
-        return rows
+        return [row for _, row in jsonl_objects(text, label)]
     csv.field_size_limit(2**30)
     reader = csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
     try:
