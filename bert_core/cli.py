@@ -208,7 +208,6 @@ def _finetune(ns: argparse.Namespace) -> int:
     started = time.perf_counter()
     if ns.resume:
         prepared, args = resume_finetuning(run_dir, progress=progress)
-        ns.task = prepared.spec.task
     elif run_dir.checkpoints():
         raise ValueError(f"{ns.out} already holds a run: pass --resume to continue it, or choose another --out")
     elif ns.task is None:
@@ -241,9 +240,10 @@ def _finetune(ns: argparse.Namespace) -> int:
         timer = threading.Timer(ns.max_minutes * 60, trainer.stop_event.set)
         timer.daemon = True
         timer.start()
-    key = "cls" if ns.task == "sentiment" else "qa"
+    task = prepared.spec.task  # from run.json when resuming
+    key = "cls" if task == "sentiment" else "qa"
     bar = tqdm(total=args.max_steps, initial=trainer.global_step, disable=ns.quiet or not main,
-               desc=f"fine-tuning ({ns.task})", unit="step", dynamic_ncols=True)
+               desc=f"fine-tuning ({task})", unit="step", dynamic_ncols=True)
     for metrics in trainer:
         bar.update(1)
         bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics[key + '_acc']:.3f}",
