@@ -17,13 +17,14 @@ import streamlit as st
 
 from bert_core.device import describe_device, pick_device
 from explorer import classroom, models, nav, settings, state
+from explorer.safe_text import md
 
 st.set_page_config(page_title="BERT Explorer", page_icon=":material/psychology:", layout="wide")
 settings.configure_threads()
 try:
     settings.classroom()
 except ValueError as exc:  # a typo in classroom.toml: say so instead of failing on every page
-    st.error(f"The server's classroom settings are invalid: {exc}")
+    st.error(f"The server's classroom settings are invalid: {md(exc)}")
     st.stop()
 state.init_session()
 
@@ -36,7 +37,7 @@ def _job_caption() -> None:
     job = state.my_job()
     if job is not None:
         view = job.view()
-        st.caption(f"Your run **{view.run_name}**: {view.status}, step {view.step:,} / {view.max_steps:,}")
+        st.caption(f"Your run **{md(view.run_name)}**: {view.status}, step {view.step:,} / {view.max_steps:,}")
 
 
 def sidebar() -> None:

@@ -14,6 +14,7 @@ import streamlit as st
 from . import settings, state
 from .job_registry import Job
 from .jobs import JobError
+from .safe_text import md
 
 
 def teacher_enabled() -> bool:
@@ -30,10 +31,18 @@ def _on_password() -> None:
     ss = st.session_state
     entered = ss.get(state.TEACHER_PASSWORD, "")
     ss[state.TEACHER_PASSWORD] = ""  # never keep the password around
-    if check_teacher_password(entered):
+    if not entered:
+        return
+    guard, who = state.login_guard(), state.owner_id()
+    wait = guard.wait_left(who)
+    if wait > 0:  # not even compared: guessing faster than the back-off gains nothing
+        state.flash("error", f"Too many wrong passwords: wait {wait:.0f} s before the next try.")
+    elif check_teacher_password(entered):
+        guard.succeeded(who)
         ss[state.TEACHER] = True
         state.flash("success", "Teacher mode: you can publish runs and stop any job (Runs page).")
-    elif entered:
+    else:
+        guard.failed(who)
         state.flash("error", "Wrong teacher password.")
 
 
@@ -90,11 +99,11 @@ def stop_any_job_panel() -> None:
         position = registry.queue_position(job)
         where = f"queued #{position}" if position else view.status
         c1, c2 = st.columns([4, 1])
-        c1.markdown(f"**{view.run_name}** — {where}, step {view.step:,} / {view.max_steps:,} "
+        c1.markdown(f"**{md(view.run_name)}** — {where}, step {view.step:,} / {view.max_steps:,} "
                     f"(session …{job.owner[-4:]})")
         if c2.button("Stop", key=f"teacher_stop_{n}_{view.run_name}", icon=":material/stop:"):
             job.stop()
-            state.flash("info", f"Asked {view.run_name} to stop.")
+            state.flash("info", f"Asked {md(view.run_name)} to stop.")
             st.rerun()
 
 

@@ -27,6 +27,7 @@ from . import settings, state
 from .finetune_jobs import FinetuneConfig, FinetuneJob, finetune_slot
 from .jobs import JobError
 from .runs import RunError, validate_run_name
+from .safe_text import md
 
 UPLOAD = "upload"
 DATA_CHOICES = {
@@ -59,7 +60,7 @@ class SavedData:
 
 
 def my_finetune_job() -> FinetuneJob | None:
-    job = state.job_registry().get(finetune_slot(state.session_id()))
+    job = state.job_registry().get(finetune_slot(state.owner_id()))
     return job if isinstance(job, FinetuneJob) else None
 
 
@@ -232,15 +233,15 @@ def config_from_state() -> FinetuneConfig:
 
 
 def on_start() -> None:
-    sid = state.session_id()
+    owner = state.owner_id()
     try:
         config = config_from_state()
         run_path = settings.runs_dir() / config.run_name
         if run_path.exists():
             raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
-        state.job_registry().start_job(finetune_slot(sid), FinetuneJob(sid, config, settings.runs_dir()))
+        state.job_registry().start_job(finetune_slot(owner), FinetuneJob(owner, config, settings.runs_dir()))
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot start: {exc}")
+        state.flash("error", f"Cannot start: {md(exc)}")
         return
     st.session_state[state.FT_SEEN_ACTIVE] = True
     st.session_state[state.FT_RUN_NAME] = default_run_name()  # the next Start gets a fresh folder

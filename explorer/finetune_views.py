@@ -23,6 +23,7 @@ from bert_core.finetune_inference import (
 from . import charts_finetune as charts
 from . import state, widgets
 from .finetune_jobs import FinetunedModels, FinetuneView
+from .safe_text import md
 
 COMPARE_MAX_TEXTS = 300  # dev inputs in the before/after map
 PLOT_CONFIG = widgets.PLOT_CONFIG
@@ -107,7 +108,7 @@ def try_sentiment(models: FinetunedModels) -> None:
     before = label_probabilities(models.start, predict_sentiment(models.start, models.tokenizer, [text],
                                                                  max_length=models.max_seq_length))[0]
     best = max(after, key=after.get)
-    st.markdown(f"Fine-tuned model: **{best}** ({100 * after[best]:.1f}%)")
+    st.markdown(f"Fine-tuned model: **{md(best)}** ({100 * after[best]:.1f}%)")
     left, right = st.columns(2)
     left.caption("Fine-tuned")
     left.plotly_chart(charts.class_probability_figure(after), key="ft_try_after", width="stretch", config=PLOT_CONFIG)
@@ -140,7 +141,7 @@ def try_qa(models: FinetunedModels) -> None:
         st.warning("The model finds no answer in this context.")
         st.html(charts.answer_html(context, 0, 0))
     else:
-        st.markdown(f"Answer: **{best.text}** (p = {best.prob:.2f})")
+        st.markdown(f"Answer: **{md(best.text)}** (p = {best.prob:.2f})")
         st.html(charts.answer_html(context, best.start, best.end))
     st.plotly_chart(charts.qa_probability_figure(prediction.tokens, prediction.start_probs, prediction.end_probs,
                                                  _answer_tokens(prediction)),

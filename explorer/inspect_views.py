@@ -12,6 +12,7 @@ from bert_core.tokenizer import MASK
 
 from . import charts_inspect, inspection, models
 from .inspection import TextSet
+from .safe_text import md
 
 PLOT_CONFIG = {"displayModeBar": False}
 _WORD = re.compile(r"\[MASK\]|\w+(?:['’]\w+)*|[^\w\s]")
@@ -38,7 +39,7 @@ def pills_key(prefix: str, text: str) -> str:
 
 def fill_mask_panel(loaded: models.LoadedModel, query: str, top_k: int, key: str) -> None:
     """One model's top-k guesses for every [MASK] of `query`, as probability bars."""
-    st.markdown(f"**{loaded.label}**")
+    st.markdown(f"**{md(loaded.label)}**")
     if not loaded.has_trained_mlm_head:
         inspection.no_mlm_head_notice(loaded)
         return

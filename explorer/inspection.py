@@ -25,6 +25,7 @@ from bert_core.inference import AttentionMaps, EmbeddingSet, attentions, embeddi
 
 from . import bertviz_offline, models, settings, state
 from .nav import page
+from .safe_text import md
 
 ATTENTION_MAX_TOKENS = 64  # keeps the layer × head grid and bertviz's views quick to draw
 EMBED_CHUNK = 256  # texts per cached chunk (progress is shown between chunks)
@@ -66,19 +67,19 @@ def load_or_explain(source: str) -> models.LoadedModel | None:
     """The model behind `source`, or None after telling the user why there is none."""
     try:
         loaded = models.load_model(source)
-    except (OSError, ValueError) as exc:
-        st.error(f"{models.source_label(source)} does not load: {exc}")
+    except models.LOAD_ERRORS as exc:
+        st.error(f"{md(models.source_label(source))} does not load: {md(settings.hide_server_paths(str(exc)))}")
         return None
     if loaded is None and source == models.LIVE:
         st.info("The live run has no weights yet: wait for its first step, or pick another model in the sidebar.")
     elif loaded is None:
-        st.info(f"{models.source_label(source)} is gone (deleted or renamed): pick another model in the sidebar.")
+        st.info(f"{md(models.source_label(source))} is gone (deleted or renamed): pick another model in the sidebar.")
     return loaded
 
 
 def no_mlm_head_notice(loaded: models.LoadedModel) -> None:
     """Say plainly that a model cannot fill blanks, and where to get one that can."""
-    st.warning(f"**{loaded.label}** has no trained masked-word (MLM) head: it is a sentence encoder, trained "
+    st.warning(f"**{md(loaded.label)}** has no trained masked-word (MLM) head: it is a sentence encoder, trained "
                "for other tasks, so its guesses for a `[MASK]` would be random noise. Pretrain a BERT (even a "
                "tiny one for a few minutes) and pick it in the sidebar, or compare with one of your runs.")
     st.page_link(page("pretrain"), label="Pretrain a BERT", icon=":material/model_training:")
@@ -204,8 +205,8 @@ def project(embedding_key: tuple, _vectors: np.ndarray, method: str, dims: int, 
 
 def text_source_error(exc: Exception) -> str:
     if isinstance(exc, (CorpusError, AssetNotFoundError)):
-        return str(exc)
-    return f"could not read the texts: {exc}"
+        return md(exc)
+    return f"could not read the texts: {md(exc)}"
 
 
 

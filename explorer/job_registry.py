@@ -1,6 +1,6 @@
 """The process-wide job registry: each session's latest job, a cap on concurrent training, a queue.
 
-The registry (`explorer.state.job_registry()`, a `st.cache_resource` singleton) maps a session id to
+The registry (`explorer.state.job_registry()`, a `st.cache_resource` singleton) maps a session's owner id to
 that session's latest job and caps how many jobs train at once; a job over the cap waits in a
 first-come-first-served queue (status "queued") and starts by itself when a slot frees.
 """

@@ -12,18 +12,23 @@ from pathlib import Path
 
 import streamlit as st
 import torch
+from safetensors import SafetensorError
 
 from bert_core.assets import minilm_dir
-from bert_core.checkpoint import CHECKPOINT_PREFIX, RunDirectory, list_checkpoints, resolve_model_dir
+from bert_core.checkpoint import CHECKPOINT_PREFIX, list_checkpoints, resolve_model_dir
 from bert_core.inference import mlm_head_trained
 from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
 
 from . import settings
-from .runs import NAME_RE, visible_runs, visible_to
-from .state import is_teacher, my_job, session_id
+from .run_access import run_info, visible_to
+from .runs import NAME_RE, visible_runs
+from .state import is_teacher, my_job, owner_id
 
 MINILM, LIVE, RUN_PREFIX = "minilm", "live", "run:"
+# What a damaged model folder raises on loading: a missing file, bad JSON, config or safetensors
+# (ValueError), weights that do not fit the config (RuntimeError).
+LOAD_ERRORS = (OSError, ValueError, RuntimeError)
 CHECKPOINT_SEP = "@"  # run names cannot hold '@' (explorer.runs.NAME_RE), so the split is unambiguous
 
 
@@ -52,7 +57,7 @@ def available_sources() -> list[str]:
     sources = [MINILM]
     if my_job() is not None:
         sources.append(LIVE)
-    sources += [RUN_PREFIX + r.name for r in visible_runs(settings.runs_dir(), session_id(), is_teacher())]
+    sources += [RUN_PREFIX + r.name for r in visible_runs(settings.runs_dir(), owner_id(), is_teacher())]
     return sources
 
 
@@ -76,7 +81,7 @@ def _source_dir(source: str) -> Path:
     if not NAME_RE.match(name) or ".." in name:
         raise FileNotFoundError(f"{name!r} is not a run name")
     run = settings.runs_dir() / name
-    if not visible_to(RunDirectory(run).read_info(), session_id(), is_teacher()):  # another's unpublished run
+    if not visible_to(run_info(run), owner_id(), is_teacher()):  # another's unpublished run
         raise FileNotFoundError(f"no run named {name!r}")
     if not checkpoint:
         return resolve_model_dir(run)
@@ -116,6 +121,9 @@ def load_model(source: str) -> LoadedModel | None:
         return None
     weights = Path(path) / "model.safetensors"
     mtime = weights.stat().st_mtime if weights.exists() else 0.0
-    model, tokenizer = _load_dir(str(path), mtime)
+    try:
+        model, tokenizer = _load_dir(str(path), mtime)
+    except SafetensorError as exc:  # say which file, not only the parser's words
+        raise ValueError(f"{weights} is damaged or cut short ({exc})") from None
     return LoadedModel(source, source_label(source), model, tokenizer, mlm_head_trained(model),
                        key=f"{path}:{mtime}")

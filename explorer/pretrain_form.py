@@ -18,6 +18,7 @@ from . import classroom, settings, state
 from .corpora import UPLOAD_CHOICE
 from .jobs import JobConfig, JobError, JobView, resume_config
 from .runs import RunError, validate_run_name
+from .safe_text import md
 
 PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
 RANDOM_INIT, MINILM_INIT, RUN_INIT = "random", "minilm", "run:"
@@ -116,9 +117,9 @@ def can_resume(view: JobView) -> bool:
 def on_start() -> None:
     try:
         config = config_from_state()
-        state.job_registry().start(state.session_id(), config, settings.runs_dir())
+        state.job_registry().start(state.owner_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot start: {exc}")
+        state.flash("error", f"Cannot start: {md(exc)}")
         return
     st.session_state[state.ACTIVE_MODEL] = "live"
     st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
@@ -142,9 +143,9 @@ def on_resume(extra_steps: int = 0) -> None:
         classroom.check_run_limits(steps=config.args.max_steps, layers=0, hidden=0,
                                    batch_size=config.spec.batch_size, seq_length=config.spec.max_seq_length)
         config.probe_every = max(1, int(st.session_state[state.PRETRAIN_PROBE_EVERY]))
-        state.job_registry().start(state.session_id(), config, settings.runs_dir())
+        state.job_registry().start(state.owner_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot resume: {exc}")
+        state.flash("error", f"Cannot resume: {md(exc)}")
         return
     st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
 

@@ -21,6 +21,8 @@ import torch
 from bert_core.checkpoint import RunDirectory, list_checkpoints, resolve_model_dir
 from bert_core.cli import EXPORT_FILES
 
+from .run_access import DAMAGED, run_info, visible_to
+
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".h5", ".msgpack")
 MAX_ZIP_RATIO = 50  # safetensors barely compress; a far higher ratio is a decompression bomb
@@ -61,8 +63,14 @@ class RunSummary:
 
     @property
     def owner(self) -> str | None:
-        """The session that made the run, or None (CLI runs, runs from before owners were recorded)."""
+        """The owner id of the session that made the run, or None (CLI runs, runs from before owners
+        were recorded)."""
         return self.info.get("owner") or None
+
+    @property
+    def damaged(self) -> str | None:
+        """Why run.json cannot be trusted (the run is then shown to the teacher only), or None."""
+        return self.info.get(DAMAGED)
 
     @property
     def published(self) -> bool:
@@ -78,13 +86,13 @@ def summarize(path: Path) -> RunSummary | None:
     checkpoints = list_checkpoints(path)
     if not checkpoints:
         return None
-    info = RunDirectory(path).read_info()
+    info = run_info(path)
     model = info.get("model", {})
     model_text = (f"{model.get('layers')}×{model.get('hidden')}, {model.get('heads')} heads"
                   if model else info.get("description", "—"))
     last = step_metrics(path)[-1:] or [info.get("final_metrics", {})]
     return RunSummary(
-        name=path.name, path=path, status=info.get("status", "saved"),
+        name=path.name, path=path, status="damaged" if info.get(DAMAGED) else info.get("status", "saved"),
         steps=int(info.get("steps", _checkpoint_step(checkpoints[-1]))),
         corpus=info.get("corpus_label") or info.get("corpus", "—"), model=model_text,
         created_at=info.get("created_at") or checkpoints[-1].stat().st_mtime,
@@ -114,22 +122,9 @@ def list_runs(root: Path) -> list[RunSummary]:
     return sorted(found, key=lambda s: s.created_at or 0, reverse=True)
 
 
-def visible_to(info: dict[str, Any], session: str, teacher: bool = False) -> bool:
-    """Whether a run (its run.json `info`) shows to `session`: its own runs, published ones and runs
-    with no owner (CLI runs); the teacher sees all."""
-    owner = info.get("owner")
-    return teacher or not owner or owner == session or bool(info.get("published"))
-
-
-def visible_runs(root: Path, session: str, teacher: bool = False) -> list[RunSummary]:
-    """`list_runs` restricted to what `session` may see (see `visible_to`)."""
-    return [r for r in list_runs(root) if visible_to(r.info, session, teacher)]
-
-
-def can_manage(run: RunSummary, session: str, teacher: bool = False, *, shared_server: bool = False) -> bool:
-    """Rename, delete or publish: the owner or the teacher; a run with no owner by anyone on a
-    single-user server (`shared_server` False: no teacher password set)."""
-    return teacher or (run.owner == session if run.owner else not shared_server)
+def visible_runs(root: Path, owner: str, teacher: bool = False) -> list[RunSummary]:
+    """`list_runs` restricted to what the session with owner id `owner` may see (see `visible_to`)."""
+    return [r for r in list_runs(root) if visible_to(r.info, owner, teacher)]
 
 
 def set_published(root: Path, name: str, published: bool) -> None:

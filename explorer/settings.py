@@ -36,6 +36,14 @@ def uploads_dir() -> Path:
     return Path(os.environ.get("BERT_EXPLORER_UPLOADS", default)).resolve()
 
 
+def hide_server_paths(text: str) -> str:
+    """`text` (an error message) with the server's folders shown as `runs/…`, `uploads/…` and `app/…`
+    instead of absolute paths, which tell a student nothing and an attacker too much."""
+    for label, folder in (("runs", runs_dir()), ("uploads", uploads_dir()), ("app", ROOT)):
+        text = text.replace(str(folder), label)
+    return text
+
+
 def max_jobs() -> int:
     """Training jobs allowed at once: `$BERT_EXPLORER_MAX_JOBS`, else classroom.toml, else 1 on CPU (2 with CUDA)."""
     value = os.environ.get("BERT_EXPLORER_MAX_JOBS")

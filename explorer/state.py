@@ -14,13 +14,14 @@ import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
 
-from . import settings
+from . import identity, settings
 from .job_registry import JobRegistry
 from .jobs import DEFAULT_PROBES, TrainingJob
+from .login_guard import LoginGuard
 from .runs import visible_runs
 
 # ---------------------------------------------------------------- app-wide
-SESSION_ID = "session_id"  # str: owner of this browser tab's job and uploads (mirrored in ?sid=)
+SESSION_ID = "session_id"  # str: this tab's secret session token (mirrored in ?sid=); see explorer.identity
 ACTIVE_MODEL = "active_model"  # str: "minilm" | "live" | "run:NAME" (see explorer.models)
 ACTIVE_MODEL_WIDGET = "sidebar_active_model"  # the sidebar selectbox (copied into ACTIVE_MODEL)
 FLASH = "flash"  # (kind, text): a message shown once on the next run, e.g. after a rerun
@@ -184,7 +185,7 @@ def init_session() -> str:
     from_url = _valid_sid(st.query_params.get("sid")) if in_url else None
     sid = st.session_state.get(SESSION_ID) or from_url or secrets.token_hex(16)
     st.session_state[SESSION_ID] = sid
-    if fresh and job_registry().get(sid) is not None:  # a reload while training: keep showing that run
+    if fresh and job_registry().get(identity.owner_id(sid)) is not None:  # a reload while training: show that run
         st.session_state[ACTIVE_MODEL] = "live"
     if in_url and st.query_params.get("sid") != sid:
         st.query_params["sid"] = sid
@@ -198,12 +199,19 @@ def _valid_sid(value: str | None) -> str | None:
 
 
 def session_id() -> str:
+    """This tab's secret session token: only for restoring the session from its own URL."""
     return st.session_state.get(SESSION_ID) or init_session()
 
 
+def owner_id() -> str:
+    """This session's public owner id (explorer.identity): what run.json, upload folders and the job
+    registry record, and what other sessions may see."""
+    return identity.owner_id(session_id())
+
+
 def session_upload_dir() -> Path:
-    """This session's private upload folder (created on demand)."""
-    path = settings.uploads_dir() / session_id()
+    """This session's private upload folder (created on demand), named by its owner id."""
+    path = settings.uploads_dir() / owner_id()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -214,12 +222,18 @@ def job_registry() -> JobRegistry:
     return JobRegistry(settings.max_jobs(), settings.classroom().max_queue)
 
 
+@st.cache_resource
+def login_guard() -> LoginGuard:
+    """The one back-off for teacher-password guesses in this server process."""
+    return LoginGuard()
+
+
 def is_teacher() -> bool:
     return bool(st.session_state.get(TEACHER))
 
 
 def my_job() -> TrainingJob | None:
-    return job_registry().get(session_id())
+    return job_registry().get(owner_id())
 
 
 def flash(kind: str, text: str) -> None:
@@ -235,7 +249,7 @@ def show_flash() -> None:
 
 def runs_with_checkpoints() -> list[str]:
     """Names of the saved runs this session may see that have a checkpoint to start from."""
-    return [r.name for r in visible_runs(settings.runs_dir(), session_id(), is_teacher())
+    return [r.name for r in visible_runs(settings.runs_dir(), owner_id(), is_teacher())
             if RunDirectory(r.path).latest_checkpoint() is not None]
 
 

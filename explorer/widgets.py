@@ -12,6 +12,7 @@ from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 from . import charts, classroom
 from .job_registry import Job
 from .jobs import InspectedExample, JobView, ProbeRecord
+from .safe_text import md
 
 KIND_STYLE = {  # background colour, legend text
     KIND_MASK: ("#9ecae1", "replaced by [MASK] (80%)"),
@@ -91,7 +92,7 @@ def probe_timeline(records: tuple[ProbeRecord, ...]) -> None:
         st.caption("Predictions appear after the first step.")
         return
     for index, result in enumerate(records[-1].results):
-        st.markdown(f"**{html.escape(result.text)}**")
+        st.markdown(f"**{md(result.text)}**")
         if not result.masks:
             st.caption("This sentence has no [MASK]: write one, e.g. `The [MASK] was late.`")
             continue

@@ -4,6 +4,7 @@ import streamlit as st
 from bert_core.inference import HEAD_STATISTICS, head_statistics
 from explorer import bertviz_offline, charts_inspect, inspection, state
 from explorer import inspect_views as views
+from explorer.safe_text import md
 
 ss = st.session_state
 st.title("Attention")
@@ -23,7 +24,7 @@ if not ss[state.ATTN_TEXT].strip():
 text, pair = ss[state.ATTN_TEXT], ss[state.ATTN_PAIR].strip()
 maps = inspection.attention_maps(loaded.model, loaded.tokenizer, loaded.key, text, pair)
 n_layers, n_heads, n_tokens = maps.weights.shape[0], maps.weights.shape[1], len(maps.tokens)
-st.caption(f"**{loaded.label}** · {n_tokens} tokens · {n_layers} layers × {n_heads} heads")
+st.caption(f"**{md(loaded.label)}** · {n_tokens} tokens · {n_layers} layers × {n_heads} heads")
 if maps.truncated:
     st.warning(f"The input is longer than {n_tokens} tokens: only its first {n_tokens} are shown (a longer input "
                "makes the grid unreadable and can exceed the model's positions).", icon=":material/content_cut:")
@@ -63,7 +64,7 @@ with head_tab:
         st.iframe(inspection.bertviz_html("head", loaded.key, text, pair, maps),
                   height=bertviz_offline.head_view_height(n_tokens))
     except (OSError, ValueError) as exc:
-        st.error(f"bertviz's head view is unavailable: {exc}")
+        st.error(f"bertviz's head view is unavailable: {md(exc)}")
 
 with model_tab:
     st.caption("Every head of every layer at a glance; click a thumbnail to enlarge it.")
@@ -71,4 +72,4 @@ with model_tab:
         st.iframe(inspection.bertviz_html("model", loaded.key, text, pair, maps),
                   height=bertviz_offline.model_view_height(n_layers))
     except (OSError, ValueError) as exc:
-        st.error(f"bertviz's model view is unavailable: {exc}")
+        st.error(f"bertviz's model view is unavailable: {md(exc)}")

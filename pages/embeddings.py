@@ -5,6 +5,7 @@ from bert_core import projection
 from bert_core.inference import POOLINGS
 from explorer import charts_inspect, inspection, pretrain_form, state
 from explorer import inspect_views as views
+from explorer.safe_text import md
 
 ss = st.session_state
 POOLING_LABELS = {"cls": "sentence: [CLS] vector", "mean": "sentence: mean of its tokens", "tokens": "every token"}
@@ -32,7 +33,7 @@ try:
             st.info("The Pretrain page has an upload picked but no file: upload one there, or pick other texts.")
         else:
             texts = inspection.corpus_texts(spec[0], count)
-            st.caption(f"Sentences of {spec[1]}.")
+            st.caption(f"Sentences of {md(spec[1])}.")
     elif source == "paste":
         st.text_area("One text per line (optionally `label<TAB>text`)", key=state.EMB_PASTE, height=150)
         texts = inspection.pasted_texts(ss[state.EMB_PASTE], count)

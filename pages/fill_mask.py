@@ -4,6 +4,7 @@ import streamlit as st
 from bert_core.inference import count_masks
 from explorer import inspect_views as views
 from explorer import inspection, models, state
+from explorer.safe_text import md
 
 ss = st.session_state
 st.title("Fill in the blank")
@@ -18,7 +19,7 @@ if loaded is None:
 st.text_input("Sentence", key=state.FILL_TEXT)
 text = ss[state.FILL_TEXT]
 words = views.maskable_words(text)
-picked = st.pills("Click words to hide them", list(range(len(words))), format_func=lambda i: words[i][2],
+picked = st.pills("Click words to hide them", list(range(len(words))), format_func=lambda i: md(words[i][2]),
                   selection_mode="multi", key=views.pills_key(state.FILL_WORDS, text)) if words else []
 query = views.mask_words(text, words, picked or [])
 
@@ -35,7 +36,7 @@ c2.selectbox("Compare with", choices, key=state.FILL_COMPARE,
 if count_masks(query) == 0:
     st.info("Click a word above to hide it, or type `[MASK]` in the sentence.")
     st.stop()
-st.markdown("**The model sees:** " + query.replace("[MASK]", "**`[MASK]`**"))
+st.markdown("**The model sees:** " + "**`[MASK]`**".join(md(part) for part in query.split("[MASK]")))
 
 shown = [loaded]
 if ss[state.FILL_COMPARE]:

@@ -5,6 +5,7 @@ from bert_core.data import CorpusError
 from explorer import finetune_form as form
 from explorer import finetune_views as views
 from explorer import state, widgets
+from explorer.safe_text import md
 
 ss = st.session_state
 job = form.my_finetune_job()
@@ -50,7 +51,7 @@ with st.expander("Settings", expanded=not busy):
                 try:
                     ss[state.FT_UPLOADED] = form.save_upload(task, upload.name, upload.getvalue(), upload.file_id)
                 except CorpusError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
             elif upload is None:
                 ss.pop(state.FT_UPLOADED, None)
         source = form.data_source()
@@ -60,7 +61,7 @@ with st.expander("Settings", expanded=not busy):
                     text_col = label_col = None
                     if ss[state.FT_DATA] == form.UPLOAD:
                         columns, rows, n = form.table_preview(*source)
-                        st.caption(f"**{n:,}** rows · columns: {', '.join(columns)}")
+                        st.caption(f"**{n:,}** rows · columns: {', '.join(md(c) for c in columns)}")
                         st.dataframe(rows, hide_index=True, height=150)
                         guessed = form.guess_columns(columns)
                         for key, guess in zip((state.FT_TEXT_COLUMN, state.FT_LABEL_COLUMN), guessed):
@@ -70,7 +71,7 @@ with st.expander("Settings", expanded=not busy):
                         text_col = c1.selectbox("Text column", columns, key=state.FT_TEXT_COLUMN, disabled=busy)
                         label_col = c2.selectbox("Label column", columns, key=state.FT_LABEL_COLUMN, disabled=busy)
                     summary = form.sentiment_summary(source[0], source[1], text_col, label_col)
-                    counts = " · ".join(f"{k}: **{v:,}**" for k, v in summary["class_counts"].items())
+                    counts = " · ".join(f"{md(k)}: **{v:,}**" for k, v in summary["class_counts"].items())
                     st.caption(f"**{summary['train']:,}** train / **{summary['dev']:,}** dev examples · {counts}")
                 else:
                     summary = form.qa_summary(*source)
@@ -80,11 +81,11 @@ with st.expander("Settings", expanded=not busy):
                                + (f" · {summary['unanswerable']:,} unanswerable (SQuAD v2)"
                                   if summary["unanswerable"] else ""))
             except (CorpusError, ValueError) as exc:
-                st.error(str(exc))
+                st.error(md(exc))
                 summary = None
             else:
                 for note in summary["notes"]:
-                    st.caption(f":material/info: {note}")
+                    st.caption(f":material/info: {md(note)}")
                 with st.popover("Preview"):
                     st.dataframe(summary["preview"], hide_index=True)
     with model_col:

@@ -4,6 +4,7 @@ import streamlit as st
 from bert_core.data import CorpusError
 from explorer import corpora, state, widgets
 from explorer import pretrain_form as form
+from explorer.safe_text import md
 
 ss = st.session_state
 job = state.my_job()
@@ -29,7 +30,7 @@ with st.expander("Settings", expanded=not busy):
                 try:
                     ss[state.PRETRAIN_UPLOADED] = corpora.save_upload(upload.name, upload.getvalue(), upload.file_id)
                 except CorpusError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
             st.text_input("Text column (CSV / JSON lines)", key=state.PRETRAIN_TEXT_COLUMN, disabled=busy,
                           placeholder="auto: text, content, body, sentence or review")
         corpus = form.corpus_spec()
@@ -37,7 +38,7 @@ with st.expander("Settings", expanded=not busy):
             try:
                 summary = corpora.summarize_corpus(corpus[0], ss[state.PRETRAIN_TEXT_COLUMN].strip() or None)
             except CorpusError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 s = summary.stats
                 st.caption(f"**{s['documents']:,}** documents · **{s['sentences']:,}** sentences · "

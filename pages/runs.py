@@ -1,7 +1,8 @@
 """Runs: every saved run; compare, rename, delete, set active, download and upload models."""
 import streamlit as st
 
-from explorer import charts, classroom, runs, settings, state
+from explorer import charts, classroom, run_access, runs, settings, state
+from explorer.safe_text import md
 
 ss = st.session_state
 root = settings.runs_dir()
@@ -9,7 +10,7 @@ st.title("Saved runs")
 st.caption(f"Runs live in `{root}` (set `BERT_EXPLORER_RUNS` to move them). Each checkpoint is a Hugging Face "
            "model folder: it loads in `transformers` too.")
 
-me, teacher = state.session_id(), state.is_teacher()
+me, teacher = state.owner_id(), state.is_teacher()
 saved = runs.visible_runs(root, me, teacher)  # your runs, published ones, and runs with no owner (CLI)
 training = state.job_registry().training_run_paths()
 if not saved:
@@ -37,9 +38,11 @@ else:
     name = st.selectbox("Run", names, key=state.RUNS_SELECTED)
     run = next(r for r in saved if r.name == name)
     busy = run.path in training
-    manage = runs.can_manage(run, me, teacher, shared_server=classroom.teacher_enabled())
+    manage = run_access.can_manage(run.info, me, teacher, shared_server=classroom.teacher_enabled())
     with st.expander("Configuration"):
-        st.json(run.info or {"name": run.name}, expanded=False)
+        st.json(run_access.public_info(run.info, me) or {"name": run.name}, expanded=False)
+    if run.damaged:
+        st.warning(f"This run is damaged: {run.damaged}. Only the teacher sees it; its other files may still load.")
     c1, c2, c3 = st.columns(3)
     if c1.button("Set as active model", key="runs_set_active", icon=":material/check_circle:"):
         ss[state.ACTIVE_MODEL] = f"run:{name}"
@@ -53,7 +56,7 @@ else:
             try:
                 runs.rename_run(root, name, new_name)
             except runs.RunError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 state.flash("success", f"Renamed {name} to {new_name.strip()}.")
                 st.rerun()
@@ -83,7 +86,7 @@ if upload is not None and st.button("Add this model", key="runs_add"):
             summary = runs.import_zip(root, ss[state.RUNS_UPLOAD_NAME] or upload.name.removesuffix(".zip"),
                                       upload.getvalue(), max_bytes=settings.MAX_MODEL_ZIP_BYTES, owner=me)
         except runs.RunError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             state.flash("success", f"Added {summary.name}: {summary.model}.")
             st.rerun()

@@ -7,6 +7,7 @@ from bert_core.data import CorpusError
 from bert_core.tokenizer import Tokenizer
 from explorer import charts, corpora, state
 from explorer import tokenizer_lab as lab
+from explorer.safe_text import md
 
 ss = st.session_state
 st.title("Tokenizer")
@@ -47,17 +48,17 @@ if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch"):
                                                      int(ss[state.TOK_VOCAB_SIZE]), tokenizer,
                                                      time.perf_counter() - started)
         except (CorpusError, ValueError) as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.rerun()
 
 if trained is not None:
     st.success(f"Trained {trained.tokenizer.vocab_size:,} tokens (asked for {trained.requested_size:,}) on "
-               f"{trained.corpus} in {trained.seconds:.1f} s.")
+               f"{md(trained.corpus)} in {trained.seconds:.1f} s.")
     sentences = lab.sample(lab.corpus_sentences(f"builtin:{trained.corpus}"))
     stats = {name: lab.vocab_stats(t, sentences) for name, t in vocabularies.items()}
     st.plotly_chart(charts.vocab_comparison_figure(stats), key="tok_compare", width="stretch")
-    st.caption(f"Measured on {len(sentences):,} sentences of {trained.corpus}. Fewer tokens per word means "
+    st.caption(f"Measured on {len(sentences):,} sentences of {md(trained.corpus)}. Fewer tokens per word means "
                "shorter sequences; a vocabulary trained on the corpus fits its words, the stock one fits English "
                "at large.")
     st.markdown("**Example splits side by side**")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import state
+from explorer import identity, state
 
 APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
 PAGE = "../pages/{}.py"  # page paths are relative to the entry script's folder
@@ -29,6 +29,11 @@ def running_app(monkeypatch: pytest.MonkeyPatch, runs: Path, uploads: Path, *, t
         yield at
     finally:
         state.job_registry().stop_all()
+
+
+def owner_of(at: AppTest) -> str:
+    """The public owner id of `at`'s session: what the job registry, run.json and upload folders use."""
+    return identity.owner_id(at.session_state[state.SESSION_ID])
 
 
 def ok(at: AppTest) -> AppTest:

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from apptest_helpers import go, ok, running_app
+from apptest_helpers import go, ok, owner_of, running_app
 from tiny_run import make_tiny_run
 from streamlit.testing.v1 import AppTest
 
@@ -67,7 +67,7 @@ def settings(at: AppTest, **values) -> AppTest:
 
 def train_to_end(at: AppTest):
     ok(at.button(key=state.FT_START).click().run())
-    job = state.job_registry().get(finetune_slot(at.session_state[state.SESSION_ID]))
+    job = state.job_registry().get(finetune_slot(owner_of(at)))
     assert job is not None and job.join(120), "the fine-tuning run did not end"
     view = job.view()
     assert view.status == "finished", view.message

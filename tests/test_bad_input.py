@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from apptest_helpers import ok, running_app
+from apptest_helpers import ok, owner_of, running_app
 from streamlit.testing.v1 import AppTest
 from test_inspect_pages import RUN, figures, open_page, runs_root  # noqa: F401 (runs_root is a fixture)
 
@@ -107,7 +107,7 @@ def test_run_names_with_slashes_are_refused_on_the_page(app: AppTest, bad: str) 
     at = open_page(app, "pretrain", PRETRAIN_RUN_NAME=bad)
     ok(at.button(key=state.PRETRAIN_START).click().run())
     assert "not a valid run name" in messages(at)
-    assert state.job_registry().get(at.session_state[state.SESSION_ID]) is None
+    assert state.job_registry().get(owner_of(at)) is None
 
 
 def test_bad_model_zips_on_the_runs_page(app: AppTest) -> None:
@@ -155,7 +155,7 @@ def test_out_of_memory_in_training_shows_a_message_and_the_app_lives(app: AppTes
     monkeypatch.setattr(BertForPreTraining, "forward", forward)
     at = open_page(app, "pretrain", PRETRAIN_RUN_NAME="oom-run", PRETRAIN_SEQ_LEN=32, PRETRAIN_BATCH=4)
     ok(at.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(at.session_state[state.SESSION_ID])
+    job = state.job_registry().get(owner_of(at))
     assert job.join(120)
     ok(at.run())
     assert "ran out of memory" in messages(at) and "smaller batch size" in messages(at)

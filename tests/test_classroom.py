@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import tomllib
 import torch
-from apptest_helpers import APP, ok
+from apptest_helpers import APP, ok, owner_of
 from streamlit.testing.v1 import AppTest
 from test_inspect_pages import figures, runs_root  # noqa: F401 (runs_root is a fixture)
 
@@ -96,7 +96,7 @@ def test_limits_refuse_big_runs_with_a_message(env: Path) -> None:
     at.number_input(key=state.PRETRAIN_STEPS).set_value(50).run()
     ok(at.button(key=state.PRETRAIN_START).click().run())
     assert "layers 4 is over this server's limit of 2" in text(at)
-    assert state.job_registry().get(at.session_state[state.SESSION_ID]) is None
+    assert state.job_registry().get(owner_of(at)) is None
 
 
 # ---------------------------------------------------------------- the queue, as two users see it
@@ -111,7 +111,7 @@ def test_second_user_waits_in_the_queue_and_starts_when_the_first_stops(env: Pat
         at.text_input(key=state.PRETRAIN_RUN_NAME).input(f"{name}-run")
         ok(at.button(key=state.PRETRAIN_START).click().run())
         users.append(at)
-    first, second = (state.job_registry().get(at.session_state[state.SESSION_ID]) for at in users)
+    first, second = (state.job_registry().get(owner_of(at)) for at in users)
     assert second.view().status == "queued"
     assert "number 1** in the queue" in text(ok(users[1].run()))
     assert not users[1].button(key=state.PRETRAIN_STOP).disabled  # leaving the queue is allowed
@@ -124,8 +124,9 @@ def test_second_user_waits_in_the_queue_and_starts_when_the_first_stops(env: Pat
 # ---------------------------------------------------------------- teacher, visibility, publishing
 def test_each_session_sees_its_own_runs_public_ones_and_published_ones(env: Path, tokenizer: Tokenizer) -> None:
     alice, bob = session(), session()
-    a_id, b_id = alice.session_state[state.SESSION_ID], bob.session_state[state.SESSION_ID]
-    assert re.fullmatch(r"[0-9a-f]{32}", a_id) and a_id != b_id  # 128 random bits each
+    a_token, b_token = alice.session_state[state.SESSION_ID], bob.session_state[state.SESSION_ID]
+    assert re.fullmatch(r"[0-9a-f]{32}", a_token) and a_token != b_token  # 128 random bits each
+    a_id, b_id = owner_of(alice), owner_of(bob)
     root = env / "runs"
     save_run(root, "alice-run", tokenizer, owner=a_id)
     save_run(root, "bob-run", tokenizer, owner=b_id)
@@ -169,7 +170,7 @@ def test_teacher_stops_any_job(env: Path) -> None:
     student.number_input(key=state.PRETRAIN_STEPS).set_value(5000)
     student.text_input(key=state.PRETRAIN_RUN_NAME).input("student-run")
     ok(student.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(student.session_state[state.SESSION_ID])
+    job = state.job_registry().get(owner_of(student))
     teacher = session()
     teacher.session_state[state.TEACHER] = True
     page(teacher, "runs")
@@ -230,7 +231,7 @@ def test_uploads_are_per_session_with_generated_names(env: Path) -> None:
         at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("upload").run()
         at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("../../etc/passwd.txt", b"One. Two.", "text/plain").run()
         saved = Path(ok(at).session_state[state.PRETRAIN_UPLOADED].path)
-        assert saved.parent == env / "uploads" / at.session_state[state.SESSION_ID]
+        assert saved.parent == env / "uploads" / owner_of(at)
         assert re.fullmatch(r"[0-9a-f]{16}\.txt", saved.name)
         folders.append(saved.parent)
     assert folders[0] != folders[1]
