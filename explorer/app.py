@@ -42,12 +42,13 @@ def _job_caption() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        sources = models.available_sources()
+        labels = models.source_labels()
+        sources = list(labels)
         active = st.session_state[state.ACTIVE_MODEL]
         if active not in sources:  # a deleted run, or a finished session's live job
             active = st.session_state[state.ACTIVE_MODEL] = models.MINILM
         st.session_state[state.ACTIVE_MODEL_WIDGET] = active
-        st.selectbox("Active model", sources, key=state.ACTIVE_MODEL_WIDGET, format_func=models.source_label,
+        st.selectbox("Active model", sources, key=state.ACTIVE_MODEL_WIDGET, format_func=labels.get,
                      on_change=_pick_model, help="The model the inspection pages use.")
         job = state.my_job()
         if job is not None:

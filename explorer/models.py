@@ -52,13 +52,18 @@ def source_label(source: str) -> str:
     return f"Run: {name}, step {checkpoint.removeprefix(CHECKPOINT_PREFIX)}" if checkpoint else f"Run: {name}"
 
 
+def source_labels() -> dict[str, str]:
+    """Sources the sidebar offers, with their labels: MiniLM, the live run if this session has one, the
+    saved runs it may see (a damaged one says so)."""
+    sources = [MINILM] + ([LIVE] if my_job() is not None else [])
+    labels = {source: source_label(source) for source in sources}
+    for run in visible_runs(settings.runs_dir(), owner_id(), is_teacher()):
+        labels[RUN_PREFIX + run.name] = source_label(RUN_PREFIX + run.name) + (" (damaged)" if run.damaged else "")
+    return labels
+
+
 def available_sources() -> list[str]:
-    """Sources the sidebar offers: MiniLM, the live run if this session has one, the saved runs it may see."""
-    sources = [MINILM]
-    if my_job() is not None:
-        sources.append(LIVE)
-    sources += [RUN_PREFIX + r.name for r in visible_runs(settings.runs_dir(), owner_id(), is_teacher())]
-    return sources
+    return list(source_labels())
 
 
 def comparison_sources() -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bert_core.checkpoint import RunDirectory
+from bert_core.model_files import model_dir_problems
 
 from . import identity, settings
 
@@ -46,6 +47,31 @@ def run_info(path: Path) -> dict[str, Any]:
     if owner is not None and not identity.is_owner_id(owner):
         return {**info, DAMAGED: "run.json names an owner this server cannot read"}
     return info
+
+
+def run_problems(path: Path, info: dict[str, Any], checkpoint: Path) -> list[str]:
+    """Why run `path` (its `run_info`, its newest `checkpoint`) is damaged, one reason each ([]: whole)."""
+    problems = [info[DAMAGED]] if info.get(DAMAGED) else []
+    problems += [f"{checkpoint.name}: {p}" for p in model_dir_problems(checkpoint)]
+    if metrics_torn(path / "metrics.jsonl"):
+        problems.append("metrics.jsonl ends in a torn line (it is skipped)")
+    return problems
+
+
+def metrics_torn(file: Path) -> bool:
+    """True when the last line of a JSON Lines log is not a whole JSON object (a crash mid-write)."""
+    try:
+        with open(file, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, 2) - 65536))
+            tail = handle.read().decode("utf-8", errors="replace").rstrip("\n").rsplit("\n", 1)[-1]
+    except FileNotFoundError:
+        return False
+    if not tail.strip():
+        return False
+    try:
+        return not isinstance(json.loads(tail), dict)
+    except json.JSONDecodeError:
+        return True
 
 
 def visible_to(info: dict[str, Any], owner: str, teacher: bool = False) -> bool:

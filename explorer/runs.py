@@ -21,7 +21,7 @@ import torch
 from bert_core.checkpoint import RunDirectory, list_checkpoints, resolve_model_dir
 from bert_core.cli import EXPORT_FILES
 
-from .run_access import DAMAGED, run_info, visible_to
+from .run_access import run_info, run_problems, visible_to
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".h5", ".msgpack")
@@ -60,6 +60,7 @@ class RunSummary:
     final: dict[str, float] = field(default_factory=dict)  # last step's training metrics
     final_eval: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # why it is damaged (explorer.run_access.run_problems)
 
     @property
     def owner(self) -> str | None:
@@ -69,8 +70,8 @@ class RunSummary:
 
     @property
     def damaged(self) -> str | None:
-        """Why run.json cannot be trusted (the run is then shown to the teacher only), or None."""
-        return self.info.get(DAMAGED)
+        """Why the run is damaged ("; "-separated), or None."""
+        return "; ".join(self.problems) or None
 
     @property
     def published(self) -> bool:
@@ -91,12 +92,13 @@ def summarize(path: Path) -> RunSummary | None:
     model_text = (f"{model.get('layers')}×{model.get('hidden')}, {model.get('heads')} heads"
                   if model else info.get("description", "—"))
     last = step_metrics(path)[-1:] or [info.get("final_metrics", {})]
+    problems = run_problems(path, info, checkpoints[-1])
     return RunSummary(
-        name=path.name, path=path, status="damaged" if info.get(DAMAGED) else info.get("status", "saved"),
+        name=path.name, path=path, status="damaged" if problems else info.get("status", "saved"),
         steps=int(info.get("steps", _checkpoint_step(checkpoints[-1]))),
         corpus=info.get("corpus_label") or info.get("corpus", "—"), model=model_text,
         created_at=info.get("created_at") or checkpoints[-1].stat().st_mtime,
-        final=dict(last[0]), final_eval=dict(info.get("final_eval") or {}), info=info,
+        final=dict(last[0]), final_eval=dict(info.get("final_eval") or {}), info=info, problems=problems,
     )
 
 

@@ -7,10 +7,11 @@ from explorer.safe_text import md
 ss = st.session_state
 root = settings.runs_dir()
 st.title("Saved runs")
-st.caption(f"Runs live in `{root}` (set `BERT_EXPLORER_RUNS` to move them). Each checkpoint is a Hugging Face "
-           "model folder: it loads in `transformers` too.")
-
 me, teacher = state.owner_id(), state.is_teacher()
+where = f"in `{root}` (set `BERT_EXPLORER_RUNS` to move them)" if teacher or not classroom.teacher_enabled() \
+    else "on the server"  # a student learns nothing from the server's folders
+st.caption(f"Runs live {where}. Each checkpoint is a Hugging Face model folder: it loads in `transformers` too.")
+
 saved = runs.visible_runs(root, me, teacher)  # your runs, published ones, and runs with no owner (CLI)
 training = state.job_registry().training_run_paths()
 if not saved:
@@ -42,7 +43,9 @@ else:
     with st.expander("Configuration"):
         st.json(run_access.public_info(run.info, me) or {"name": run.name}, expanded=False)
     if run.damaged:
-        st.warning(f"This run is damaged: {run.damaged}. Only the teacher sees it; its other files may still load.")
+        st.warning(f"This run is damaged: {md(settings.hide_server_paths(run.damaged))}. "
+                   + ("Only the teacher sees it." if run_access.DAMAGED in run.info else
+                      "The inspection pages cannot load it; every other run works as before."))
     c1, c2, c3 = st.columns(3)
     if c1.button("Set as active model", key="runs_set_active", icon=":material/check_circle:"):
         ss[state.ACTIVE_MODEL] = f"run:{name}"

@@ -217,3 +217,65 @@ def test_guessing_the_teacher_password_is_slowed_logged_and_not_kept(env: Path, 
     assert all("guess" not in m and PASSWORD not in m and token_of(at) not in m for m in failures)
     assert PASSWORD not in repr(at.session_state)
     state.login_guard.clear()
+
+
+# ---------------------------------------------------------------- damaged model files (issue 15, item 3)
+def _truncate(checkpoint: Path) -> None:
+    weights = checkpoint / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+
+
+def _bad_config(checkpoint: Path) -> None:
+    (checkpoint / "config.json").write_text('{"hidden_size": 128,')
+
+
+def _no_vocabulary(checkpoint: Path) -> None:
+    for name in ("vocab.txt", "tokenizer.json"):
+        (checkpoint / name).unlink(missing_ok=True)
+
+
+def _torn_metrics(checkpoint: Path) -> None:
+    with open(checkpoint.parent / "metrics.jsonl", "a") as handle:
+        handle.write('{"step": 2, "mlm_lo')
+
+
+DAMAGE = {"truncated weights": (_truncate, "model.safetensors is cut short", True),
+          "invalid config": (_bad_config, "config.json is invalid", True),
+          "no vocabulary": (_no_vocabulary, "the vocabulary (vocab.txt or tokenizer.json) is missing", True),
+          "torn metrics": (_torn_metrics, "metrics.jsonl ends in a torn line", False)}
+
+
+def test_a_whole_checkpoint_has_no_problems(env: Path, tokenizer: Tokenizer) -> None:  # noqa: F811
+    from bert_core.model_files import model_dir_problems
+
+    save_run(env / "runs", "good", tokenizer)
+    assert model_dir_problems(RunDirectory(env / "runs" / "good").latest_checkpoint()) == []
+    assert not run_access.metrics_torn(env / "runs" / "good" / "metrics.jsonl")
+
+
+@pytest.mark.parametrize("kind", list(DAMAGE))
+def test_a_damaged_run_is_marked_everywhere_and_the_others_keep_working(env: Path, tokenizer: Tokenizer,  # noqa: F811
+                                                                         kind: str) -> None:
+    damage, reason, unloadable = DAMAGE[kind]
+    root = env / "runs"
+    save_run(root, "good-run", tokenizer)
+    save_run(root, "bad-run", tokenizer)
+    RunDirectory(root / "bad-run").append_metrics({"step": 1, "mlm_loss": 5.0})
+    damage(RunDirectory(root / "bad-run").latest_checkpoint())
+
+    at = page(session(), "runs")
+    table = at.dataframe[0].value
+    assert dict(zip(table["name"], table["status"])) == {"good-run": "finished", "bad-run": "damaged"}
+    assert at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).format_func("run:bad-run") == "Run: bad-run (damaged)"
+    ok(at.selectbox(key=state.RUNS_SELECTED).set_value("bad-run").run())
+    assert f"This run is damaged: checkpoint-1: {reason}" in text(at) or reason in text(at), text(at)
+    assert str(env) not in text(at)
+
+    for name in ("fill_mask", "attention", "embeddings"):
+        at.session_state[state.ACTIVE_MODEL] = "run:bad-run"
+        at = page(at, name)  # never the generic error box (page() asserts no exception)
+        errors = " ".join(e.value for e in at.error)
+        assert ("does not load" in errors) == unloadable and str(env) not in errors, (name, errors)
+        at.session_state[state.ACTIVE_MODEL] = "run:good-run"
+        at = page(at, name)
+        assert not at.error, (name, [e.value for e in at.error])

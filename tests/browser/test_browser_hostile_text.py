@@ -104,7 +104,7 @@ def test_hostile_text_is_shown_as_text_everywhere(server, page, watched) -> None
     assert_inert(page, watched, "tokenizer")
 
     goto(page, "Embeddings", timeout=400)  # its default map of 500 texts takes a while on a busy machine
-    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first.click()  # "Texts"
     page.get_by_role("option", name="Paste texts", exact=False).click()
     wait_settled(page, 400)
     lines = [f"[click](javascript:alert({n}))\t{PAYLOAD} number {n}" if n % 2 else f"![b]({BEACON})\tplain {n}"
