@@ -102,6 +102,17 @@ def summarize(path: Path) -> RunSummary | None:
     )
 
 
+WRITING = ("queued", "preparing", "running", "stopping")  # run.json statuses of a job still at work
+
+
+def shown_status(run: RunSummary, training: set[Path]) -> str:
+    """The status to show: "training" while a job of this server writes the run; "interrupted" when
+    run.json says a job was at work but none is (the server was killed or restarted mid-run)."""
+    if run.path in training:
+        return "training"
+    return "interrupted" if run.status in WRITING else run.status
+
+
 def dev_result(run: RunSummary) -> str:
     """A fine-tuning run's final dev score in words ("" for other runs)."""
     final = run.final_eval

@@ -1,7 +1,7 @@
 """Runs: every saved run; compare, rename, delete, set active, download and upload models."""
 import streamlit as st
 
-from explorer import charts, classroom, run_access, runs, settings, state
+from explorer import charts, classroom, interrupted, run_access, runs, settings, state
 from explorer.safe_text import md
 
 ss = st.session_state
@@ -17,7 +17,7 @@ training = state.job_registry().training_run_paths()
 if not saved:
     st.info("No saved runs yet: train one on the **Pretrain** page, or upload a model zip below.")
 else:
-    table = [{"name": r.name, "kind": r.info.get("kind", "—"), "status": "training" if r.path in training else r.status,
+    table = [{"name": r.name, "kind": r.info.get("kind", "—"), "status": runs.shown_status(r, training),
               "shared": "published" if r.published else ("yours" if r.owner == me else "public" if not r.owner
                                                            else "private"), "steps": r.steps,
               "model": r.model, "corpus": r.corpus, "MLM loss": round(r.final.get("mlm_loss", float("nan")), 3),
@@ -73,6 +73,8 @@ else:
         st.caption("This run is training now: stop it before renaming or deleting it.")
     elif not manage:
         st.caption("Only its owner or the teacher can rename or delete this run.")
+    if runs.shown_status(run, training) == "interrupted":
+        interrupted.panel(run, manage)
 
 st.subheader("Upload a model")
 st.caption("A zip of a Hugging Face BERT folder: config.json, model.safetensors and vocab.txt or tokenizer.json. "

@@ -57,8 +57,9 @@ def goto(page, name: str, timeout: float = 120) -> None:
     wait_settled(page, timeout)
 
 
-def type_into(page, label: str, text: str) -> None:
-    box = page.get_by_label(label, exact=True).first
+def type_into(page, label: str | None, text: str) -> None:
+    """Type `text` into the text field labelled `label` (None: the page's text area) and submit it."""
+    box = page.get_by_label(label, exact=True).first if label else page.locator('[data-testid="stMain"] textarea').first
     box.fill(text)
     box.press("Control+Enter" if box.evaluate("e => e.tagName") == "TEXTAREA" else "Enter")
     wait_settled(page)
@@ -109,7 +110,7 @@ def test_hostile_text_is_shown_as_text_everywhere(server, page, watched) -> None
     wait_settled(page, 400)
     lines = [f"[click](javascript:alert({n}))\t{PAYLOAD} number {n}" if n % 2 else f"![b]({BEACON})\tplain {n}"
              for n in range(12)]
-    type_into(page, "One text per line (optionally label<TAB>text)", "\n".join(lines))
+    type_into(page, None, "\n".join(lines))
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=120_000)
     assert_inert(page, watched, "embeddings")
     page.screenshot(path=str(shots / "hostile_embeddings.png"), full_page=True)

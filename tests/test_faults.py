@@ -1,0 +1,116 @@
+"""Faults that must lose nothing (issue 15, items 2–3): a server killed mid-training leaves an
+*interrupted* run that resumes exactly; damaged model files are marked with the reason on the Runs page and
+in the sidebar while every other run keeps working."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from apptest_helpers import ok, owner_of
+from safetensors.torch import load_file
+from test_classroom import env, page, save_run, session, text, tokenizer  # noqa: F401 (fixtures)
+from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
+
+from bert_core.checkpoint import RunDirectory
+from bert_core.tokenizer import Tokenizer
+from explorer import run_access, state
+
+
+# ---------------------------------------------------------------- a server killed mid-training
+def test_an_interrupted_run_is_listed_so_and_resumes_exactly(env: Path) -> None:  # noqa: F811
+    alice = page(session(), "pretrain")
+    alice.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
+    alice.number_input(key=state.PRETRAIN_BATCH).set_value(8)
+    alice.number_input(key=state.PRETRAIN_STEPS).set_value(4)
+    alice.number_input(key=state.PRETRAIN_SAVE_EVERY).set_value(2)
+    alice.text_input(key=state.PRETRAIN_RUN_NAME).input("killed-run")
+    ok(alice.button(key=state.PRETRAIN_START).click().run())
+    job = state.job_registry().get(owner_of(alice))
+    assert job.join(180) and job.view().status == "finished", job.view().message
+    run = RunDirectory(env / "runs" / "killed-run")
+    reference = load_file(str(run.latest_checkpoint() / "model.safetensors"))  # the uninterrupted step 4
+
+    # what SIGKILL at step 3 leaves: run.json says running, the newest checkpoint is step 2
+    shutil.rmtree(run.path / "checkpoint-4")
+    run.update_info(status="running", steps=3)
+    state.job_registry.clear()  # a new server process: no jobs
+
+    again = page(session(sid=alice.session_state[state.SESSION_ID]), "runs")
+    table = again.dataframe[0].value
+    assert dict(zip(table["name"], table["status"])) == {"killed-run": "interrupted"}
+    assert "was interrupted" in text(again) and "step 2" in text(again)
+    stranger = page(session(), "runs")  # the run is not the stranger's: no Resume button
+    assert not any(b.key == "runs_resume" for b in stranger.button)
+
+    ok(again.button(key="runs_resume").click().run())
+    resumed = state.job_registry().get(owner_of(again))
+    assert resumed is not None and resumed.join(180) and resumed.view().status == "finished"
+    resumed_weights = load_file(str(run.latest_checkpoint() / "model.safetensors"))
+    assert run.latest_checkpoint().name == "checkpoint-4"
+    for name, tensor in reference.items():
+        torch.testing.assert_close(resumed_weights[name], tensor, atol=1e-6, rtol=0, msg=name)
+    assert [r["step"] for r in run.read_metrics() if "eval" not in r] == [1, 2, 3, 4]
+
+
+# ---------------------------------------------------------------- damaged model files
+def _truncate(checkpoint: Path) -> None:
+    weights = checkpoint / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+
+
+def _bad_config(checkpoint: Path) -> None:
+    (checkpoint / "config.json").write_text('{"hidden_size": 128,')
+
+
+def _no_vocabulary(checkpoint: Path) -> None:
+    for name in ("vocab.txt", "tokenizer.json"):
+        (checkpoint / name).unlink(missing_ok=True)
+
+
+def _torn_metrics(checkpoint: Path) -> None:
+    with open(checkpoint.parent / "metrics.jsonl", "a") as handle:
+        handle.write('{"step": 2, "mlm_lo')
+
+
+DAMAGE = {"truncated weights": (_truncate, "model.safetensors is cut short", True),
+          "invalid config": (_bad_config, "config.json is invalid", True),
+          "no vocabulary": (_no_vocabulary, "the vocabulary (vocab.txt or tokenizer.json) is missing", True),
+          "torn metrics": (_torn_metrics, "metrics.jsonl ends in a torn line", False)}
+
+
+def test_a_whole_checkpoint_has_no_problems(env: Path, tokenizer: Tokenizer) -> None:  # noqa: F811
+    from bert_core.model_files import model_dir_problems
+
+    save_run(env / "runs", "good", tokenizer)
+    assert model_dir_problems(RunDirectory(env / "runs" / "good").latest_checkpoint()) == []
+    assert not run_access.metrics_torn(env / "runs" / "good" / "metrics.jsonl")
+
+
+@pytest.mark.parametrize("kind", list(DAMAGE))
+def test_a_damaged_run_is_marked_everywhere_and_the_others_keep_working(env: Path, tokenizer: Tokenizer,  # noqa: F811
+                                                                         kind: str) -> None:
+    damage, reason, unloadable = DAMAGE[kind]
+    root = env / "runs"
+    save_run(root, "good-run", tokenizer)
+    save_run(root, "bad-run", tokenizer)
+    RunDirectory(root / "bad-run").append_metrics({"step": 1, "mlm_loss": 5.0})
+    damage(RunDirectory(root / "bad-run").latest_checkpoint())
+
+    at = page(session(), "runs")
+    table = at.dataframe[0].value
+    assert dict(zip(table["name"], table["status"])) == {"good-run": "finished", "bad-run": "damaged"}
+    assert at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).format_func("run:bad-run") == "Run: bad-run (damaged)"
+    ok(at.selectbox(key=state.RUNS_SELECTED).set_value("bad-run").run())
+    assert f"This run is damaged: checkpoint-1: {reason}" in text(at) or reason in text(at), text(at)
+    assert str(env) not in text(at)
+
+    for name in ("fill_mask", "attention", "embeddings"):
+        at.session_state[state.ACTIVE_MODEL] = "run:bad-run"
+        at = page(at, name)  # never the generic error box (page() asserts no exception)
+        errors = " ".join(e.value for e in at.error)
+        assert ("does not load" in errors) == unloadable and str(env) not in errors, (name, errors)
+        at.session_state[state.ACTIVE_MODEL] = "run:good-run"
+        at = page(at, name)
+        assert not at.error, (name, [e.value for e in at.error])
