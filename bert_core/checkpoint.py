@@ -124,16 +124,20 @@ class RunDirectory:
         tmp = self.path / f".{final.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        model.save_pretrained(tmp)
-        if tokenizer is not None:
-            tokenizer.save_pretrained(tmp)
-        state = dict(trainer_state or {}, step=step, saved_at=time.time())
-        if optimizer_state is not None:
-            tensors, meta = optimizer_state_to_tensors(optimizer_state)
-            save_file(tensors, str(tmp / OPTIMIZER_WEIGHTS))
-            state["optimizer"] = meta
-        atomic_write_json(tmp / TRAINER_STATE, state)
-        _fsync_tree(tmp)
+        try:
+            model.save_pretrained(tmp)
+            if tokenizer is not None:
+                tokenizer.save_pretrained(tmp)
+            state = dict(trainer_state or {}, step=step, saved_at=time.time())
+            if optimizer_state is not None:
+                tensors, meta = optimizer_state_to_tensors(optimizer_state)
+                save_file(tensors, str(tmp / OPTIMIZER_WEIGHTS))
+                state["optimizer"] = meta
+            atomic_write_json(tmp / TRAINER_STATE, state)
+            _fsync_tree(tmp)
+        except BaseException:  # a full disk, a kill: give the space back; the older checkpoints are untouched
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         if final.exists():  # re-saving a step (e.g. resumed and stopped at once): swap, then drop the old one
             trash = self.path / f".{final.name}.old-{os.getpid()}"
             os.rename(final, trash)

@@ -13,6 +13,8 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
+from .io import is_disk_full
+
 EXPORT_FILES = ("config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
                 "special_tokens_map.json")
 
@@ -283,7 +285,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
-        print(f"error: {exc}", file=sys.stderr)
+        if is_disk_full(exc):
+            out = getattr(ns, "out", None)
+            print(f"error: the disk is full (no space left on device writing {out or exc.filename}). The newest "
+                  f"checkpoint{f' in {out}' if out else ''} is intact: free some space, then run the same "
+                  "command with --resume.", file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         from .distributed import cleanup

@@ -1,6 +1,7 @@
 """Atomic file writes: a crash mid-write never leaves a half-written file behind."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -22,6 +23,11 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for the OSError of a full disk or an exhausted quota."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -36,11 +36,12 @@ from bert_core.finetune_tasks import (
     QuestionAnsweringTask,
     worst_misclassified,
 )
+from bert_core.io import is_disk_full
 from bert_core.metrics import f1_score, normalize_answer
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingDiverged
 
-from .jobs import BackgroundJob, ProgressView
+from .jobs import BackgroundJob, ProgressView, disk_full_message, record_failure
 
 logger = logging.getLogger(__name__)
 WORST_K = 10
@@ -210,15 +211,15 @@ class FinetuneJob(BackgroundJob):
             self._finish_with_error(run_dir, "failed", f"ran out of memory at step {self._step + 1}: try a smaller "
                                     "batch size or shorter sequences")
         except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
-            self._finish_with_error(run_dir, "failed", str(exc))
+            message = disk_full_message(self._step, self.run_path) if is_disk_full(exc) else str(exc)
+            self._finish_with_error(run_dir, "failed", message)
         except Exception as exc:
             logger.exception("fine-tuning job %s failed", self.config.run_name)
             self._finish_with_error(run_dir, "failed", f"{type(exc).__name__}: {exc}")
 
     def _finish_with_error(self, run_dir: RunDirectory, status: str, message: str) -> None:
         self._set(status, message)
-        if (self.run_path / "run.json").is_file():
-            run_dir.update_info(status=status, error=message, steps=self._step)
+        record_failure(run_dir, status, message, self._step)
 
     def _prepare(self, run_dir: RunDirectory) -> tuple[PreparedFinetuning, Trainer, torch.nn.Module]:
         config = self.config

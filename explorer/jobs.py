@@ -22,6 +22,7 @@ import torch
 from bert_core.checkpoint import RunDirectory
 from bert_core.data.masking import KIND_NONE
 from bert_core.inference import FillMaskResult, fill_mask, next_sentence, predict_masked
+from bert_core.io import is_disk_full
 from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged
@@ -36,6 +37,25 @@ DEFAULT_PROBES = (
     "The prime minister said the [MASK] would be held next year.",
     "Police said the man was [MASK] on Tuesday.",
 )
+
+
+def disk_full_message(step: int, run_path: Path) -> str:
+    """What a user reads when the disk fills up under a run (the job has stopped)."""
+    checkpoint = RunDirectory(run_path).latest_checkpoint()
+    kept = f"Its newest checkpoint (step {checkpoint.name.removeprefix('checkpoint-')}) is intact and loads" \
+        if checkpoint else "No checkpoint had been saved yet"
+    return (f"The server's disk is full (no space left on device): the run stopped at step {step}. {kept}. "
+            "Free some space (delete old runs on the Runs page), then resume it.")
+
+
+def record_failure(run_dir: RunDirectory, status: str, message: str, step: int) -> None:
+    """Note a failed run's status in its run.json, if it has one and the disk takes the write."""
+    if not (run_dir.path / "run.json").is_file():
+        return
+    try:
+        run_dir.update_info(status=status, error=message, steps=step)
+    except OSError as exc:  # a full disk: run.json keeps its last good version (the write is atomic)
+        logger.warning("could not record the failure of %s in run.json: %s", run_dir.path.name, exc)
 
 
 class JobError(RuntimeError):
@@ -257,6 +277,8 @@ class TrainingJob(BackgroundJob):
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
                 self._finish_with_error(run_dir, "failed", OOM_HINT.format(where=f" at step {self._step + 1}"))
+            elif is_disk_full(exc):
+                self._finish_with_error(run_dir, "failed", disk_full_message(self._step, self.run_path))
             elif isinstance(exc, (ValueError, FileNotFoundError, OSError)):  # CorpusError is a ValueError
                 self._finish_with_error(run_dir, "failed", str(exc))
             else:
@@ -265,8 +287,7 @@ class TrainingJob(BackgroundJob):
 
     def _finish_with_error(self, run_dir: RunDirectory, status: str, message: str) -> None:
         self._set(status, message)
-        if (self.run_path / "run.json").is_file():
-            run_dir.update_info(status=status, error=message, steps=self._step)
+        record_failure(run_dir, status, message, self._step)
 
     def _prepare(self, run_dir: RunDirectory) -> Trainer:
         config = self.config

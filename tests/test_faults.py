@@ -114,3 +114,67 @@ def test_a_damaged_run_is_marked_everywhere_and_the_others_keep_working(env: Pat
         at.session_state[state.ACTIVE_MODEL] = "run:good-run"
         at = page(at, name)
         assert not at.error, (name, [e.value for e in at.error])
+
+
+# ---------------------------------------------------------------- a full disk
+def fill_disk_after(monkeypatch: pytest.MonkeyPatch, good_saves: int) -> None:
+    """Every model.safetensors written after `good_saves` writes half its bytes, then meets ENOSPC."""
+    import errno
+
+    from bert_core.model import base
+
+    real, calls = base.save_file, [0]
+
+    def save_file(tensors, filename, metadata=None):
+        calls[0] += 1
+        if calls[0] <= good_saves:
+            return real(tensors, filename, metadata=metadata)
+        real(tensors, filename, metadata=metadata)
+        Path(filename).write_bytes(Path(filename).read_bytes()[: Path(filename).stat().st_size // 2])
+        raise OSError(errno.ENOSPC, "No space left on device", filename)
+
+    monkeypatch.setattr(base, "save_file", save_file)
+
+
+def assert_only_the_whole_checkpoint(out: Path, step: int) -> None:
+    from bert_core import BertForPreTraining
+    from bert_core.model_files import model_dir_problems
+
+    run = RunDirectory(out)
+    assert [c.name for c in run.checkpoints()] == [f"checkpoint-{step}"]  # the half-written one is never listed
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # nor left behind, taking space
+    assert model_dir_problems(run.latest_checkpoint()) == []
+    BertForPreTraining.from_pretrained(run.latest_checkpoint())  # and the earlier one loads
+
+
+def test_a_full_disk_stops_the_cli_with_a_message_and_keeps_the_last_checkpoint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from bert_core.cli import main
+
+    fill_disk_after(monkeypatch, good_saves=1)
+    out = tmp_path / "run"
+    code = main(["pretrain", "--preset", "tiny", "--seq-len", "32", "--batch-size", "4", "--steps", "4",
+                 "--save-every", "2", "--out", str(out), "--quiet", "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code == 2 and "the disk is full" in err and "--resume" in err and "Traceback" not in err
+    assert_only_the_whole_checkpoint(out, 2)
+
+
+def test_a_full_disk_stops_an_app_run_with_a_message_and_the_app_serves_on(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    fill_disk_after(monkeypatch, good_saves=1)
+    at = page(session(), "pretrain")
+    at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
+    at.number_input(key=state.PRETRAIN_BATCH).set_value(4)
+    at.number_input(key=state.PRETRAIN_STEPS).set_value(4)
+    at.number_input(key=state.PRETRAIN_SAVE_EVERY).set_value(2)
+    at.text_input(key=state.PRETRAIN_RUN_NAME).input("full-disk")
+    ok(at.button(key=state.PRETRAIN_START).click().run())
+    job = state.job_registry().get(owner_of(at))
+    assert job.join(180)
+    view = job.view()
+    assert view.status == "failed" and "disk is full" in view.message and "step 2) is intact" in view.message
+    assert "disk is full" in text(ok(at.run()))
+    assert_only_the_whole_checkpoint(env / "runs" / "full-disk", 2)
+    runs_page = page(at, "runs")  # the app keeps serving, and lists the run
+    assert "full-disk" in set(runs_page.dataframe[0].value["name"])
