@@ -19,7 +19,7 @@ from bert_core.device import describe_device, pick_device
 from explorer import classroom, models, nav, settings, state
 from explorer.widget_state import keep_choice
 
-st.set_page_config(page_title="BERT Explorer", page_icon=":material/psychology:", layout="wide")
+st.set_page_config(page_title="BERT Explorer", page_icon="🧠", layout="wide")
 settings.configure_threads()
 try:
     settings.classroom()
