@@ -18,8 +18,9 @@ import streamlit as st
 from bert_core.device import describe_device, pick_device
 from explorer import classroom, models, nav, settings, state
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice
 
-st.set_page_config(page_title="BERT Explorer", page_icon=":material/psychology:", layout="wide")
+st.set_page_config(page_title="BERT Explorer", page_icon="🧠", layout="wide")
 settings.configure_threads()
 try:
     settings.classroom()
@@ -44,9 +45,8 @@ def sidebar() -> None:
     with st.sidebar:
         labels = models.source_labels()
         sources = list(labels)
-        active = st.session_state[state.ACTIVE_MODEL]
-        if active not in sources:  # a deleted run, or a finished session's live job
-            active = st.session_state[state.ACTIVE_MODEL] = models.MINILM
+        # a deleted run, or a finished session's live job, falls back to MiniLM
+        active = keep_choice(state.ACTIVE_MODEL, sources, default=models.MINILM)
         st.session_state[state.ACTIVE_MODEL_WIDGET] = active
         st.selectbox("Active model", sources, key=state.ACTIVE_MODEL_WIDGET, format_func=labels.get,
                      on_change=_pick_model, help="The model the inspection pages use.")

@@ -5,6 +5,7 @@ from bert_core.inference import HEAD_STATISTICS, head_statistics
 from explorer import bertviz_offline, charts_inspect, inspection, state
 from explorer import inspect_views as views
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Attention")
@@ -39,8 +40,8 @@ with grid_tab:
     click = views.take_click(state.ATTN_GRID, state.ATTN_GRID_PICKED)
     if click is not None:
         ss[state.ATTN_LAYER], ss[state.ATTN_HEAD] = int(click[0]), int(click[1])
-    ss[state.ATTN_LAYER] = min(int(ss[state.ATTN_LAYER]), n_layers - 1)
-    ss[state.ATTN_HEAD] = min(int(ss[state.ATTN_HEAD]), n_heads - 1)
+    keep_choice(state.ATTN_LAYER, range(n_layers), default=n_layers - 1)
+    keep_choice(state.ATTN_HEAD, range(n_heads), default=n_heads - 1)
     c1, c2, _ = st.columns([1, 1, 3])
     layer = c1.selectbox("Layer", list(range(n_layers)), key=state.ATTN_LAYER)
     head = c2.selectbox("Head", list(range(n_heads)), key=state.ATTN_HEAD)

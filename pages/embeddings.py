@@ -6,6 +6,7 @@ from bert_core.inference import POOLINGS
 from explorer import charts_inspect, inspection, pretrain_form, state
 from explorer import inspect_views as views
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice, keep_in_range
 
 ss = st.session_state
 POOLING_LABELS = {"cls": "sentence: [CLS] vector", "mean": "sentence: mean of its tokens", "tokens": "every token"}
@@ -20,6 +21,7 @@ if loaded is None:
 n_layers = loaded.model.config.num_hidden_layers
 
 c1, c2 = st.columns([3, 1])
+keep_choice(state.EMB_SOURCE, list(inspection.TEXT_SOURCES))
 c1.selectbox("Texts", list(inspection.TEXT_SOURCES), key=state.EMB_SOURCE, format_func=inspection.TEXT_SOURCES.get)
 c2.number_input("How many", 10, inspection.MAX_POINTS, step=100, key=state.EMB_COUNT)
 source, count = ss[state.EMB_SOURCE], int(ss[state.EMB_COUNT])
@@ -48,9 +50,9 @@ if texts is None or not texts.texts:
     st.stop()
 
 c1, c2, c3 = st.columns([2, 2, 1])
+keep_choice(state.EMB_POOLING, POOLINGS)
 c1.radio("Vectors", POOLINGS, key=state.EMB_POOLING, format_func=POOLING_LABELS.get, horizontal=True)
-if not 0 <= int(ss[state.EMB_LAYER]) <= n_layers:
-    ss[state.EMB_LAYER] = n_layers
+keep_in_range(state.EMB_LAYER, 0, n_layers, default=n_layers)
 c2.slider("Layer (0 = the input embeddings)", 0, n_layers, key=state.EMB_LAYER)
 c3.toggle("All layers", key=state.EMB_ALL_LAYERS, help="Every layer in one map (colour by layer).")
 layers = tuple(range(n_layers + 1)) if ss[state.EMB_ALL_LAYERS] else (int(ss[state.EMB_LAYER]),)
@@ -74,8 +76,7 @@ coords = inspection.project((loaded.key, texts.key, layers, ss[state.EMB_POOLING
 
 colour_choices = [c for c in COLOR_LABELS if c != "label" or texts.labels]
 colour_choices = [c for c in colour_choices if c != "layer" or len(layers) > 1]
-if ss.get(state.EMB_COLOR) not in colour_choices:
-    ss[state.EMB_COLOR] = colour_choices[0]
+keep_choice(state.EMB_COLOR, colour_choices)
 c1, c2 = st.columns([2, 3])
 c1.radio("Colour by", colour_choices, key=state.EMB_COLOR, format_func=COLOR_LABELS.get, horizontal=True)
 c2.text_input("Words to colour (comma-separated)", key=state.EMB_WORDS, disabled=ss[state.EMB_COLOR] != "word",
@@ -87,9 +88,7 @@ hover = views.point_texts(emb, texts)
 click = views.take_click(state.EMB_CHART, state.EMB_CHART_PICKED)
 if click is not None:
     ss[state.EMB_POINT] = int(click[0])
-if not 0 <= int(ss.get(state.EMB_POINT, 0)) < len(emb.vectors):
-    ss[state.EMB_POINT] = 0
-picked = int(ss.get(state.EMB_POINT, 0))
+picked = keep_choice(state.EMB_POINT, range(len(emb.vectors)))
 near, sims = projection.nearest_neighbours(emb.vectors, picked, k=10)
 
 title = (f"{len(emb.vectors):,} {'tokens' if emb.tokens is not None else 'texts'} · "

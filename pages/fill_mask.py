@@ -5,6 +5,7 @@ from bert_core.inference import count_masks
 from explorer import inspect_views as views
 from explorer import inspection, models, state
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Fill in the blank")
@@ -26,8 +27,7 @@ query = views.mask_words(text, words, picked or [])
 c1, c2 = st.columns([1, 2])
 c1.slider("Guesses per blank", 1, 20, key=state.FILL_TOP_K)
 choices = [""] + [s for s in models.comparison_sources() if s != loaded.source]
-if ss[state.FILL_COMPARE] not in choices:
-    ss[state.FILL_COMPARE] = ""
+keep_choice(state.FILL_COMPARE, choices, default="")
 c2.selectbox("Compare with", choices, key=state.FILL_COMPARE,
              format_func=lambda s: models.source_label(s) if s else "— no second model —",
              help="Another model or checkpoint, side by side: an early and a late checkpoint of a run "

@@ -6,6 +6,7 @@ from explorer import finetune_form as form
 from explorer import finetune_views as views
 from explorer import state, widgets
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice
 
 ss = st.session_state
 job = form.my_finetune_job()
@@ -33,8 +34,7 @@ with st.expander("Settings", expanded=not busy):
                  format_func={"sentiment": "sentiment (classify a text)", "qa": "question answering (find a span)"}.get)
         task = ss[state.FT_TASK]
         choices = form.DATA_CHOICES[task]
-        if ss[state.FT_DATA] not in choices:
-            ss[state.FT_DATA] = choices[0]
+        keep_choice(state.FT_DATA, choices)
         st.selectbox("Data", choices, key=state.FT_DATA, format_func=form.data_label, disabled=busy,
                      on_change=form.on_data_change)
         summary = None
@@ -65,8 +65,7 @@ with st.expander("Settings", expanded=not busy):
                         st.dataframe(rows, hide_index=True, height=150)
                         guessed = form.guess_columns(columns)
                         for key, guess in zip((state.FT_TEXT_COLUMN, state.FT_LABEL_COLUMN), guessed):
-                            if ss.get(key) not in columns:
-                                ss[key] = guess
+                            keep_choice(key, columns, default=guess)
                         c1, c2 = st.columns(2)
                         text_col = c1.selectbox("Text column", columns, key=state.FT_TEXT_COLUMN, disabled=busy)
                         label_col = c2.selectbox("Label column", columns, key=state.FT_LABEL_COLUMN, disabled=busy)
@@ -91,8 +90,7 @@ with st.expander("Settings", expanded=not busy):
     with model_col:
         st.subheader("Starting point")
         inits = form.init_choices()
-        if ss[state.FT_INIT] not in inits:
-            ss[state.FT_INIT] = form.MINILM
+        keep_choice(state.FT_INIT, inits, default=form.MINILM)
         st.selectbox("Start from", inits, key=state.FT_INIT, format_func=form.init_label, disabled=busy,
                      help="The encoder's weights at the start; the task head is always new. A saved run keeps its "
                           "size and vocabulary (a tiny run learns little: compare it with MiniLM).")

@@ -5,6 +5,7 @@ from bert_core.data import CorpusError
 from explorer import corpora, state, widgets
 from explorer import pretrain_form as form
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice
 
 ss = st.session_state
 job = state.my_job()
@@ -49,8 +50,7 @@ with st.expander("Settings", expanded=not busy):
     with model_col:
         st.subheader("Model")
         choices = form.init_choices()
-        if ss[state.PRETRAIN_INIT] not in choices:
-            ss[state.PRETRAIN_INIT] = form.RANDOM_INIT
+        keep_choice(state.PRETRAIN_INIT, choices, default=form.RANDOM_INIT)
         st.selectbox("Start from", choices, key=state.PRETRAIN_INIT, format_func=form.init_label, disabled=busy,
                      help="Random weights learn English from nothing. Starting from a pretrained model "
                           "(domain adaptation) keeps its size and vocabulary and teaches it your corpus.")

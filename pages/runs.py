@@ -3,6 +3,7 @@ import streamlit as st
 
 from explorer import charts, classroom, interrupted, run_access, runs, settings, state
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice, keep_choices
 
 ss = st.session_state
 root = settings.runs_dir()
@@ -27,15 +28,14 @@ else:
     st.dataframe(table, hide_index=True, width="stretch")
 
     names = [r.name for r in saved]
-    ss[state.RUNS_OVERLAY] = [n for n in ss.get(state.RUNS_OVERLAY, names[:3]) if n in names]
+    keep_choices(state.RUNS_OVERLAY, names, default=names[:3])
     chosen = st.multiselect("Compare loss curves", names, key=state.RUNS_OVERLAY)
     if chosen:
         curves = {n: runs.step_metrics(root / n) for n in chosen}
         st.plotly_chart(charts.overlay_figure(curves), key="runs_overlay_chart", width="stretch")
 
     st.subheader("Work with a run")
-    if ss.get(state.RUNS_SELECTED) not in names:
-        ss[state.RUNS_SELECTED] = names[0]
+    keep_choice(state.RUNS_SELECTED, names)
     name = st.selectbox("Run", names, key=state.RUNS_SELECTED)
     run = next(r for r in saved if r.name == name)
     busy = run.path in training

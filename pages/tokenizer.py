@@ -8,6 +8,7 @@ from bert_core.tokenizer import Tokenizer
 from explorer import charts, corpora, state
 from explorer import tokenizer_lab as lab
 from explorer.safe_text import md
+from explorer.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Tokenizer")
@@ -36,6 +37,7 @@ else:
 
 st.subheader("Train your own vocabulary")
 c1, c2, c3 = st.columns([2, 2, 1])
+keep_choice(state.TOK_CORPUS, corpora.BUILTIN_CHOICES)
 c1.selectbox("Corpus", corpora.BUILTIN_CHOICES, key=state.TOK_CORPUS, format_func=corpora.corpus_label)
 c2.slider("Vocabulary size", 200, 30000, step=100, key=state.TOK_VOCAB_SIZE)
 if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch"):

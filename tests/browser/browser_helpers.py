@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -14,6 +15,17 @@ from bench import server
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+INLINE_SCHEMES = ("data:", "blob:", "about:")
+# Every URL the document refers to or fetched: a backstop for requests the router may not see (a favicon
+# set from script, a resource of a frame).
+DOCUMENT_URLS_JS = """() => {
+    const urls = performance.getEntriesByType('resource').map(e => e.name);
+    for (const el of document.querySelectorAll('link[href], script[src], img[src], iframe[src]')) {
+        urls.push(el.href || el.src);
+    }
+    return urls;
+}"""
 
 
 def require_browser() -> None:
@@ -33,6 +45,36 @@ def streamlit_server(tmp: Path, **extra_env: str) -> Iterator[str]:
         if "streamlit did not start" not in str(exc):
             raise
         pytest.fail(str(exc))
+
+
+def is_outside(url: str) -> bool:
+    """True when fetching `url` would leave this machine (anything but localhost and inline data)."""
+    if url.startswith(INLINE_SCHEMES):
+        return False
+    return urlparse(url).hostname not in LOCAL_HOSTS
+
+
+def block_outside(context, seen: list[str]) -> None:
+    """Abort every request of `context` (all its pages and frames) that would leave this machine,
+    and record its URL in `seen`."""
+    def handle(route) -> None:
+        if is_outside(route.request.url):
+            seen.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", handle)
+    context.on("request", lambda request: seen.append(request.url)
+               if is_outside(request.url) and request.url not in seen else None)
+
+
+def outside_urls_in_document(page) -> list[str]:
+    """URLs outside this machine that `page`'s document links to or fetched."""
+    try:
+        return [u for u in page.evaluate(DOCUMENT_URLS_JS) if u and is_outside(u)]
+    except Exception:  # noqa: BLE001 - a closed or navigating page has no document to check
+        return []
 
 
 def shots_dir(tmp: Path) -> Path:

@@ -1,12 +1,10 @@
-"""Real-browser test of the inspection pages with every non-localhost request blocked.
+"""Real-browser test of the inspection pages offline (conftest.py blocks and fails any non-localhost request).
 
 Starts the app with one tiny saved run, then: fill-mask (MiniLM explains it has no MLM head; the run
 guesses), attention (the layer × head grid, then bertviz's head view and model view, whose SVG must
 draw with no CDN), and embeddings (a UMAP scatter). Screenshots go to `$BERT_EXPLORER_SHOTS` if set.
 """
 from __future__ import annotations
-
-from urllib.parse import urlparse
 
 import pytest
 from browser_helpers import (
@@ -20,7 +18,6 @@ from tiny_run import make_tiny_run
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-LOCAL = {"127.0.0.1", "localhost", "::1"}
 
 
 @pytest.fixture(scope="module")
@@ -30,22 +27,6 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     make_tiny_run(tmp / "runs")
     with streamlit_server(tmp) as url:
         yield url, tmp
-
-
-@pytest.fixture(scope="module")
-def blocked(page) -> list[str]:
-    """Every request to a host other than this machine is aborted (and recorded)."""
-    seen: list[str] = []
-
-    def handle(route) -> None:
-        if urlparse(route.request.url).hostname in LOCAL or route.request.url.startswith(("data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            seen.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", handle)
-    return seen
 
 
 # Page coordinates of the centre of subplot n (1-based) of the first plotly chart.
@@ -69,7 +50,7 @@ def pick_model(page, label: str) -> None:
     wait_idle(page, 60)
 
 
-def test_inspection_pages_offline(server, page, blocked) -> None:
+def test_inspection_pages_offline(server, page, outside_requests) -> None:
     url, tmp = server
     shots = shots_dir(tmp)
     page.goto(url)
@@ -123,4 +104,4 @@ def test_inspection_pages_offline(server, page, blocked) -> None:
     no_exception(page)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(shots / "embeddings.png"), full_page=True)
-    assert not [u for u in blocked if "cdnjs" in u or "d3js" in u or "jquery" in u], blocked
+    assert not outside_requests, outside_requests  # bertviz's CDN scripts among them
