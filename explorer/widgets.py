@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,11 @@ PLOT_CONFIG = {"displayModeBar": False}  # live charts: the toolbar would cover 
 STATUS_ICON = {"queued": ":material/schedule:", "preparing": ":material/hourglass_top:", "running": ":material/directions_run:",
                "stopping": ":material/pause_circle:", "stopped": ":material/stop_circle:",
                "finished": ":material/check_circle:", "diverged": ":material/warning:", "failed": ":material/error:"}
+
+
+def md_text(text: str) -> str:
+    """`text` (e.g. an upload's file name) escaped so `st.markdown` and friends show it literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def format_seconds(seconds: float) -> str:

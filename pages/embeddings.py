@@ -3,7 +3,7 @@ import streamlit as st
 
 from bert_core import projection
 from bert_core.inference import POOLINGS
-from explorer import charts_inspect, inspection, pretrain_form, state
+from explorer import charts_inspect, corpora, inspection, pretrain_form, state, widgets
 from explorer import inspect_views as views
 
 ss = st.session_state
@@ -31,8 +31,9 @@ try:
         if spec is None:
             st.info("The Pretrain page has an upload picked but no file: upload one there, or pick other texts.")
         else:
-            texts = inspection.corpus_texts(spec[0], count)
-            st.caption(f"Sentences of {spec[1]}.")
+            texts = inspection.corpus_texts(spec[0], count,
+                                            **corpora.read_kwargs(spec[0], corpora.upload_text_column()))
+            st.caption(f"Sentences of {widgets.md_text(spec[1])}.")
     elif source == "paste":
         st.text_area("One text per line (optionally `label<TAB>text`)", key=state.EMB_PASTE, height=150)
         texts = inspection.pasted_texts(ss[state.EMB_PASTE], count)
