@@ -136,6 +136,7 @@ FT_TRY_CONTEXT = "ft_try_context"
 FT_COMPARE_VIEW = "ft_compare_view"  # before/after: embeddings | attention
 FT_COMPARE_METHOD = "ft_compare_method"  # pca | umap
 FT_COMPARE_TEXT = "ft_compare_text"  # before/after attention: the input
+FT_SHOWN_RUN = "ft_shown_run"  # FinetunedModels.key the inputs above were filled for (a new run refills them)
 
 # Defaults that give a visible learning curve within a minute on a laptop CPU. Measured on this
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
