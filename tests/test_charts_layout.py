@@ -1,10 +1,11 @@
-"""Layout of the chart builders (issue 12, item 4): no empty axes, no titles or legends drawn over each other."""
+"""Layout of the chart builders and bertviz frames (issue 12, item 4): no empty axes, nothing clipped, no
+titles or legends drawn over each other."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from explorer import charts, charts_inspect
+from explorer import bertviz_offline, charts, charts_inspect
 
 
 def records(n: int) -> list[dict]:
@@ -52,3 +53,21 @@ def test_head_statistics_rows_leave_room_for_axis_and_subplot_titles(layers: int
     assert gap_px >= 80  # x ticks (~20 px) + "head" (~20 px) + the next subplot title (~25 px), with air
     assert fig.layout.margin.b >= 40  # the last row's x ticks and title
     assert fig.layout.xaxis2.domain[0] - fig.layout.xaxis.domain[1] >= 0.08  # y ticks and "layer" between columns
+
+
+@pytest.mark.parametrize("layers,heads,tokens", [(6, 12, 13), (2, 2, 64), (6, 12, 64), (12, 12, 5)])
+def test_model_view_frame_is_as_tall_as_bertviz_draws_it(layers: int, heads: int, tokens: int) -> None:
+    box = 7 * 12 / heads  # bertviz model_view.js, at its full 970 px width
+    drawn = max(layers * (tokens * box + 10) + 38, tokens * 18 + 55)
+    assert drawn + 16 <= bertviz_offline.model_view_height(layers, heads, tokens) <= drawn + 60
+
+
+def test_model_view_shrinks_to_the_frame_width() -> None:
+    pytest.importorskip("bertviz")
+    weights = np.full((2, 12, 5, 5), 0.2, dtype=np.float32)
+    try:
+        html = bertviz_offline.model_view_html(weights, ["[CLS]", "a", "b", "c", "[SEP]"])
+    except bertviz_offline.OfflineAssetError as exc:
+        pytest.skip(str(exc))
+    assert bertviz_offline.FIT_WIDTH in html and html.index("requirejs(") < html.index("viewBox")
+    assert bertviz_offline.FIT_WIDTH not in bertviz_offline.head_view_html(weights, ["[CLS]", "a", "b", "c", "[SEP]"])
