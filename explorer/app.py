@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/,
 import streamlit as st
 
 from bert_core.device import describe_device, pick_device
-from explorer import classroom, models, nav, settings, state
+from explorer import classroom, corpora, models, nav, settings, state
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
 
@@ -28,6 +28,7 @@ except ValueError as exc:  # a typo in classroom.toml: say so instead of failing
     st.error(f"The server's classroom settings are invalid: {md(exc)}")
     st.stop()
 state.init_session()
+corpora.restore_upload()  # after a reload, the session's uploaded corpus is chosen again
 
 
 def _pick_model() -> None:

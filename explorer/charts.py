@@ -16,6 +16,8 @@ from plotly.subplots import make_subplots
 Records = Sequence[Mapping[str, float]]
 LOSS_COLOR, ACC_COLOR, CHANCE_COLOR = "#1f77b4", "#2ca02c", "#888888"
 HEIGHT = 300
+NO_UNK_TEXT = "no [UNK] in these sentences<br>for any vocabulary"
+LEGEND_SPACE = 44  # px under the x-axis titles for a horizontal legend of up to two lines
 
 
 def ema(values: Sequence[float], alpha: float = 0.1) -> list[float]:
@@ -33,11 +35,14 @@ def _series(records: Records, key: str) -> tuple[list[float], list[float]]:
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
+    # The legend sits at the foot of the figure (container coordinates) below a bottom margin reserved
+    # for it, so it can wrap onto a second line in a narrow column without reaching the axis titles.
     fig.update_layout(title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 15}},
-                      height=HEIGHT,
-                      margin={"l": 10, "r": 10, "t": 70, "b": 10}, legend={"orientation": "h", "y": -0.25},
+                      height=HEIGHT + LEGEND_SPACE,
+                      margin={"l": 10, "r": 10, "t": 70, "b": 10 + LEGEND_SPACE},
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
                       hovermode="x unified", uirevision=title)  # keep zoom across live updates
-    fig.update_xaxes(title_text="step", rangemode="tozero")
+    fig.update_xaxes(title_text="step", title_standoff=4, rangemode="tozero")
     return fig
 
 
@@ -127,12 +132,26 @@ def overlay_figure(curves: Mapping[str, Records], key: str = "mlm_loss", title: 
 
 
 def vocab_comparison_figure(stats: Mapping[str, Mapping[str, float]]) -> go.Figure:
-    """Tokens per word and [UNK] rate of several vocabularies side by side (the tokenizer page)."""
+    """Tokens per word and [UNK] rate of several vocabularies side by side (the tokenizer page).
+
+    Bars carry their values; when no vocabulary produced a single [UNK], the right panel says so in
+    words on a 0–1 axis (plotly would otherwise draw empty axes from −1 to 1).
+    """
     names = list(stats)
+    per_word = [stats[n]["tokens_per_word"] for n in names]
+    unk = [1000 * stats[n]["unk_rate"] for n in names]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("tokens per word", "[UNK] per 1,000 tokens"))
-    fig.add_trace(go.Bar(x=names, y=[stats[n]["tokens_per_word"] for n in names], showlegend=False,
-                         marker_color=LOSS_COLOR), row=1, col=1)
-    fig.add_trace(go.Bar(x=names, y=[1000 * stats[n]["unk_rate"] for n in names], showlegend=False,
-                         marker_color="#d62728"), row=1, col=2)
+    fig.add_trace(go.Bar(x=names, y=per_word, showlegend=False, marker_color=LOSS_COLOR,
+                         text=[f"{v:.2f}" for v in per_word], textposition="auto"), row=1, col=1)
+    fig.add_trace(go.Bar(x=names, y=unk, showlegend=False, marker_color="#d62728",
+                         text=[f"{v:.2f}" if v else "0" for v in unk], textposition="outside",
+                         cliponaxis=False), row=1, col=2)
+    fig.update_yaxes(rangemode="tozero")
+    if not any(unk):
+        fig.update_yaxes(range=[0, 1], row=1, col=2)
+        fig.add_annotation(text=NO_UNK_TEXT, xref="x2 domain", yref="y2 domain", x=0.5, y=0.55, showarrow=False,
+                           font={"size": 13})
+    else:
+        fig.update_yaxes(range=[0, max(unk) * 1.2], row=1, col=2)  # room for the value above the tallest bar
     fig.update_layout(height=HEIGHT, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

@@ -90,13 +90,21 @@ def attention_grid_figure(weights: np.ndarray, tokens: Sequence[str]) -> go.Figu
     return fig
 
 
+ROW_GAP_PX = 90  # head statistics: space between rows of heatmaps
+STATS_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 50}
+
+
 def head_statistics_figure(stats: Mapping[str, np.ndarray], labels: Mapping[str, str]) -> go.Figure:
     """One (layers × heads) heatmap per statistic, values written in the cells."""
     names = [n for n in labels if n in stats]
     cols = 3
     rows = -(-len(names) // cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[labels[n] for n in names],
-                        horizontal_spacing=0.06, vertical_spacing=0.14)
+    # Gaps in pixels, turned into plotly's fractions: between rows the x ticks, the "head" title and the
+    # next row's subplot title must fit; between columns the y ticks and the "layer" title.
+    plot_height = max(160, 28 * len(next(iter(stats.values())))) if stats else 160
+    total = rows * plot_height + (rows - 1) * ROW_GAP_PX + STATS_MARGIN["t"] + STATS_MARGIN["b"]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[labels[n] for n in names], horizontal_spacing=0.09,
+                        vertical_spacing=ROW_GAP_PX / (total - STATS_MARGIN["t"] - STATS_MARGIN["b"]) if rows > 1 else 0)
     for i, name in enumerate(names):
         values = np.asarray(stats[name])
         L, H = values.shape
@@ -109,8 +117,7 @@ def head_statistics_figure(stats: Mapping[str, np.ndarray], labels: Mapping[str,
                       row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(title_text="head", dtick=1, title_standoff=2)
     fig.update_yaxes(title_text="layer", dtick=1, autorange="reversed", title_standoff=2)
-    height = max(160, 28 * len(next(iter(stats.values())))) if stats else 160
-    fig.update_layout(height=rows * (height + 90), margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_layout(height=total, margin=STATS_MARGIN)
     return fig
 
 

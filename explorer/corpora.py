@@ -1,26 +1,36 @@
-"""Corpora for the pages: the built-ins, and uploads saved under the session's own folder.
+"""Corpora for the pages: the built-ins, and the session's uploaded corpus.
 
 An upload is written under a generated name (`<random hex><suffix>`) in a per-session folder;
 its original name is only ever displayed. Corpora are parsed by `bert_core.data.corpus` (text,
 CSV, JSON lines and zips of text read in memory), never unpickled.
+
+The last good upload is *the session's corpus*: whichever page took it (Pretrain or Tokenizer),
+every corpus picker offers it and is switched to it, and the Embeddings page's "corpus" source
+reads it, until another upload replaces it. A small record beside it (`corpus.json`) lets a reload
+of the same session (`?sid=`) find it again, since a reload starts with an empty session state.
 """
 from __future__ import annotations
 
+import functools
+import json
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
 
-from . import settings
+from . import settings, state
 from .state import session_upload_dir
 from .tokenizer_lab import stock_tokenizer
 
 BUILTIN_CHOICES = [f"builtin:{name}" for name in BUILTIN_CORPORA]
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = [s.lstrip(".") for s in SUPPORTED_SUFFIXES]
+CHOICE_KEYS = (state.PRETRAIN_CORPUS_CHOICE, state.TOK_CORPUS)  # the corpus pickers a new upload switches
+RECORD = "corpus.json"  # in the session's upload folder: the SavedUpload that is the session's corpus
 
 
 @dataclass(frozen=True)
@@ -30,10 +40,18 @@ class SavedUpload:
     upload_id: str = ""  # Streamlit's id of the uploaded file, so a rerun does not save it again
 
 
-def corpus_label(choice: str) -> str:
+def corpus_label(choice: str, upload_name: str | None = None) -> str:
+    """A picker's text for `choice`; "upload" names the session's upload (`upload_name`) once there is one."""
     if choice.startswith("builtin:"):
         return BUILTIN_CORPORA[choice.removeprefix("builtin:")].description
-    return "Upload your own (.txt, .csv, .jsonl, .zip)"
+    return f"Your upload: {upload_name}" if upload_name else "Upload your own (.txt, .csv, .jsonl, .zip)"
+
+
+def corpus_labeler() -> Callable[[str], str]:
+    """`corpus_label` with the session's upload fixed now: a picker's `format_func` must not read the
+    session state itself, because Streamlit (and AppTest) may call it outside the script run."""
+    saved = session_upload()
+    return functools.partial(corpus_label, upload_name=saved.original_name if saved else None)
 
 
 def save_upload(name: str, data: bytes, upload_id: str = "") -> SavedUpload:
@@ -70,10 +88,67 @@ def summarize_corpus(spec: str, text_column: str | None = None) -> CorpusSummary
     Raises:
         CorpusError: the corpus cannot be read (the message is fit to show).
     """
-    kwargs = {"text_column": text_column} if text_column else {}
-    if not spec.startswith("builtin:"):
-        kwargs["max_bytes"] = settings.max_upload_bytes()
-    corpus = resolve_corpus(spec, **kwargs)
+    corpus = resolve_corpus(spec, **read_kwargs(spec, text_column))
     sentences = [s for d in corpus.documents for s in d]
     tokens = sum(len(ids) for ids in stock_tokenizer().tokenize_ids(sentences))
     return CorpusSummary(corpus.stats(), tokens, tuple(corpus.preview(3, 400)))
+
+
+def session_upload() -> SavedUpload | None:
+    """The session's uploaded corpus, or None before the first good upload."""
+    return st.session_state.get(state.CORPUS_UPLOADED)
+
+
+def restore_upload() -> None:
+    """Once per session state: find the upload a reload forgot (its record in the session folder) and
+    make it the chosen corpus again, as it was before the reload. Call before the pages draw."""
+    ss = st.session_state
+    if ss.get(state.CORPUS_RESTORED):
+        return
+    ss[state.CORPUS_RESTORED] = True
+    if state.CORPUS_UPLOADED in ss:
+        return
+    folder = session_upload_dir()
+    try:
+        saved = SavedUpload(**json.loads((folder / RECORD).read_text()))
+    except (OSError, ValueError, TypeError):  # no record yet, or not one of ours
+        return
+    path = Path(saved.path)
+    if path.parent.resolve() == folder.resolve() and path.is_file():  # only a file of this session's own folder
+        ss[state.CORPUS_UPLOADED] = saved
+        for key in CHOICE_KEYS:
+            ss[key] = UPLOAD_CHOICE
+
+
+def take_upload(upload, page_key: str) -> bool:
+    """Make a file from a `st.file_uploader` the session's corpus (once per file, not on every rerun).
+
+    Saves it, records it for reloads and switches the other pages' corpus pickers to it;
+    `page_key` is the calling page's own picker, already drawn (Streamlit refuses changes to it).
+    Returns True when `upload` is new (the session's corpus changed).
+
+    Raises:
+        CorpusError: as `save_upload` (nothing changes then).
+    """
+    current = session_upload()
+    if upload is None or (current is not None and current.upload_id == upload.file_id):
+        return False
+    saved = save_upload(upload.name, upload.getvalue(), upload.file_id)
+    st.session_state[state.CORPUS_UPLOADED] = saved
+    (session_upload_dir() / RECORD).write_text(json.dumps(asdict(saved)))
+    for key in CHOICE_KEYS:
+        if key != page_key:
+            st.session_state[key] = UPLOAD_CHOICE
+    return True
+
+
+def upload_text_column() -> str | None:
+    """The text column the Pretrain page names for CSV / JSON lines uploads (None: the reader's guess)."""
+    return st.session_state.get(state.PRETRAIN_TEXT_COLUMN, "").strip() or None
+
+
+def read_kwargs(spec: str, text_column: str | None = None) -> dict:
+    """`resolve_corpus` keyword arguments: an upload gets its text column and this server's size limit."""
+    if spec.startswith("builtin:"):
+        return {}
+    return {"max_bytes": settings.max_upload_bytes(), **({"text_column": text_column} if text_column else {})}

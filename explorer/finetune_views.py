@@ -97,6 +97,18 @@ def results(view: FinetuneView) -> None:
             st.success("Every dev question answered exactly.")
 
 
+def follow_run(models: FinetunedModels) -> None:
+    """When the page shows a different run than last time, start its inputs from that run's own first dev
+    example (a sentiment text, or a QA question and its passage), not from the previous run's task."""
+    ss = st.session_state
+    if ss.get(state.FT_SHOWN_RUN) == models.key:
+        return
+    ss[state.FT_SHOWN_RUN] = models.key
+    ss[state.FT_COMPARE_TEXT] = models.dev_texts[0] if models.dev_texts else ""
+    if models.dev_contexts:
+        ss[state.FT_TRY_QUESTION], ss[state.FT_TRY_CONTEXT] = models.dev_texts[0], models.dev_contexts[0]
+
+
 # ---------------------------------------------------------------- try it
 def try_sentiment(models: FinetunedModels) -> None:
     text = st.text_input("A sentence to classify", key=state.FT_TRY_TEXT)

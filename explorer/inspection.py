@@ -125,9 +125,10 @@ def builtin_texts(source: str, count: int) -> TextSet:
 
 
 @st.cache_data(max_entries=8, show_spinner="reading the corpus…")
-def corpus_texts(spec: str, count: int) -> TextSet:
-    """A seeded sample of `count` sentences of a corpus (labels: none)."""
-    sentences = [s for d in resolve_corpus(spec).documents for s in d if s.strip()]
+def corpus_texts(spec: str, count: int, **read_kwargs: object) -> TextSet:
+    """A seeded sample of `count` sentences of a corpus (labels: none; keyword arguments go to
+    `resolve_corpus`: an upload's text column and size limit)."""
+    sentences = [s for d in resolve_corpus(spec, **read_kwargs).documents for s in d if s.strip()]
     return TextSet(f"corpus:{spec}", tuple(_sample(sentences, count)), None)
 
 

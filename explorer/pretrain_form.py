@@ -5,6 +5,7 @@ run name after a start); failures become a flash message instead of a traceback.
 """
 from __future__ import annotations
 
+import re
 import time
 
 import streamlit as st
@@ -23,6 +24,7 @@ from .safe_text import md
 PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
 RANDOM_INIT, MINILM_INIT, RUN_INIT = "random", "minilm", "run:"
 SEQ_LEN_CHOICES = [32, 64, 128, 256, 512]
+_AUTO_NAME = re.compile(r"(tiny|mini|small|custom|adapted)-[a-z]+-\d{4}-\d{6}")  # what default_run_name makes
 # MLM + NSP cross-entropy starts near ln V + ln 2 (~11 for 30,522 pieces); far above it the run has diverged
 # (a learning rate of 10 takes it to thousands within two steps, without ever reaching NaN in fp32).
 MAX_LOSS = 100.0
@@ -36,9 +38,17 @@ def default_run_name() -> str:
     return f"{model}-{corpus}-{time.strftime('%m%d-%H%M%S')}"
 
 
+def refresh_run_name() -> None:
+    """A new default run name after the corpus or the model changed, unless the user typed one: the
+    default names the corpus, and a name saying `lee` on an upload's run misleads."""
+    ss = st.session_state
+    if _AUTO_NAME.fullmatch(ss.get(state.PRETRAIN_RUN_NAME, "")):
+        ss[state.PRETRAIN_RUN_NAME] = default_run_name()
+
+
 def corpus_spec() -> tuple[str, str] | None:
     """(corpus spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
-    return state.chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.PRETRAIN_UPLOADED, UPLOAD_CHOICE)
+    return state.chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
 
 
 def init_choices() -> list[str]:

@@ -27,12 +27,13 @@ ACTIVE_MODEL_WIDGET = "sidebar_active_model"  # the sidebar selectbox (copied in
 FLASH = "flash"  # (kind, text): a message shown once on the next run, e.g. after a rerun
 TEACHER = "teacher"  # bool: this session entered the teacher password (explorer.classroom)
 TEACHER_PASSWORD = "sidebar_teacher_password"  # the sidebar's password field
+CORPUS_UPLOADED = "corpus_uploaded"  # explorer.corpora.SavedUpload: the session's uploaded corpus, on every page
+CORPUS_RESTORED = "corpus_restored"  # bool: looked for an upload saved before a reload (explorer.corpora)
 
 # ---------------------------------------------------------------- pretrain page
 PRETRAIN_CORPUS_CHOICE = "pretrain_corpus_choice"  # "builtin:lee" | "builtin:news" | "builtin:wiki" | "upload"
-PRETRAIN_UPLOAD = "pretrain_upload"  # file_uploader widget
-PRETRAIN_UPLOADED = "pretrain_uploaded"  # explorer.uploads.SavedUpload of the last good upload
-PRETRAIN_TEXT_COLUMN = "pretrain_text_column"
+PRETRAIN_UPLOAD = "pretrain_upload"  # file_uploader widget (saved as the session's upload, CORPUS_UPLOADED)
+PRETRAIN_TEXT_COLUMN = "pretrain_text_column"  # of the session's upload (the tokenizer page reads it too)
 PRETRAIN_RUN_NAME = "pretrain_run_name"
 PRETRAIN_PRESET = "pretrain_preset"  # tiny | mini | small | custom
 PRETRAIN_INIT = "pretrain_init"  # "random" | "minilm" | "run:NAME": where the weights start (domain adaptation)
@@ -61,7 +62,8 @@ PRETRAIN_SEEN_ACTIVE = "pretrain_seen_active"  # bool: the live panel saw the jo
 # ---------------------------------------------------------------- tokenizer page
 TOK_TEXT = "tok_text"
 TOK_PAIR = "tok_pair"
-TOK_CORPUS = "tok_corpus"
+TOK_CORPUS = "tok_corpus"  # a built-in corpus or "upload" (the session's upload)
+TOK_UPLOAD = "tok_upload"  # file_uploader widget (saved as the session's upload, CORPUS_UPLOADED)
 TOK_VOCAB_SIZE = "tok_vocab_size"
 TOK_TRAIN = "tok_train"
 TOK_TRAINED = "tok_trained"  # explorer.tokenizer_lab.TrainedVocab of the last training
@@ -135,6 +137,7 @@ FT_TRY_CONTEXT = "ft_try_context"
 FT_COMPARE_VIEW = "ft_compare_view"  # before/after: embeddings | attention
 FT_COMPARE_METHOD = "ft_compare_method"  # pca | umap
 FT_COMPARE_TEXT = "ft_compare_text"  # before/after attention: the input
+FT_SHOWN_RUN = "ft_shown_run"  # FinetunedModels.key the inputs above were filled for (a new run refills them)
 
 # Defaults that give a visible learning curve within a minute on a laptop CPU. Measured on this
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the

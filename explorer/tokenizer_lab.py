@@ -34,14 +34,17 @@ def token_rows(tokenizer: Tokenizer, text: str, pair: str | None = None) -> list
 
 @dataclass(frozen=True)
 class TrainedVocab:
-    corpus: str
+    corpus: str  # what to call it: a built-in's name or an upload's original name
     requested_size: int
     tokenizer: Tokenizer
     seconds: float
+    spec: str = ""  # what it was trained on, for bert_core (`builtin:lee` or an upload's saved path)
+    text_column: str | None = None  # an upload's text column (CSV / JSON lines)
 
 
-def corpus_sentences(spec: str) -> list[str]:
-    return [s for d in resolve_corpus(spec).documents for s in d]
+def corpus_sentences(spec: str, **read_kwargs: object) -> list[str]:
+    """Every sentence of a corpus (keyword arguments go to `resolve_corpus`: an upload's text column)."""
+    return [s for d in resolve_corpus(spec, **read_kwargs).documents for s in d]
 
 
 def vocab_stats(tokenizer: Tokenizer, sentences: list[str]) -> dict[str, float]:

@@ -71,6 +71,6 @@ with model_tab:
     st.caption("Every head of every layer at a glance; click a thumbnail to enlarge it.")
     try:
         st.iframe(inspection.bertviz_html("model", loaded.key, text, pair, maps),
-                  height=bertviz_offline.model_view_height(n_layers))
+                  height=bertviz_offline.model_view_height(n_layers, n_heads, n_tokens, pair=bool(pair)))
     except (OSError, ValueError) as exc:
         st.error(f"bertviz's model view is unavailable: {md(exc)}")

@@ -3,7 +3,7 @@ import streamlit as st
 
 from bert_core import projection
 from bert_core.inference import POOLINGS
-from explorer import charts_inspect, inspection, pretrain_form, state
+from explorer import charts_inspect, corpora, inspection, pretrain_form, state
 from explorer import inspect_views as views
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice, keep_in_range
@@ -34,7 +34,8 @@ try:
         if spec is None:
             st.info("The Pretrain page has an upload picked but no file: upload one there, or pick other texts.")
         else:
-            texts = inspection.corpus_texts(spec[0], count)
+            texts = inspection.corpus_texts(spec[0], count,
+                                            **corpora.read_kwargs(spec[0], corpora.upload_text_column()))
             st.caption(f"Sentences of {md(spec[1])}.")
     elif source == "paste":
         st.text_area("One text per line (optionally `label<TAB>text`)", key=state.EMB_PASTE, height=150)

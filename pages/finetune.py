@@ -143,6 +143,7 @@ if view is not None and not busy:
     views.results(view)
     models = job.models()
     if models is not None:
+        views.follow_run(models)
         st.subheader("Try it")
         if view.task == "sentiment":
             views.try_sentiment(models)

@@ -22,16 +22,19 @@ with st.expander("Settings", expanded=not busy):
     with data_col:
         st.subheader("Data")
         st.selectbox("Corpus", corpora.BUILTIN_CHOICES + [corpora.UPLOAD_CHOICE], key=state.PRETRAIN_CORPUS_CHOICE,
-                     format_func=corpora.corpus_label, disabled=busy)
+                     format_func=corpora.corpus_labeler(), disabled=busy, on_change=form.refresh_run_name)
         if ss[state.PRETRAIN_CORPUS_CHOICE] == corpora.UPLOAD_CHOICE:
             upload = st.file_uploader("Corpus file", type=corpora.UPLOAD_TYPES, key=state.PRETRAIN_UPLOAD,
                                       disabled=busy, help="Text (blank lines separate documents), CSV or JSON "
                                       "lines with a text column, or a zip of .txt files.")
-            if upload is not None and getattr(ss.get(state.PRETRAIN_UPLOADED), "upload_id", None) != upload.file_id:
-                try:
-                    ss[state.PRETRAIN_UPLOADED] = corpora.save_upload(upload.name, upload.getvalue(), upload.file_id)
-                except CorpusError as exc:
-                    st.error(md(exc))
+            try:
+                if corpora.take_upload(upload, state.PRETRAIN_CORPUS_CHOICE):
+                    form.refresh_run_name()
+                    st.rerun()  # the picker above names the new file
+            except CorpusError as exc:
+                st.error(md(exc))
+            if upload is None and corpora.session_upload():
+                st.caption("Your upload stays this session's corpus on every page; a new file replaces it.")
             st.text_input("Text column (CSV / JSON lines)", key=state.PRETRAIN_TEXT_COLUMN, disabled=busy,
                           placeholder="auto: text, content, body, sentence or review")
         corpus = form.corpus_spec()

@@ -1,7 +1,7 @@
 """Runs: every saved run; compare, rename, delete, set active, download and upload models."""
 import streamlit as st
 
-from explorer import charts, classroom, interrupted, run_access, runs, settings, state
+from explorer import charts, classroom, interrupted, run_access, runs, runs_table, settings, state
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice, keep_choices
 
@@ -18,21 +18,20 @@ training = state.job_registry().training_run_paths()
 if not saved:
     st.info("No saved runs yet: train one on the **Pretrain** page, or upload a model zip below.")
 else:
-    table = [{"name": r.name, "kind": r.info.get("kind", "—"), "status": runs.shown_status(r, training),
-              "shared": "published" if r.published else ("yours" if r.owner == me else "public" if not r.owner
-                                                           else "private"), "steps": r.steps,
-              "model": r.model, "corpus": r.corpus, "MLM loss": round(r.final.get("mlm_loss", float("nan")), 3),
-              "MLM acc %": round(100 * r.final.get("mlm_acc", float("nan")), 1),
-              "NSP acc %": round(100 * r.final.get("nsp_acc", float("nan")), 1),
-              "dev result": runs.dev_result(r), "date": r.date} for r in saved]
-    st.dataframe(table, hide_index=True, width="stretch")
+    shared = {r.name: "published" if r.published else ("yours" if r.owner == me else "public" if not r.owner
+                                                       else "private") for r in saved}
+    st.dataframe(runs_table.table_rows(saved, shared, training), hide_index=True, width="stretch",
+                 column_config=runs_table.COLUMNS)
 
     names = [r.name for r in saved]
-    keep_choices(state.RUNS_OVERLAY, names, default=names[:3])
-    chosen = st.multiselect("Compare loss curves", names, key=state.RUNS_OVERLAY)
-    if chosen:
-        curves = {n: runs.step_metrics(root / n) for n in chosen}
-        st.plotly_chart(charts.overlay_figure(curves), key="runs_overlay_chart", width="stretch")
+    with_curves = [r.name for r in saved if runs_table.curve_kind(r)]  # uploaded models have no loss curve
+    keep_choices(state.RUNS_OVERLAY, with_curves, default=with_curves[:3])
+    chosen = st.multiselect("Compare loss curves", with_curves, key=state.RUNS_OVERLAY,
+                            help="Pretraining and fine-tuning runs are drawn on separate charts: their losses "
+                                 "measure different tasks.")
+    for kind, curves in runs_table.overlay_groups([r for r in saved if r.name in chosen]).items():
+        key, title = runs_table.CURVES[kind]
+        st.plotly_chart(charts.overlay_figure(curves, key, title), key=f"runs_overlay_{kind}", width="stretch")
 
     st.subheader("Work with a run")
     keep_choice(state.RUNS_SELECTED, names)

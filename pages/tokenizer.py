@@ -5,7 +5,7 @@ import streamlit as st
 
 from bert_core.data import CorpusError
 from bert_core.tokenizer import Tokenizer
-from explorer import charts, corpora, state
+from explorer import charts, corpora, pretrain_form, state
 from explorer import tokenizer_lab as lab
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
@@ -29,7 +29,7 @@ if ss[state.TOK_TEXT].strip():
     for column, (name, tokenizer) in zip(columns, vocabularies.items()):
         rows = lab.token_rows(tokenizer, ss[state.TOK_TEXT], ss[state.TOK_PAIR].strip() or None)
         unks = sum(r["unk"] for r in rows)
-        column.markdown(f"**{name}**: {len(rows)} tokens" + (f", **{unks} [UNK]**" if unks else ""))
+        column.markdown(f"**{md(name)}**: {len(rows)} tokens" + (f", **{unks} [UNK]**" if unks else ""))
         column.dataframe(rows, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(rows)),
                          column_config={"unk": st.column_config.CheckboxColumn("[UNK]")})
 else:
@@ -37,18 +37,30 @@ else:
 
 st.subheader("Train your own vocabulary")
 c1, c2, c3 = st.columns([2, 2, 1])
-keep_choice(state.TOK_CORPUS, corpora.BUILTIN_CHOICES)
-c1.selectbox("Corpus", corpora.BUILTIN_CHOICES, key=state.TOK_CORPUS, format_func=corpora.corpus_label)
+keep_choice(state.TOK_CORPUS, corpora.BUILTIN_CHOICES + [corpora.UPLOAD_CHOICE])
+c1.selectbox("Corpus", corpora.BUILTIN_CHOICES + [corpora.UPLOAD_CHOICE], key=state.TOK_CORPUS,
+             format_func=corpora.corpus_labeler())
 c2.slider("Vocabulary size", 200, 30000, step=100, key=state.TOK_VOCAB_SIZE)
-if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch"):
+if ss[state.TOK_CORPUS] == corpora.UPLOAD_CHOICE:
+    upload = st.file_uploader("Corpus file (becomes this session's corpus on every page)", type=corpora.UPLOAD_TYPES,
+                              key=state.TOK_UPLOAD, help="Text (blank lines separate documents), CSV or JSON lines "
+                              "with a text column (named on the Pretrain page), or a zip of .txt files.")
+    try:
+        if corpora.take_upload(upload, state.TOK_CORPUS):
+            pretrain_form.refresh_run_name()
+            st.rerun()  # the picker above names the new file
+    except CorpusError as exc:
+        st.error(md(exc))
+corpus = state.chosen_data(state.TOK_CORPUS, state.CORPUS_UPLOADED, corpora.UPLOAD_CHOICE)
+if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch", disabled=corpus is None):
     with st.spinner("training a WordPiece vocabulary…"):
         try:
             started = time.perf_counter()
-            sentences = lab.corpus_sentences(ss[state.TOK_CORPUS])
+            spec, column = corpus[0], corpora.upload_text_column()
+            sentences = lab.corpus_sentences(spec, **corpora.read_kwargs(spec, column))
             tokenizer = Tokenizer.train(sentences, vocab_size=int(ss[state.TOK_VOCAB_SIZE]))
-            ss[state.TOK_TRAINED] = lab.TrainedVocab(ss[state.TOK_CORPUS].removeprefix("builtin:"),
-                                                     int(ss[state.TOK_VOCAB_SIZE]), tokenizer,
-                                                     time.perf_counter() - started)
+            ss[state.TOK_TRAINED] = lab.TrainedVocab(corpus[1].removeprefix("builtin:"), int(ss[state.TOK_VOCAB_SIZE]),
+                                                     tokenizer, time.perf_counter() - started, spec, column)
         except (CorpusError, ValueError) as exc:
             st.error(md(exc))
         else:
@@ -57,7 +69,12 @@ if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch"):
 if trained is not None:
     st.success(f"Trained {trained.tokenizer.vocab_size:,} tokens (asked for {trained.requested_size:,}) on "
                f"{md(trained.corpus)} in {trained.seconds:.1f} s.")
-    sentences = lab.sample(lab.corpus_sentences(f"builtin:{trained.corpus}"))
+    try:
+        sentences = lab.sample(lab.corpus_sentences(trained.spec,
+                                                    **corpora.read_kwargs(trained.spec, trained.text_column)))
+    except CorpusError as exc:  # an upload replaced or removed since
+        st.error(md(exc))
+        st.stop()
     stats = {name: lab.vocab_stats(t, sentences) for name, t in vocabularies.items()}
     st.plotly_chart(charts.vocab_comparison_figure(stats), key="tok_compare", width="stretch")
     st.caption(f"Measured on {len(sentences):,} sentences of {md(trained.corpus)}. Fewer tokens per word means "

@@ -112,7 +112,7 @@ def test_sentiment_upload_trains_and_tries_it(app: AppTest) -> None:
     at = go(at, "runs")
     table = at.dataframe[0].value
     row = table[table["name"] == view.run_name].iloc[0]
-    assert row["kind"] == "finetuning" and row["dev result"].startswith("accuracy")
+    assert row["kind"] == "finetuning" and row["result"].startswith("accuracy")
     at.session_state[state.ACTIVE_MODEL] = f"run:{view.run_name}"  # a classifier as the active model
     at = go(at, "fill_mask")
     assert any("no trained masked-word (MLM) head" in w.value for w in at.warning)

@@ -136,7 +136,7 @@ def test_pretrain_upload_preview_and_bad_upload(app: AppTest, tmp_path: Path) ->
     assert any("upload a corpus file first" in e.value for e in at.error) and my_view(at) is None
     text = "\n\n".join(f"Document {i} starts here. It has a second sentence about cats." for i in range(5))
     at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("my corpus.txt", text.encode(), "text/plain").run()
-    saved = ok(at).session_state[state.PRETRAIN_UPLOADED]
+    saved = ok(at).session_state[state.CORPUS_UPLOADED]
     path = Path(saved.path)
     assert saved.original_name == "my corpus.txt" and path.parent.parent == tmp_path / "uploads"
     assert path.name != "my corpus.txt" and path.read_text() == text  # generated name, own session folder

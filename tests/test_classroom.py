@@ -230,7 +230,7 @@ def test_uploads_are_per_session_with_generated_names(env: Path) -> None:
         at = page(session(), "pretrain")
         at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("upload").run()
         at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("../../etc/passwd.txt", b"One. Two.", "text/plain").run()
-        saved = Path(ok(at).session_state[state.PRETRAIN_UPLOADED].path)
+        saved = Path(ok(at).session_state[state.CORPUS_UPLOADED].path)
         assert saved.parent == env / "uploads" / owner_of(at)
         assert re.fullmatch(r"[0-9a-f]{16}\.txt", saved.name)
         folders.append(saved.parent)
