@@ -29,7 +29,16 @@ else:
     chosen = st.multiselect("Compare loss curves", names, key=state.RUNS_OVERLAY)
     if chosen:
         curves = {n: runs.step_metrics(root / n) for n in chosen}
-        st.plotly_chart(charts.overlay_figure(curves), key="runs_overlay_chart", width="stretch")
+        chance = {r.name: c for r in saved if r.name in chosen and (c := runs.mlm_chance(r)) is not None}
+        relative = st.toggle("Loss relative to chance (÷ ln V)", key=state.RUNS_RELATIVE,
+                             help="Each run's loss divided by its own chance loss ln V (V: its vocabulary size), "
+                                  "so runs with different vocabularies compare: 1 is uniform guessing.")
+        st.plotly_chart(charts.overlay_figure(curves, chance=chance, relative=relative), key="runs_overlay_chart",
+                        width="stretch")
+        unknown = [n for n in chosen if n not in chance]
+        st.caption("Dashed lines: each run's chance loss ln V, in the run's colour (a run with a bigger vocabulary "
+                   "starts higher)." + (f" Vocabulary size unknown, so no chance line: {', '.join(unknown)}."
+                                        if unknown else ""))
 
     st.subheader("Work with a run")
     if ss.get(state.RUNS_SELECTED) not in names:

@@ -112,6 +112,8 @@ def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> Non
     make_run(tmp_path / "runs", "saved-one")
     at = go(app, "runs")
     assert at.dataframe[0].value["name"][0] == "saved-one"
+    ok(at.toggle(key=state.RUNS_RELATIVE).set_value(True).run())  # loss ÷ ln V: the run's own chance line at 1
+    assert any("chance loss ln V" in c.value for c in at.caption)
     ok(at.button(key="runs_set_active").click().run())
     assert at.session_state[state.ACTIVE_MODEL] == "run:saved-one"
     assert at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "run:saved-one"
