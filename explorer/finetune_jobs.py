@@ -27,6 +27,7 @@ import torch
 from bert_core.checkpoint import RunDirectory
 from bert_core.finetune_setup import (
     PreparedFinetuning,
+    dev_class_counts,
     finetune_arguments,
     make_finetune_trainer,
     prepare_finetuning,
@@ -135,7 +136,8 @@ def subsample(prepared: PreparedFinetuning, max_train: int, max_dev: int) -> Pre
             doc_stride=spec.doc_stride, max_query_length=spec.max_query_length, seed=spec.seed,
             eval_batch_size=spec.eval_batch_size, n_best=spec.n_best, max_answer_length=spec.max_answer_length,
             allow_no_answer=task.allow_no_answer)
-    info = dict(prepared.data_info, train_used=len(train), dev_used=len(dev))
+    info = dict(prepared.data_info, train_used=len(train), dev_used=len(dev),
+                dev_class_counts=dev_class_counts(built, getattr(prepared.data, "labels", None)))
     return replace(prepared, task=built, data_info=info)
 
 
