@@ -91,6 +91,7 @@ class FinetuneView(ProgressView):
     worst: tuple[dict[str, Any], ...]  # worst dev errors of the last evaluation
     started_at: float
     has_models: bool  # the run ended and its models can be queried (try-it, before/after)
+    eval_every: int = 0  # dev evaluations every N steps (and one before and one after the run)
 
     @property
     def before(self) -> dict[str, float]:
@@ -171,7 +172,7 @@ class FinetuneJob(BackgroundJob):
         self._data_info: dict[str, Any] = {}
         self._confusion: tuple[tuple[int, ...], ...] | None = None
         self._worst: tuple[dict[str, Any], ...] = ()
-        self._step, self._max_steps, self._per_epoch = 0, 0, 0
+        self._step, self._max_steps, self._per_epoch, self._eval_every = 0, 0, 0, 0
         self._models: FinetunedModels | None = None
 
     # ---------------------------------------------------------------- control (any thread)
@@ -180,7 +181,8 @@ class FinetuneJob(BackgroundJob):
             return FinetuneView(
                 self.config.run_name, self.run_path, self.config.task, self._status, self._message, self._max_steps,
                 self._step, self._per_epoch, tuple(self._metrics), tuple(self._evals), self._labels,
-                dict(self._data_info), self._confusion, self._worst, self._started_at, self._models is not None)
+                dict(self._data_info), self._confusion, self._worst, self._started_at, self._models is not None,
+                self._eval_every)
 
     def models(self) -> FinetunedModels | None:
         """The starting and fine-tuned models once the run has ended (None before, or after a failure)."""
@@ -239,9 +241,9 @@ class FinetuneJob(BackgroundJob):
         with self._lock:
             self._labels = tuple(getattr(prepared.data, "labels", None) or ())
             self._data_info = dict(prepared.data_info)
-            self._max_steps, self._per_epoch = args.max_steps, per_epoch
+            self._max_steps, self._per_epoch, self._eval_every = args.max_steps, per_epoch, args.eval_every
         trainer.add_callback("on_step_end", self._on_step_end)
-        trainer.add_callback("on_evaluate", lambda t, m: self._on_evaluate(prepared, m))
+        trainer.add_callback("on_evaluate", lambda t, m: self._on_evaluate(prepared, dict(m, eval_time=t.last_eval_time)))
         self._set(message="scoring the untrained model on the dev set (the 'before')")
         before = trainer.evaluate()
         run_dir.update_info(eval_before=before)

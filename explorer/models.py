@@ -1,4 +1,4 @@
-"""The sidebar's "active model": a saved run, the packaged MiniLM encoder, or the run now training.
+"""The sidebar's "active model": a saved run, the packaged MiniLM encoder, or this session's own run.
 
 A model source is a short string id kept in session state: `minilm`, `live` or `run:NAME` (its
 latest checkpoint); `run:NAME@checkpoint-STEP` names one kept checkpoint of a run. Saved
@@ -20,6 +20,7 @@ from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
 
 from . import settings
+from .jobs import ACTIVE
 from .runs import NAME_RE, visible_runs, visible_to
 from .state import is_teacher, my_job, session_id
 
@@ -38,11 +39,29 @@ class LoadedModel:
     key: str = ""  # identifies these exact weights: the cache key for derived data (`_model` + key)
 
 
+def live_label(run_name: str | None, status: str | None, step: int | None = None) -> str:
+    """What the session's own run is now: training (live weights), or stopped, finished or failed
+    (its latest weights); `status` is the job's (`explorer.jobs.ACTIVE` while it trains)."""
+    if run_name is None or status is None:
+        return "Your run (no weights yet)"
+    at = f" at step {step:,}" if step else ""
+    if status in ACTIVE:
+        return f"{run_name}: training now (live{f', step {step:,}' if step else ''})"
+    if status == "finished":
+        return f"{run_name}: finished{f' ({step:,} steps)' if step else ''}, latest weights"
+    return f"{run_name}: {status}{at}, latest weights"
+
+
 def source_label(source: str) -> str:
     if source == MINILM:
         return "Pretrained MiniLM encoder (packaged)"
     if source == LIVE:
-        return "The run now training (live)"
+        job = my_job()
+        view = job.view() if job is not None else None
+        if view is None:
+            return live_label(None, None)
+        # While it trains the step is left out: the sidebar is redrawn only on full reruns, so it would lag.
+        return live_label(view.run_name, view.status, None if view.active else view.step)
     name, _, checkpoint = source.removeprefix(RUN_PREFIX).partition(CHECKPOINT_SEP)
     return f"Run: {name}, step {checkpoint.removeprefix(CHECKPOINT_PREFIX)}" if checkpoint else f"Run: {name}"
 
@@ -106,7 +125,9 @@ def load_model(source: str) -> LoadedModel | None:
         if snap is None:
             return None
         model, tokenizer, step = snap
-        return LoadedModel(source, f"{job.config.run_name} (live, step {step})", model, tokenizer,
+        status = job.view().status
+        label = live_label(job.config.run_name, status, step)
+        return LoadedModel(source, label, model, tokenizer,
                            mlm_head_trained(model), step, f"live:{job.config.run_name}:{step}:{id(model)}")
     try:
         path = _source_dir(source)
