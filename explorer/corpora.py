@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
+from bert_core.tokenizer_training import reachable_vocab_size
 
 from . import settings
 from .state import session_upload_dir
@@ -77,3 +78,16 @@ def summarize_corpus(spec: str, text_column: str | None = None) -> CorpusSummary
     sentences = [s for d in corpus.documents for s in d]
     tokens = sum(len(ids) for ids in stock_tokenizer().tokenize_ids(sentences))
     return CorpusSummary(corpus.stats(), tokens, tuple(corpus.preview(3, 400)))
+
+
+@st.cache_data(max_entries=16, show_spinner="trying a vocabulary on this corpus…")
+def reachable_vocab(spec: str, text_column: str | None = None, limit: int = 30000) -> tuple[int, bool]:
+    """(pieces a vocabulary trained on the corpus can have, exact?): see `reachable_vocab_size`.
+
+    Raises:
+        CorpusError: the corpus cannot be read.
+    """
+    kwargs = {"text_column": text_column} if text_column else {}
+    if not spec.startswith("builtin:"):
+        kwargs["max_bytes"] = settings.max_upload_bytes()
+    return reachable_vocab_size(resolve_corpus(spec, **kwargs).texts(), limit)

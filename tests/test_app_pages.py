@@ -144,6 +144,10 @@ def test_pretrain_upload_preview_and_bad_upload(app: AppTest, tmp_path: Path) ->
     assert path.name != "my corpus.txt" and path.read_text() == text  # generated name, own session folder
     assert any("**5** documents · **10** sentences" in c.value for c in at.caption)
 
+    assert any("no documents held out" in c.value for c in at.caption)  # 5 documents: too few to hold any out
+    at.radio(key=state.PRETRAIN_VOCAB).set_value("train").run()  # 8,000 asked of a 12-word corpus
+    assert any("yields at most" in w.value and "8,000" in w.value for w in ok(at).warning)
+
     at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("binary.txt", b"\x00\x01\x02" * 100, "text/plain").run()
     assert any("binary" in e.value for e in ok(at).error)
 
