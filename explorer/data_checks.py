@@ -24,9 +24,10 @@ def vocab_notice(requested: int, reachable: int, exact: bool) -> str | None:
 
 
 def heldout_plan(documents: int, fraction: float = PretrainSpec.eval_fraction) -> str:
-    """How many documents a run will hold out (as `bert_core.pretraining_setup.split_documents` does)."""
+    """How many documents a run will hold out (as `bert_core.pretraining_setup.split_documents` does;
+    `prepare_pretraining` evaluates only on 2 or more)."""
     held = int(documents * fraction)
-    if held == 0 or documents - held < 2:
+    if held < 2 or documents - held < 2:
         return "no documents held out (too few): no held-out numbers"
     return f"**{held:,}** held out for evaluation"
 
