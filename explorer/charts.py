@@ -141,12 +141,14 @@ def overlay_figure(curves: Mapping[str, Records], key: str = "mlm_loss", title: 
                                  line={"color": color, "width": 2}))
         drawn.append((name, color, steps))
     end = max((s[-1] for _, _, s in drawn), default=1)
-    for name, color, _ in drawn:
+    if relative and drawn:  # every run's chance is 1 here: one line instead of several drawn on top of each other
+        fig.add_trace(go.Scatter(x=[0, end], y=[1.0, 1.0], mode="lines", name="chance (loss = ln V)",
+                                 line={"color": CHANCE_COLOR, "dash": "dash", "width": 1}))
+    for name, color, _ in drawn if not relative else ():
         base = chance.get(name)
         if not base:
             continue
-        level = 1.0 if relative else base
-        fig.add_trace(go.Scatter(x=[0, end], y=[level, level], mode="lines", name=f"{name}: chance",
+        fig.add_trace(go.Scatter(x=[0, end], y=[base, base], mode="lines", name=f"{name}: chance",
                                  legendgroup=name, showlegend=False,
                                  line={"color": color, "dash": "dash", "width": 1},
                                  hovertemplate=f"{name}: chance ln V = {base:.2f}<extra></extra>"))
