@@ -18,9 +18,9 @@ def vocab_notice(requested: int, reachable: int, exact: bool) -> str | None:
     """A warning when a trained vocabulary cannot reach the requested size (None when it can)."""
     if requested <= reachable or not exact:
         return None
-    return (f"This corpus yields at most **{reachable:,}** word pieces (a trial training stops there: no pair of "
-            f"pieces occurs twice any more), so asking for {requested:,} trains a vocabulary of about "
-            f"{reachable:,}. A bigger corpus gives a bigger vocabulary.")
+    return (f"This corpus yields at most **{reachable:,}** word pieces, so asking for {requested:,} gives about "
+            f"{reachable:,} (a trial training stops there: no pair of pieces occurs twice any more). A bigger "
+            "corpus gives a bigger vocabulary.")
 
 
 def heldout_plan(documents: int, fraction: float = PretrainSpec.eval_fraction) -> str:
