@@ -40,16 +40,15 @@ class LoadedModel:
 
 
 def live_label(run_name: str | None, status: str | None, step: int | None = None) -> str:
-    """What the session's own run is now: training (live weights), or stopped, finished or failed
-    (its latest weights); `status` is the job's (`explorer.jobs.ACTIVE` while it trains)."""
+    """What the session's own run is now, first (a narrow sidebar cuts the end): training (live
+    weights), or stopped, finished or failed (its latest weights); `status` is the job's."""
     if run_name is None or status is None:
         return "Your run (no weights yet)"
-    at = f" at step {step:,}" if step else ""
     if status in ACTIVE:
-        return f"{run_name}: training now (live{f', step {step:,}' if step else ''})"
+        return f"Training now (live{f', step {step:,}' if step else ''}): {run_name}"
     if status == "finished":
-        return f"{run_name}: finished{f' ({step:,} steps)' if step else ''}, latest weights"
-    return f"{run_name}: {status}{at}, latest weights"
+        return f"Finished{f' ({step:,} steps)' if step else ''}: {run_name}"
+    return f"{status.capitalize()}{f' at step {step:,}' if step else ''}: {run_name}"
 
 
 def source_label(source: str) -> str:
