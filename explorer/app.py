@@ -46,7 +46,10 @@ def sidebar() -> None:
         if active not in sources:  # a deleted run, or a finished session's live job
             active = st.session_state[state.ACTIVE_MODEL] = models.MINILM
         st.session_state[state.ACTIVE_MODEL_WIDGET] = active
-        st.selectbox("Active model", sources, key=state.ACTIVE_MODEL_WIDGET, format_func=models.source_label,
+        # Labelled once per render: the own run's label follows its status, and a format_func reading the
+        # job later (outside this run) could disagree with the options sent to the browser.
+        labels = {source: models.source_label(source) for source in sources}
+        st.selectbox("Active model", sources, key=state.ACTIVE_MODEL_WIDGET, format_func=labels.__getitem__,
                      on_change=_pick_model, help="The model the inspection pages use.")
         job = state.my_job()
         if job is not None:

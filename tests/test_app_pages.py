@@ -81,6 +81,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     view = my_view(at)
     assert view.active and view.probes and view.example is not None
     assert at.selectbox(key=state.PRETRAIN_SEQ_LEN).value == 32  # settings kept across pages
+    assert "Training now (live): apptest-run" in at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
 
     ok(at.button(key=state.PRETRAIN_STOP).click().run())
     job = state.job_registry().get(at.session_state[state.SESSION_ID])
@@ -103,7 +104,9 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     table = at.dataframe[0].value
     assert list(table["name"]) == ["apptest-run"] and table["status"][0] == "stopped"
     assert table["steps"][0] == job.view().step
-    assert "Run: apptest-run" in at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
+    options = at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
+    assert "Run: apptest-run" in options and f"Stopped at step {job.view().step:,}: apptest-run" in options
+    assert not any("Training now" in o for o in options)  # the sidebar no longer says it trains
 
 
 def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> None:
