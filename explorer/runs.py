@@ -155,8 +155,10 @@ def mlm_chance(run: RunSummary) -> float | None:
     """ln V, the MLM loss of guessing uniformly over the run's V word pieces; None when V is unknown.
 
     V comes from run.json (`vocab_size`, written by pretraining runs since it was added), else from
-    the run's model config.
+    the run's model config. None for fine-tuning runs: their loss is the task's, not a guess over V.
     """
+    if run.info.get("kind") == "finetuning":
+        return None
     vocab = run.info.get("vocab_size")
     if not vocab:
         try:

@@ -35,7 +35,8 @@ else:
                                   "so runs with different vocabularies compare: 1 is uniform guessing.")
         st.plotly_chart(charts.overlay_figure(curves, chance=chance, relative=relative), key="runs_overlay_chart",
                         width="stretch")
-        unknown = [n for n in chosen if n not in chance]
+        unknown = [r.name for r in saved if r.name in chosen and r.name not in chance
+                   and r.info.get("kind") != "finetuning"]
         st.caption("Dashed lines: each run's chance loss ln V, in the run's colour (a run with a bigger vocabulary "
                    "starts higher)." + (f" Vocabulary size unknown, so no chance line: {', '.join(unknown)}."
                                         if unknown else ""))

@@ -128,3 +128,5 @@ def test_mlm_chance_from_run_json_or_the_model_config(tmp_path: Path) -> None:
     for config in (tmp_path / "old").glob("checkpoint-*/config.json"):
         config.unlink()
     assert runs.mlm_chance(listed["old"]) is None  # unknown: the page draws no chance line for it
+    RunDirectory(tmp_path / "new").update_info(kind="finetuning")
+    assert runs.mlm_chance(runs.summarize(tmp_path / "new")) is None  # a task loss has no ln V chance
