@@ -87,7 +87,7 @@ def reachable_vocab(spec: str, text_column: str | None = None, limit: int = 3000
     Raises:
         CorpusError: the corpus cannot be read.
     """
-    kwargs = {"text_column": text_column} if text_column else {}
+    kwargs: dict[str, str | int] = {"text_column": text_column} if text_column else {}
     if not spec.startswith("builtin:"):
         kwargs["max_bytes"] = settings.max_upload_bytes()
     return reachable_vocab_size(resolve_corpus(spec, **kwargs).texts(), limit)

@@ -121,11 +121,10 @@ def load_model(source: str) -> LoadedModel | None:
     if source == LIVE:
         job = my_job()
         snap = job.snapshot() if job else None
-        if snap is None:
+        if job is None or snap is None:
             return None
         model, tokenizer, step = snap
-        status = job.view().status
-        label = live_label(job.config.run_name, status, step)
+        label = live_label(job.config.run_name, job.view().status, step)
         return LoadedModel(source, label, model, tokenizer,
                            mlm_head_trained(model), step, f"live:{job.config.run_name}:{step}:{id(model)}")
     try:
