@@ -29,7 +29,7 @@ from .tokenizer import Tokenizer
 from .training import Trainer, TrainingArguments
 
 __all__ = ["TASKS", "FinetuneSpec", "PreparedFinetuning", "resolve_init", "load_start_model", "prepare_finetuning",
-           "finetune_arguments", "make_finetune_trainer", "evaluate_model"]
+           "finetune_arguments", "make_finetune_trainer", "evaluate_model", "dev_class_counts"]
 
 TASKS = ("sentiment", "qa")
 _HUB_FILES = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"]
@@ -171,7 +171,19 @@ def prepare_finetuning(task: str = "sentiment", init: str = "builtin:minilm", da
             doc_stride=spec.doc_stride, max_query_length=spec.max_query_length, seed=spec.seed,
             eval_batch_size=spec.eval_batch_size, n_best=spec.n_best, max_answer_length=spec.max_answer_length,
             allow_no_answer=dataset.version_2)
-    return PreparedFinetuning(spec, model, tokenizer, built, dataset, source, dataset.stats())
+    info = dict(dataset.stats(), dev_class_counts=dev_class_counts(built, getattr(dataset, "labels", None)))
+    return PreparedFinetuning(spec, model, tokenizer, built, dataset, source, info)
+
+
+def dev_class_counts(task: ClassificationTask | QuestionAnsweringTask, labels: list[str] | None) -> dict[str, int]:
+    """How many dev examples each class has (classification; {} for QA): the majority-class baseline
+    of the dev accuracy is the largest count over their sum."""
+    if not isinstance(task, ClassificationTask) or not labels:
+        return {}
+    counts = dict.fromkeys(labels, 0)
+    for example in task.dev:
+        counts[labels[example.label]] += 1
+    return counts
 
 
 def finetune_arguments(prepared: PreparedFinetuning, *, epochs: float = 3.0, learning_rate: float = 5e-5,

@@ -85,4 +85,7 @@ class PretrainingTask:
             return {}
         metrics = {k: v / counts[k.split("_")[0]] for k, v in sums.items()}
         metrics["mlm_perplexity"] = math.exp(min(metrics["mlm_loss"], 50.0))
+        # What the numbers rest on: a few pairs or masked tokens give accuracies with wide error bars.
+        metrics.update(eval_documents=float(len(self.eval_dataset.docs)), eval_pairs=counts["nsp"],
+                       eval_masked=counts["mlm"])
         return metrics

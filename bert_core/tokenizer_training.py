@@ -64,3 +64,27 @@ def train_wordpiece(texts_or_files: Iterable[str] | list[Path], vocab_size: int,
     learned.sort(key=lambda t: (len(t.removeprefix("##")) > 1, t.startswith("##"), t))
     return {t: i for i, t in enumerate([*SPECIAL_TOKENS, *learned])}
 
+
+
+def reachable_vocab_size(texts: Iterable[str], limit: int = 30000, *, min_frequency: int = 2,
+                         max_words: int = 300_000) -> tuple[int, bool]:
+    """How many pieces a WordPiece vocabulary trained on `texts` can have, at most `limit`: a trial.
+
+    The trainer stops adding pieces when no pair of pieces occurs `min_frequency` times any more,
+    so a small corpus cannot fill a large vocabulary; training once with `limit` shows where it
+    stops. Only the first `max_words` words are used (a trial on a big corpus would take seconds),
+    so a result below `limit` from a cut corpus is a lower bound.
+
+    Returns:
+        (size, exact): `exact` is False when the corpus was cut and the trial fell short of `limit`.
+    """
+    kept: list[str] = []
+    words, cut = 0, False
+    for text in texts:
+        if words >= max_words:
+            cut = True
+            break
+        kept.append(text)
+        words += len(text.split())
+    size = len(train_wordpiece(kept, limit, min_frequency=min_frequency)) if kept else len(SPECIAL_TOKENS)
+    return size, size >= limit or not cut

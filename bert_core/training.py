@@ -149,6 +149,7 @@ class Trainer:
         self.global_step = 0
         self.status = "ready"
         self.last_eval: dict[str, float] = {}
+        self.last_eval_time = 0.0  # seconds the last evaluation took
         self._callbacks: dict[str, list[Callable[..., None]]] = defaultdict(list)
         self._started = time.perf_counter()
 
@@ -250,10 +251,12 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         """Run the task's held-out evaluation in eval mode."""
+        started = time.perf_counter()
         self.model.eval()
         with torch.inference_mode(), autocast(self.precision, self.device):
             metrics = self.task.evaluate(self.model)
         self.model.train()
+        self.last_eval_time = time.perf_counter() - started  # observers estimate the time left from it
         if metrics:
             self.last_eval = dict(metrics, step=self.global_step)
             if self.run_dir is not None and self.dist.is_main:

@@ -18,6 +18,7 @@ LOSS_COLOR, ACC_COLOR, CHANCE_COLOR = "#1f77b4", "#2ca02c", "#888888"
 HEIGHT = 300
 NO_UNK_TEXT = "no [UNK] in these sentences<br>for any vocabulary"
 LEGEND_SPACE = 44  # px under the x-axis titles for a horizontal legend of up to two lines
+RUN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 
 def ema(values: Sequence[float], alpha: float = 0.1) -> list[float]:
@@ -120,14 +121,44 @@ def throughput_figure(records: Records) -> go.Figure:
     return single_metric_figure(records, "tokens_per_s", "Speed", "tokens / s")
 
 
-def overlay_figure(curves: Mapping[str, Records], key: str = "mlm_loss", title: str = "MLM loss") -> go.Figure:
-    """Smoothed `key` of several runs on one chart (the runs page)."""
+def overlay_figure(curves: Mapping[str, Records], key: str = "mlm_loss", title: str = "MLM loss",
+                   chance: Mapping[str, float] | None = None, relative: bool = False) -> go.Figure:
+    """Smoothed `key` of several runs on one chart (the runs page), each run in its own colour.
+
+    Args:
+        chance: each run's chance loss (ln V of its vocabulary); runs missing here have none.
+            Drawn as a dashed line in the run's colour: runs with different vocabularies start
+            from different heights, so raw losses alone do not compare.
+        relative: plot loss ÷ chance instead (1 = uniform guessing); runs without a chance
+            value are left out.
+    """
+    chance = chance or {}
     fig = go.Figure()
-    for name, records in curves.items():
+    drawn: list[tuple[str, str, list[float]]] = []
+    for i, (name, records) in enumerate(curves.items()):
         steps, values = _series(records, key)
-        if steps:
-            fig.add_trace(go.Scatter(x=steps, y=ema(values), mode=_mode(len(steps)), name=name))
-    fig.update_yaxes(title_text=key.replace("_", " "), rangemode="tozero")
+        base = chance.get(name)
+        if not steps or (relative and not base):
+            continue
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        y = [v / base for v in ema(values)] if relative and base else ema(values)
+        fig.add_trace(go.Scatter(x=steps, y=y, mode=_mode(len(steps)), name=name, legendgroup=name,
+                                 line={"color": color, "width": 2}))
+        drawn.append((name, color, steps))
+    end = max((s[-1] for _, _, s in drawn), default=1)
+    if relative and drawn:  # every run's chance is 1 here: one line instead of several drawn on top of each other
+        fig.add_trace(go.Scatter(x=[0, end], y=[1.0, 1.0], mode="lines", name="chance (loss = ln V)",
+                                 line={"color": CHANCE_COLOR, "dash": "dash", "width": 1}))
+    for name, color, _ in drawn if not relative else ():
+        base = chance.get(name)
+        if not base:
+            continue
+        fig.add_trace(go.Scatter(x=[0, end], y=[base, base], mode="lines", name=f"{name}: chance",
+                                 legendgroup=name, showlegend=False,
+                                 line={"color": color, "dash": "dash", "width": 1},
+                                 hovertemplate=f"{name}: chance ln V = {base:.2f}<extra></extra>"))
+    fig.update_yaxes(title_text=f"{key.replace('_', ' ')} ÷ ln V" if relative else key.replace("_", " "),
+                     rangemode="tozero")
     return _layout(fig, title)
 
 

@@ -29,7 +29,32 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 HIGHLIGHT = "#ffe066"
 
 
-def finetune_curves_figure(records: Records, evals: Records, task: str, num_labels: int | None = None) -> go.Figure:
+def majority_baseline(class_counts: Mapping[str, int] | None) -> tuple[str, float] | None:
+    """(the most frequent class, its share of the examples): the accuracy of always answering it.
+
+    None without counts (runs saved before the dev class counts were recorded).
+    """
+    total = sum((class_counts or {}).values())
+    if not class_counts or total <= 0:
+        return None
+    label = max(class_counts, key=lambda name: class_counts[name])
+    return label, class_counts[label] / total
+
+
+def baseline_label(class_counts: Mapping[str, int] | None, num_labels: int | None) -> tuple[float, str] | None:
+    """(accuracy in %, its label) of the dev accuracy's baseline: the majority class when the dev
+    counts are known, else a uniform guess over `num_labels` classes (None when neither is known)."""
+    majority = majority_baseline(class_counts)
+    if majority is not None:
+        label, share = majority
+        return 100 * share, f"majority class ('{label}') {100 * share:.0f}%"
+    if num_labels:
+        return 100 / num_labels, f"uniform guess {100 / num_labels:.0f}% (class balance unknown)"
+    return None
+
+
+def finetune_curves_figure(records: Records, evals: Records, task: str, num_labels: int | None = None,
+                           dev_class_counts: Mapping[str, int] | None = None) -> go.Figure:
     """Training and dev loss (left) and accuracy or EM/F1 in % (right) per step.
 
     Args:
@@ -38,7 +63,10 @@ def finetune_curves_figure(records: Records, evals: Records, task: str, num_labe
         evals: dev dicts with `step`, `loss` and `accuracy` (sentiment) or `exact_match`/`f1` (QA),
             fractions; step 0 is the untrained model.
         task: "sentiment" or "qa".
-        num_labels: draws the chance accuracy 1/num_labels (sentiment).
+        num_labels: the number of classes (sentiment).
+        dev_class_counts: dev examples per class (sentiment): the dashed baseline is the accuracy of
+            always answering the majority class, which is what a model that learned nothing but the
+            class balance scores; without counts, 1/num_labels.
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy %" if task == "sentiment" else
                                                         "dev exact match / F1 %"), horizontal_spacing=0.12)
@@ -60,8 +88,9 @@ def finetune_curves_figure(records: Records, evals: Records, task: str, num_labe
             fig.add_trace(go.Scatter(x=e_steps, y=[scale * v for v in values], name=name, mode="lines+markers",
                                      line={"color": DEV_COLOR if i < 2 else "#ff7f0e", "width": 1.5, "dash": "dot"},
                                      marker={"symbol": symbol, "size": 9}), row=1, col=col)
-    if task == "sentiment" and num_labels:
-        _chance(fig, 100 / num_labels, f"chance {100 / num_labels:.0f}%", col=2)
+    baseline = baseline_label(dev_class_counts, num_labels) if task == "sentiment" else None
+    if baseline is not None:
+        _chance(fig, *baseline, col=2)
     _, dev_loss = _series(evals, "loss")
     fig.update_yaxes(range=[0, max([*loss, *dev_loss, 1e-3]) * 1.08], row=1, col=1)
     fig.update_yaxes(range=[0, 100], row=1, col=2)

@@ -5,6 +5,7 @@ two "the" of a sentence into one row.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -92,10 +93,23 @@ def attention_grid_figure(weights: np.ndarray, tokens: Sequence[str]) -> go.Figu
 
 ROW_GAP_PX = 90  # head statistics: space between rows of heatmaps
 STATS_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 50}
+# Statistics whose values are shares of one query's attention (0..1) share one colour scale; entropy (bits) has its own.
+ENTROPY_STATS = ("entropy",)
+STAT_FAMILIES = {  # coloraxis → (title of its colour bar, colour scale)
+    "coloraxis": ("entropy (bits)", "Viridis"),
+    "coloraxis2": ("share of attention (0–1)", "Blues"),
+}
 
 
-def head_statistics_figure(stats: Mapping[str, np.ndarray], labels: Mapping[str, str]) -> go.Figure:
-    """One (layers × heads) heatmap per statistic, values written in the cells."""
+def head_statistics_figure(stats: Mapping[str, np.ndarray], labels: Mapping[str, str],
+                           n_tokens: int | None = None) -> go.Figure:
+    """One (layers × heads) heatmap per statistic, values written in the cells.
+
+    Panels of one family share one colour scale, so equal colours mean equal values across panels:
+    entropy runs from 0 to log2 `n_tokens` bits (uniform attention; the largest value shown when
+    `n_tokens` is None), the attention shares (to [CLS], [SEP], previous, next, itself) from 0 to 1.
+    Hovering a cell gives its layer, head, statistic and value.
+    """
     names = [n for n in labels if n in stats]
     cols = 3
     rows = -(-len(names) // cols)
@@ -108,13 +122,21 @@ def head_statistics_figure(stats: Mapping[str, np.ndarray], labels: Mapping[str,
     for i, name in enumerate(names):
         values = np.asarray(stats[name])
         L, H = values.shape
-        scale = "Viridis" if name == "entropy" else "Blues"
-        fig.add_trace(go.Heatmap(z=values.round(3), x=list(range(H)), y=list(range(L)), colorscale=scale,
-                                 showscale=False, texttemplate="%{z:.2f}" if L * H <= 144 else None,
-                                 textfont={"size": 9},
+        fig.add_trace(go.Heatmap(z=values.round(3), x=list(range(H)), y=list(range(L)),
+                                 coloraxis="coloraxis" if name in ENTROPY_STATS else "coloraxis2",
+                                 texttemplate="%{z:.2f}" if L * H <= 144 else None, textfont={"size": 9},
                                  hovertemplate=f"layer %{{y}}, head %{{x}}<br>{labels[name]}: "
                                                "%{z:.3f}<extra></extra>"),
                       row=i // cols + 1, col=i % cols + 1)
+    entropy = [np.asarray(stats[n]) for n in names if n in ENTROPY_STATS]
+    top = (math.log2(n_tokens) if n_tokens and n_tokens > 1 else
+           max((float(v.max()) for v in entropy if v.size), default=1.0))
+    bars = {"coloraxis": (0.0, max(top, 1e-6), 1.0), "coloraxis2": (0.0, 1.0, 0.45)}
+    for axis, (cmin, cmax, y) in bars.items():
+        title, scale = STAT_FAMILIES[axis]
+        fig.update_layout({axis: {"colorscale": scale, "cmin": cmin, "cmax": cmax,
+                                  "colorbar": {"title": {"text": title, "side": "right"}, "thickness": 12,
+                                               "len": 0.42, "y": y, "yanchor": "top", "x": 1.02}}})
     fig.update_xaxes(title_text="head", dtick=1, title_standoff=2)
     fig.update_yaxes(title_text="layer", dtick=1, autorange="reversed", title_standoff=2)
     fig.update_layout(height=total, margin=STATS_MARGIN)

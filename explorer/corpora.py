@@ -21,6 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
+from bert_core.tokenizer_training import reachable_vocab_size
 
 from . import settings, state
 from .state import session_upload_dir
@@ -152,3 +153,13 @@ def read_kwargs(spec: str, text_column: str | None = None) -> dict:
     if spec.startswith("builtin:"):
         return {}
     return {"max_bytes": settings.max_upload_bytes(), **({"text_column": text_column} if text_column else {})}
+
+
+@st.cache_data(max_entries=16, show_spinner="trying a vocabulary on this corpus…")
+def reachable_vocab(spec: str, text_column: str | None = None, limit: int = 30000) -> tuple[int, bool]:
+    """(pieces a vocabulary trained on the corpus can have, exact?): see `reachable_vocab_size`.
+
+    Raises:
+        CorpusError: the corpus cannot be read.
+    """
+    return reachable_vocab_size(resolve_corpus(spec, **read_kwargs(spec, text_column)).texts(), limit)

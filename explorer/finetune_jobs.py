@@ -27,6 +27,7 @@ import torch
 from bert_core.checkpoint import RunDirectory
 from bert_core.finetune_setup import (
     PreparedFinetuning,
+    dev_class_counts,
     finetune_arguments,
     make_finetune_trainer,
     prepare_finetuning,
@@ -91,6 +92,7 @@ class FinetuneView(ProgressView):
     worst: tuple[dict[str, Any], ...]  # worst dev errors of the last evaluation
     started_at: float
     has_models: bool  # the run ended and its models can be queried (try-it, before/after)
+    eval_every: int = 0  # dev evaluations every N steps (and one before and one after the run)
 
     @property
     def before(self) -> dict[str, float]:
@@ -136,7 +138,8 @@ def subsample(prepared: PreparedFinetuning, max_train: int, max_dev: int) -> Pre
             doc_stride=spec.doc_stride, max_query_length=spec.max_query_length, seed=spec.seed,
             eval_batch_size=spec.eval_batch_size, n_best=spec.n_best, max_answer_length=spec.max_answer_length,
             allow_no_answer=task.allow_no_answer)
-    info = dict(prepared.data_info, train_used=len(train), dev_used=len(dev))
+    info = dict(prepared.data_info, train_used=len(train), dev_used=len(dev),
+                dev_class_counts=dev_class_counts(built, getattr(prepared.data, "labels", None)))
     return replace(prepared, task=built, data_info=info)
 
 
@@ -170,7 +173,7 @@ class FinetuneJob(BackgroundJob):
         self._data_info: dict[str, Any] = {}
         self._confusion: tuple[tuple[int, ...], ...] | None = None
         self._worst: tuple[dict[str, Any], ...] = ()
-        self._step, self._max_steps, self._per_epoch = 0, 0, 0
+        self._step, self._max_steps, self._per_epoch, self._eval_every = 0, 0, 0, 0
         self._models: FinetunedModels | None = None
 
     # ---------------------------------------------------------------- control (any thread)
@@ -179,7 +182,8 @@ class FinetuneJob(BackgroundJob):
             return FinetuneView(
                 self.config.run_name, self.run_path, self.config.task, self._status, self._message, self._max_steps,
                 self._step, self._per_epoch, tuple(self._metrics), tuple(self._evals), self._labels,
-                dict(self._data_info), self._confusion, self._worst, self._started_at, self._models is not None)
+                dict(self._data_info), self._confusion, self._worst, self._started_at, self._models is not None,
+                self._eval_every)
 
     def models(self) -> FinetunedModels | None:
         """The starting and fine-tuned models once the run has ended (None before, or after a failure)."""
@@ -238,9 +242,9 @@ class FinetuneJob(BackgroundJob):
         with self._lock:
             self._labels = tuple(getattr(prepared.data, "labels", None) or ())
             self._data_info = dict(prepared.data_info)
-            self._max_steps, self._per_epoch = args.max_steps, per_epoch
+            self._max_steps, self._per_epoch, self._eval_every = args.max_steps, per_epoch, args.eval_every
         trainer.add_callback("on_step_end", self._on_step_end)
-        trainer.add_callback("on_evaluate", lambda t, m: self._on_evaluate(prepared, m))
+        trainer.add_callback("on_evaluate", lambda t, m: self._on_evaluate(prepared, dict(m, eval_time=t.last_eval_time)))
         self._set(message="scoring the untrained model on the dev set (the 'before')")
         before = trainer.evaluate()
         run_dir.update_info(eval_before=before)

@@ -27,6 +27,9 @@ from .safe_text import md
 
 COMPARE_MAX_TEXTS = 300  # dev inputs in the before/after map
 PLOT_CONFIG = widgets.PLOT_CONFIG
+MACRO_F1_HELP = ("Dashed line: the dev accuracy of always answering the most common class. **Macro-F1** "
+                 "averages the F1 score (precision and recall combined) of each class with equal weight, so "
+                 "always answering the common class scores far lower on it than on accuracy.")
 
 
 def _pct(value: float | None) -> str:
@@ -43,7 +46,7 @@ def metric_row(view: FinetuneView) -> None:
                    _pct(last.get(acc_key)) if last else "—")
     if view.task == "sentiment":
         cols[2].metric("dev accuracy", _pct(dev.get("accuracy")), help=f"at step {dev.get('step', 0)}")
-        cols[3].metric("dev macro-F1", _pct(dev.get("macro_f1")))
+        cols[3].metric("dev macro-F1", _pct(dev.get("macro_f1")), help=MACRO_F1_HELP)
     else:
         cols[2].metric("dev exact match", _pct(dev.get("exact_match")), help=f"at step {dev.get('step', 0)}")
         cols[3].metric("dev F1", _pct(dev.get("f1")))
@@ -54,8 +57,11 @@ def learning_curves(view: FinetuneView) -> None:
     if not view.metrics and not view.evals:
         st.info("Curves appear after the first step.")
         return
-    figure = charts.finetune_curves_figure(view.metrics, view.evals, view.task, len(view.labels) or None)
+    figure = charts.finetune_curves_figure(view.metrics, view.evals, view.task, len(view.labels) or None,
+                                           view.data_info.get("dev_class_counts"))
     st.plotly_chart(figure, key="ft_curves", width="stretch", config=PLOT_CONFIG)
+    if view.task == "sentiment":
+        st.caption(MACRO_F1_HELP)
 
 
 def results(view: FinetuneView) -> None:

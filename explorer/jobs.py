@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import copy
 import logging
-import statistics
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -26,6 +25,8 @@ from bert_core.io import is_disk_full
 from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged
+
+from . import eta
 
 logger = logging.getLogger(__name__)
 ACTIVE = ("queued", "preparing", "running", "stopping")
@@ -110,12 +111,20 @@ class InspectedExample:
 
 
 class ProgressView:
-    """`active` and `eta_s` for a job view with `status`, `metrics`, `step` and `max_steps` fields."""
+    """`active` and `eta_s` for a job view with `status`, `metrics`, `evals`, `step`, `max_steps` and
+    `eval_every` fields."""
+
+    # Before an evaluation has been timed (a resumed run), one is assumed to cost this many training
+    # steps: at most 20 held-out batches (PretrainingTask.eval_batches) of forward passes, each about a
+    # third of a training step (forward, backward, update).
+    EVAL_GUESS_STEPS: ClassVar[float] = 20 / 3
 
     status: str
     metrics: tuple[dict[str, float], ...]
+    evals: tuple[dict[str, float], ...]
     step: int
     max_steps: int
+    eval_every: int
 
     @property
     def active(self) -> bool:
@@ -123,11 +132,12 @@ class ProgressView:
 
     @property
     def eta_s(self) -> float | None:
-        """Seconds left, from the median of the recent step times."""
-        recent = [m["step_time"] for m in self.metrics[-20:] if "step_time" in m and m.get("step", 0) > 1]
-        if len(recent) < 2 or not self.active:  # the first step pays for warm-up: not representative
+        """Seconds left: recent wall time per step and the evaluations still to come (`explorer.eta`)."""
+        if not self.active:
             return None
-        return statistics.median(recent) * max(0, self.max_steps - self.step)
+        return eta.remaining_seconds(self.metrics, self.evals, step=self.step, max_steps=self.max_steps,
+                                     eval_every=self.eval_every, stopping=self.status == "stopping",
+                                     has_eval=bool(self.evals), eval_guess_steps=self.EVAL_GUESS_STEPS)
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,7 @@ class JobView(ProgressView):
     example: InspectedExample | None
     checkpoints: tuple[str, ...]
     started_at: float
+    eval_every: int = 0  # held-out evaluations every N steps (0: only before and after the run)
 
 
 class BackgroundJob:
@@ -237,7 +248,8 @@ class TrainingJob(BackgroundJob):
         with self._lock:
             return JobView(self.config.run_name, self.run_path, self._status, self._message, self.config.args.max_steps,
                            self._step, self._vocab_size, tuple(self._metrics), tuple(self._evals),
-                           tuple(self._probe_records), self._example, tuple(self._checkpoints), self._started_at)
+                           tuple(self._probe_records), self._example, tuple(self._checkpoints), self._started_at,
+                           self.config.args.eval_every)
 
     def snapshot(self) -> tuple[torch.nn.Module, Tokenizer, int] | None:
         """(a frozen copy of the model, its tokenizer, its step), or None before the first step.
@@ -312,7 +324,7 @@ class TrainingJob(BackgroundJob):
             self._tokenizer, self._vocab_size = prepared.tokenizer, prepared.tokenizer.vocab_size
             self._step = trainer.global_step
         trainer.add_callback("on_step_end", self._on_step_end)
-        trainer.add_callback("on_evaluate", lambda t, m: self._append("_evals", dict(m)))
+        trainer.add_callback("on_evaluate", lambda t, m: self._append("_evals", dict(m, eval_time=t.last_eval_time)))
         trainer.add_callback("on_save", lambda t, path: self._append("_checkpoints", Path(path).name))
         if config.resume:
             with self._lock:

@@ -1,4 +1,4 @@
-"""The sidebar's "active model": a saved run, the packaged MiniLM encoder, or the run now training.
+"""The sidebar's "active model": a saved run, the packaged MiniLM encoder, or this session's own run.
 
 A model source is a short string id kept in session state: `minilm`, `live` or `run:NAME` (its
 latest checkpoint); `run:NAME@checkpoint-STEP` names one kept checkpoint of a run. Saved
@@ -21,6 +21,7 @@ from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
 
 from . import settings
+from .jobs import ACTIVE
 from .run_access import run_info, visible_to
 from .runs import NAME_RE, visible_runs
 from .state import is_teacher, my_job, owner_id
@@ -43,11 +44,28 @@ class LoadedModel:
     key: str = ""  # identifies these exact weights: the cache key for derived data (`_model` + key)
 
 
+def live_label(run_name: str | None, status: str | None, step: int | None = None) -> str:
+    """What the session's own run is now, first (a narrow sidebar cuts the end): training (live
+    weights), or stopped, finished or failed (its latest weights); `status` is the job's."""
+    if run_name is None or status is None:
+        return "Your run (no weights yet)"
+    if status in ACTIVE:
+        return f"Training now (live{f', step {step:,}' if step else ''}): {run_name}"
+    if status == "finished":
+        return f"Finished{f' ({step:,} steps)' if step else ''}: {run_name}"
+    return f"{status.capitalize()}{f' at step {step:,}' if step else ''}: {run_name}"
+
+
 def source_label(source: str) -> str:
     if source == MINILM:
         return "Pretrained MiniLM encoder (packaged)"
     if source == LIVE:
-        return "The run now training (live)"
+        job = my_job()
+        view = job.view() if job is not None else None
+        if view is None:
+            return live_label(None, None)
+        # While it trains the step is left out: the sidebar is redrawn only on full reruns, so it would lag.
+        return live_label(view.run_name, view.status, None if view.active else view.step)
     name, _, checkpoint = source.removeprefix(RUN_PREFIX).partition(CHECKPOINT_SEP)
     return f"Run: {name}, step {checkpoint.removeprefix(CHECKPOINT_PREFIX)}" if checkpoint else f"Run: {name}"
 
@@ -113,10 +131,11 @@ def load_model(source: str) -> LoadedModel | None:
     if source == LIVE:
         job = my_job()
         snap = job.snapshot() if job else None
-        if snap is None:
+        if job is None or snap is None:
             return None
         model, tokenizer, step = snap
-        return LoadedModel(source, f"{job.config.run_name} (live, step {step})", model, tokenizer,
+        label = live_label(job.config.run_name, job.view().status, step)
+        return LoadedModel(source, label, model, tokenizer,
                            mlm_head_trained(model), step, f"live:{job.config.run_name}:{step}:{id(model)}")
     try:
         path = _source_dir(source)

@@ -7,6 +7,8 @@ load and run a forward pass before it is moved into the runs folder.
 from __future__ import annotations
 
 import io
+import json
+import math
 import re
 import shutil
 import tempfile
@@ -155,6 +157,24 @@ def set_published(root: Path, name: str, published: bool) -> None:
 def step_metrics(path: Path) -> list[dict[str, float]]:
     """Per-step training records of a run (held-out records left out)."""
     return [r for r in RunDirectory(path).read_metrics() if "eval" not in r]
+
+
+def mlm_chance(run: RunSummary) -> float | None:
+    """ln V, the MLM loss of guessing uniformly over the run's V word pieces; None when V is unknown.
+
+    V comes from run.json (`vocab_size`, written by pretraining runs since it was added), else from
+    the run's model config. None for fine-tuning runs: their loss is the task's, not a guess over V.
+    """
+    if run.info.get("kind") == "finetuning":
+        return None
+    vocab = run.info.get("vocab_size")
+    if not vocab:
+        try:
+            config = json.loads((resolve_model_dir(run.path) / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        vocab = config.get("vocab_size") if isinstance(config, dict) else None
+    return math.log(vocab) if isinstance(vocab, int) and vocab > 1 else None
 
 
 def _child(root: Path, name: str) -> Path:

@@ -71,6 +71,7 @@ TOK_TRAINED = "tok_trained"  # explorer.tokenizer_lab.TrainedVocab of the last t
 # ---------------------------------------------------------------- runs page
 RUNS_SELECTED = "runs_selected"  # the run the action panel works on
 RUNS_OVERLAY = "runs_overlay"  # runs whose loss curves are overlaid
+RUNS_RELATIVE = "runs_relative"  # overlay: loss ÷ chance (ln V) instead of raw loss
 RUNS_NEW_NAME = "runs_new_name"
 RUNS_CONFIRM_DELETE = "runs_confirm_delete"
 RUNS_UPLOAD = "runs_upload"

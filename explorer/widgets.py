@@ -9,7 +9,7 @@ import streamlit as st
 
 from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 
-from . import charts, classroom
+from . import charts, classroom, data_checks
 from .job_registry import Job
 from .jobs import InspectedExample, JobView, ProbeRecord
 from .safe_text import md
@@ -59,15 +59,20 @@ def before_after(view: JobView) -> None:
     if not evals or evals[0].get("step") != 0:
         return
     before, after = evals[0], evals[-1]
+    size = data_checks.heldout_size(before)
+    size = f" (held-out set: {size})" if size else ""
     if after is before:
-        st.caption(f"Held-out before training: masked-token accuracy **{100 * before['mlm_acc']:.1f}%**, "
+        st.caption(f"Held-out before training{size}: masked-token accuracy **{100 * before['mlm_acc']:.1f}%**, "
                    f"perplexity **{before['mlm_perplexity']:,.0f}**. The after-value appears when the run "
                    "stops or finishes.")
-        return
-    st.caption(f"Held-out (step 0 → step {after['step']}): masked-token accuracy "
-               f"**{100 * before['mlm_acc']:.1f}% → {100 * after['mlm_acc']:.1f}%**, perplexity "
-               f"**{before['mlm_perplexity']:,.0f} → {after['mlm_perplexity']:,.0f}**, NSP accuracy "
-               f"**{100 * before['nsp_acc']:.0f}% → {100 * after['nsp_acc']:.0f}%**")
+    else:
+        st.caption(f"Held-out (step 0 → step {after['step']}){size}: masked-token accuracy "
+                   f"**{100 * before['mlm_acc']:.1f}% → {100 * after['mlm_acc']:.1f}%**, perplexity "
+                   f"**{before['mlm_perplexity']:,.0f} → {after['mlm_perplexity']:,.0f}**, NSP accuracy "
+                   f"**{100 * before['nsp_acc']:.0f}% → {100 * after['nsp_acc']:.0f}%**")
+    warning = data_checks.heldout_warning(before)
+    if warning:
+        st.warning(warning, icon=":material/warning:")
 
 
 def training_charts(view: JobView, key: str) -> None:

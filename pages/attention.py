@@ -51,12 +51,13 @@ with grid_tab:
 
 with stats_tab:
     stats = head_statistics(maps.weights, maps.tokens)
-    st.plotly_chart(charts_inspect.head_statistics_figure(stats, HEAD_STATISTICS), key="attn_stats",
+    st.plotly_chart(charts_inspect.head_statistics_figure(stats, HEAD_STATISTICS, n_tokens), key="attn_stats",
                     config=views.PLOT_CONFIG, width="stretch")
     st.caption("Each number is averaged over the tokens of the input. **Entropy** (in bits): 0 when a head puts "
                f"all its weight on one token, log2 {n_tokens} = {inspection.log2(n_tokens):.1f} when it spreads "
                "evenly. A head with most weight on **[SEP]** or **[CLS]** is a *delimiter* head (often a no-op); "
-               "one with most weight on the **previous** or **next** token is a *positional* head.")
+               "one with most weight on the **previous** or **next** token is a *positional* head. The five attention "
+               "shares use one colour scale (0 to 1), entropy its own; hover a cell for its value.")
 
 with head_tab:
     st.caption("Lines link each token (left) to the tokens it attends to (right); one colour per head. Hover a "

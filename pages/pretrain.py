@@ -2,7 +2,7 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import corpora, state, widgets
+from explorer import corpora, data_checks, state, widgets
 from explorer import pretrain_form as form
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
@@ -46,7 +46,8 @@ with st.expander("Settings", expanded=not busy):
             else:
                 s = summary.stats
                 st.caption(f"**{s['documents']:,}** documents · **{s['sentences']:,}** sentences · "
-                           f"**{s['words']:,}** words · **{summary.tokens:,}** tokens (stock vocabulary)")
+                           f"**{s['words']:,}** words · **{summary.tokens:,}** tokens (stock vocabulary) · "
+                           + data_checks.heldout_plan(s["documents"]))
                 with st.popover("Preview"):
                     for text in summary.preview:
                         st.text(text)
@@ -69,6 +70,14 @@ with st.expander("Settings", expanded=not busy):
                      format_func={"stock": "stock uncased (30,522)", "train": "train on this corpus"}.get)
             if ss[state.PRETRAIN_VOCAB] == "train":
                 st.slider("Vocabulary size", 500, 30000, step=500, key=state.PRETRAIN_VOCAB_SIZE, disabled=busy)
+                if corpus is not None:
+                    try:
+                        notice = data_checks.vocab_notice(int(ss[state.PRETRAIN_VOCAB_SIZE]), *corpora.reachable_vocab(
+                            corpus[0], ss[state.PRETRAIN_TEXT_COLUMN].strip() or None))
+                    except CorpusError:
+                        notice = None  # the data column already shows the error
+                    if notice:
+                        st.warning(notice, icon=":material/warning:")
         else:
             st.caption("The model keeps its own size and vocabulary. Missing MLM/NSP heads (MiniLM has none) "
                        "are created fresh, their decoder tied to the word embeddings.")

@@ -29,9 +29,22 @@ else:
     chosen = st.multiselect("Compare loss curves", with_curves, key=state.RUNS_OVERLAY,
                             help="Pretraining and fine-tuning runs are drawn on separate charts: their losses "
                                  "measure different tasks.")
-    for kind, curves in runs_table.overlay_groups([r for r in saved if r.name in chosen]).items():
+    groups = runs_table.overlay_groups([r for r in saved if r.name in chosen])
+    relative = "pretraining" in groups and st.toggle(
+        "MLM loss relative to chance (÷ ln V)", key=state.RUNS_RELATIVE,
+        help="Each run's loss divided by its own chance loss ln V (V: its vocabulary size), so runs with "
+             "different vocabularies compare: 1 is uniform guessing.")
+    for kind, curves in groups.items():
         key, title = runs_table.CURVES[kind]
-        st.plotly_chart(charts.overlay_figure(curves, key, title), key=f"runs_overlay_{kind}", width="stretch")
+        chance = {r.name: c for r in saved if r.name in curves and (c := runs.mlm_chance(r)) is not None}
+        st.plotly_chart(charts.overlay_figure(curves, key, title, chance=chance,
+                                              relative=relative and kind == "pretraining"),
+                        key=f"runs_overlay_{kind}", width="stretch")
+        if kind == "pretraining":
+            unknown = [name for name in curves if name not in chance]
+            st.caption("Dashed lines: each run's chance loss ln V, in the run's colour (a run with a bigger "
+                       "vocabulary starts higher)." + (f" Vocabulary size unknown, so no chance line: "
+                                                       f"{md(', '.join(unknown))}." if unknown else ""))
 
     st.subheader("Work with a run")
     keep_choice(state.RUNS_SELECTED, names)

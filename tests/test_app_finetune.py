@@ -93,6 +93,9 @@ def test_sentiment_upload_trains_and_tries_it(app: AppTest) -> None:
     view = train_to_end(at)
     assert view.evals[0]["step"] == 0 and view.evals[-1]["step"] == view.max_steps
     assert view.confusion is not None and sum(map(sum, view.confusion)) == view.data_info["dev"]
+    counts = view.data_info["dev_class_counts"]  # the majority-class baseline comes from these
+    assert list(counts) == ["bad", "good"] and sum(counts.values()) == view.data_info["dev"]
+    assert "majority class" in chart_titles(at) and any("Macro-F1" in c.value for c in at.caption)
 
     labels = [m.label for m in at.metric]
     assert {"accuracy", "macro-F1", "dev loss"} <= set(labels)

@@ -81,6 +81,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     view = my_view(at)
     assert view.active and view.probes and view.example is not None
     assert at.selectbox(key=state.PRETRAIN_SEQ_LEN).value == 32  # settings kept across pages
+    assert "Training now (live): apptest-run" in at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
 
     ok(at.button(key=state.PRETRAIN_STOP).click().run())
     job = state.job_registry().get(owner_of(at))
@@ -103,7 +104,9 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     table = at.dataframe[0].value
     assert list(table["name"]) == ["apptest-run"] and table["status"][0] == "stopped"
     assert table["steps"][0] == job.view().step
-    assert "Run: apptest-run" in at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
+    options = at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
+    assert "Run: apptest-run" in options and f"Stopped at step {job.view().step:,}: apptest-run" in options
+    assert not any("Training now" in o for o in options)  # the sidebar no longer says it trains
 
 
 def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> None:
@@ -112,6 +115,8 @@ def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> Non
     make_run(tmp_path / "runs", "saved-one")
     at = go(app, "runs")
     assert at.dataframe[0].value["name"][0] == "saved-one"
+    ok(at.toggle(key=state.RUNS_RELATIVE).set_value(True).run())  # loss ÷ ln V: the run's own chance line at 1
+    assert any("chance loss ln V" in c.value for c in at.caption)
     ok(at.button(key="runs_set_active").click().run())
     assert at.session_state[state.ACTIVE_MODEL] == "run:saved-one"
     assert at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "run:saved-one"
@@ -141,6 +146,10 @@ def test_pretrain_upload_preview_and_bad_upload(app: AppTest, tmp_path: Path) ->
     assert saved.original_name == "my corpus.txt" and path.parent.parent == tmp_path / "uploads"
     assert path.name != "my corpus.txt" and path.read_text() == text  # generated name, own session folder
     assert any("**5** documents · **10** sentences" in c.value for c in at.caption)
+
+    assert any("no documents held out" in c.value for c in at.caption)  # 5 documents: too few to hold any out
+    at.radio(key=state.PRETRAIN_VOCAB).set_value("train").run()  # 8,000 asked of a 12-word corpus
+    assert any("yields at most" in w.value and "8,000" in w.value for w in ok(at).warning)
 
     at.file_uploader(key=state.PRETRAIN_UPLOAD).upload("binary.txt", b"\x00\x01\x02" * 100, "text/plain").run()
     assert any("binary" in e.value for e in ok(at).error)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from pathlib import Path
 
@@ -115,3 +116,17 @@ def test_active_model_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     run = models.load_model("run:alpha")
     assert run is not None and run.has_trained_mlm_head and run.tokenizer.vocab_size == 10
     assert models.load_model("run:missing") is None
+
+
+def test_mlm_chance_from_run_json_or_the_model_config(tmp_path: Path) -> None:
+    make_run(tmp_path, "old")  # no vocab_size in run.json: read from the checkpoint's config (10 pieces)
+    make_run(tmp_path, "new")
+    RunDirectory(tmp_path / "new").update_info(vocab_size=641)
+    listed = {r.name: r for r in runs.list_runs(tmp_path)}
+    found = {name: runs.mlm_chance(r) for name, r in listed.items()}
+    assert found == {"old": pytest.approx(math.log(10)), "new": pytest.approx(math.log(641))}
+    for config in (tmp_path / "old").glob("checkpoint-*/config.json"):
+        config.unlink()
+    assert runs.mlm_chance(listed["old"]) is None  # unknown: the page draws no chance line for it
+    RunDirectory(tmp_path / "new").update_info(kind="finetuning")
+    assert runs.mlm_chance(runs.summarize(tmp_path / "new")) is None  # a task loss has no ln V chance

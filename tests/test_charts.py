@@ -52,3 +52,26 @@ def test_vocab_comparison_figure() -> None:
     fig = charts.vocab_comparison_figure({"stock": {"tokens_per_word": 1.3, "unk_rate": 0.001},
                                           "trained": {"tokens_per_word": 1.1, "unk_rate": 0.0}})
     assert list(fig.data[0].x) == ["stock", "trained"] and list(fig.data[1].y) == pytest.approx([1.0, 0.0])
+
+
+def test_overlay_draws_each_runs_chance_line_in_its_colour() -> None:
+    """Runs with different vocabularies: a dashed ln V line per run, in the run's colour."""
+    small, big = math.log(641), math.log(30522)
+    fig = charts.overlay_figure({"small": records(5), "big": records(5), "old": records(5)},
+                                chance={"small": small, "big": big})
+    curves = {t.name: t for t in fig.data if t.line.dash != "dash"}
+    lines = [t for t in fig.data if t.line.dash == "dash"]
+    assert set(curves) == {"small", "big", "old"} and len(lines) == 2  # "old" has no vocab_size: no line
+    for line in lines:
+        run = line.legendgroup
+        assert line.line.color == curves[run].line.color
+        assert list(line.y) == pytest.approx([{"small": small, "big": big}[run]] * 2)
+    assert curves["small"].line.color != curves["big"].line.color
+
+
+def test_overlay_relative_to_chance_divides_by_ln_v_and_skips_runs_without_it() -> None:
+    fig = charts.overlay_figure({"a": records(5), "old": records(5)}, chance={"a": math.log(1000)}, relative=True)
+    (curve,) = [t for t in fig.data if t.line.dash != "dash"]
+    assert curve.name == "a" and curve.y[0] == pytest.approx(9.9 / math.log(1000))
+    assert [list(t.y) for t in fig.data if t.line.dash == "dash"] == [[1.0, 1.0]]
+    assert "ln V" in fig.layout.yaxis.title.text

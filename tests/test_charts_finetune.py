@@ -22,7 +22,7 @@ def test_curves_sentiment_have_train_dev_and_chance() -> None:
     assert {"train loss (smoothed)", "dev loss", "train accuracy (smoothed)", "dev accuracy"} <= set(names(fig))
     dev_acc = next(t for t in fig.data if t.name == "dev accuracy")
     assert list(dev_acc.x) == [0, 5] and list(dev_acc.y) == pytest.approx([40.0, 80.0])
-    assert any("chance 50%" in a.text for a in fig.layout.annotations if a.text)
+    assert any("50%" in a.text for a in fig.layout.annotations if a.text)
 
 
 def test_curves_qa_show_exact_match_and_f1() -> None:
@@ -96,3 +96,20 @@ def test_cls_attention_is_the_mean_cls_row_of_a_layer() -> None:
     weights[-1, 1, 0] = [0, 0, 1]
     maps = AttentionMaps(["[CLS]", "x", "[SEP]"], weights, [0, 0, 0])
     assert cls_attention(maps).tolist() == [0.5, 0.0, 0.5]
+
+
+def test_sentiment_baseline_is_the_dev_majority_class() -> None:
+    """58% of dev snippets fresh: the baseline is 58% ('fresh'), not a coin's 50%."""
+    fig = charts.finetune_curves_figure(STEPS, EVALS, "sentiment", num_labels=2,
+                                        dev_class_counts={"rotten": 210, "fresh": 290})
+    (line,) = [s for s in fig.layout.shapes if s.line.dash == "dash"]
+    assert line.y0 == pytest.approx(58.0)
+    texts = [a.text for a in fig.layout.annotations if a.text]
+    assert "majority class ('fresh') 58%" in texts and not any("chance 50%" in t for t in texts)
+    assert charts.majority_baseline({"rotten": 210, "fresh": 290}) == ("fresh", pytest.approx(0.58))
+
+
+def test_sentiment_baseline_without_dev_counts_says_the_balance_is_unknown() -> None:
+    fig = charts.finetune_curves_figure(STEPS, EVALS, "sentiment", num_labels=2)  # a run saved before the counts
+    assert any("uniform guess 50%" in a.text for a in fig.layout.annotations if a.text)
+    assert charts.majority_baseline(None) is None and charts.majority_baseline({}) is None

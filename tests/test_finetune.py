@@ -136,6 +136,7 @@ def test_cli_finetune_then_evaluate(tiny_init: Path, tmp_path: Path, capsys) -> 
     info = json.loads((out / "run.json").read_text())
     assert info["kind"] == "finetuning" and info["labels"] == ["neg", "pos"] and info["status"] == "finished"
     assert info["data_info"]["dropped_empty"] == 1 and info["steps"] == 10 == summary["steps"]
+    assert sum(info["data_info"]["dev_class_counts"].values()) == info["data_info"]["dev"]  # saved runs keep it
     assert set(info["final_eval"]) >= {"loss", "accuracy", "macro_f1"} and "eval_before" in info
     evals = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "eval" in r]
     assert [r["step"] for r in evals] == [0, 5, 10]  # the baseline, then after every epoch

@@ -101,3 +101,19 @@ def test_point_colours_and_labels() -> None:
     assert views.point_texts(tokens, texts)[1] == "“good” in: A good film. [pos] · layer 2"
     capped, dropped = views.cap_points(tokens, 2)
     assert dropped and len(capped.vectors) == 2 and capped.tokens == ["a", "good"]
+
+
+def test_head_statistics_share_one_colour_scale_per_family() -> None:
+    """0.07 and 0.06 in two panels must not look like darkest and lightest: one scale per family."""
+    tokens = ["[CLS]"] + ["w"] * 4 + ["[SEP]"]
+    fig = charts_inspect.head_statistics_figure(head_statistics(random_attention(2, 3, 6), tokens),
+                                                HEAD_STATISTICS, n_tokens=len(tokens))
+    axes = {label: trace.coloraxis for label, trace in zip(HEAD_STATISTICS.values(), fig.data)}
+    shares = {axes[HEAD_STATISTICS[n]] for n in ("cls", "sep", "prev", "next", "self")}
+    assert len(shares) == 1 and axes[HEAD_STATISTICS["entropy"]] not in shares
+    share_axis = fig.layout[shares.pop()]
+    assert (share_axis.cmin, share_axis.cmax) == (0, 1) and share_axis.colorbar.title.text
+    entropy_axis = fig.layout[axes[HEAD_STATISTICS["entropy"]]]
+    assert entropy_axis.cmin == 0 and entropy_axis.cmax == pytest.approx(np.log2(6))
+    assert all("layer %{y}, head %{x}" in t.hovertemplate and "%{z:.3f}" in t.hovertemplate for t in fig.data)
+    assert all(label in t.hovertemplate for label, t in zip(HEAD_STATISTICS.values(), fig.data))

@@ -37,6 +37,8 @@ def test_job_trains_observes_and_finishes(tmp_path: Path) -> None:
     view = job.view()
     assert view.status == "finished", view.message
     assert [m["step"] for m in view.metrics] == list(range(1, 9))
+    assert [e["step"] for e in view.evals] == [0, 8]  # before and after, each timed for the time-left estimate
+    assert all(e["eval_time"] > 0 and e["eval_pairs"] > 0 and e["eval_masked"] > 0 for e in view.evals)
     assert view.vocab_size and view.vocab_size <= 500
     # probes at step 1 and every 2 steps, plus the end (step 8 already recorded once)
     assert [p.step for p in view.probes] == [1, 2, 4, 6, 8]
