@@ -44,7 +44,7 @@ def qa_batch(config: BertConfig, batch: int, seq: int, device: torch.device, que
     lengths[0] = seq
     positions = torch.arange(seq)[None, :]  # (1, T)
     attention_mask = (positions < lengths[:, None]).long()  # (B, T)
-    input_ids = torch.randint(1000, config.vocab_size, (batch, seq), generator=gen)
+    input_ids = torch.randint(min(1000, config.vocab_size // 2), config.vocab_size, (batch, seq), generator=gen)
     input_ids[:, 0] = VOCAB_CLS
     input_ids[:, question + 1] = VOCAB_SEP
     input_ids[torch.arange(batch), lengths - 1] = VOCAB_SEP

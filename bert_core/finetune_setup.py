@@ -215,9 +215,8 @@ def finetune_arguments(prepared: PreparedFinetuning, *, epochs: float | None = N
     recipe = RECIPES[prepared.spec.task]
     per_epoch = prepared.steps_per_epoch
     if epochs is None:
-        task = prepared.task
-        epochs = fit_epochs(prepared.spec.task, len(task.features if isinstance(task, QuestionAnsweringTask)
-                                                    else task.train))
+        windows = getattr(prepared.task, "features", prepared.task.train)  # QA: a long context gives several
+        epochs = fit_epochs(prepared.spec.task, len(windows))
     steps = max_steps or max(1, round(epochs * per_epoch))
     every = max(per_epoch, per_epoch * math.ceil(steps / (per_epoch * max(1, max_evals))))  # whole epochs
     kwargs.setdefault("eval_every", every)
