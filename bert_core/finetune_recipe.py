@@ -2,7 +2,8 @@
 and the data are given.
 
 - sentiment: batch 32, learning rate 5e-5, 3 epochs, everything trained (BERT's GLUE recipe).
-- QA: batch 16, learning rate 2e-4, the embeddings and the 2 lowest of MiniLM's 6 layers kept fixed, and
+- QA: batch 16, learning rate 2e-4, the embeddings and the lowest third of the layers kept fixed (2 of
+  MiniLM's 6), and
   a schedule fitted to the data size: about `QA_PASSES` training windows seen in all (10 epochs of the
   168 built-in questions), never fewer than 2 epochs (SQuAD-sized data: HF's run_qa recipe) nor more
   than 30. 3 epochs at 5e-5 — the sentiment recipe, the old QA default — gave the 168 built-in
@@ -30,13 +31,13 @@ class Recipe:
     batch_size: int
     learning_rate: float
     warmup_ratio: float  # share of the steps with a linearly rising learning rate
-    freeze_layers: int  # embeddings and the first N transformer layers kept fixed (0: train everything)
+    freeze_share: float  # embeddings and this share of the layers, from the bottom, kept fixed (0: train all)
     epochs: float | None  # None: fitted to the data size by `fit_epochs`
 
 
 RECIPES = {
-    "sentiment": Recipe(batch_size=32, learning_rate=5e-5, warmup_ratio=0.1, freeze_layers=0, epochs=3.0),
-    "qa": Recipe(batch_size=16, learning_rate=2e-4, warmup_ratio=0.1, freeze_layers=2, epochs=None),
+    "sentiment": Recipe(batch_size=32, learning_rate=5e-5, warmup_ratio=0.1, freeze_share=0.0, epochs=3.0),
+    "qa": Recipe(batch_size=16, learning_rate=2e-4, warmup_ratio=0.1, freeze_share=1 / 3, epochs=None),
 }
 
 
@@ -60,6 +61,9 @@ def fit_epochs(task: str, train_windows: int) -> float:
     return round(min(high, max(low, QA_PASSES / train_windows)), 1)
 
 
-def default_freeze_layers(task: str, init: str) -> int:
-    """Layers the task's recipe keeps fixed for a starting point: none for random weights (nothing to keep)."""
-    return 0 if init == "random" else RECIPES[task].freeze_layers
+def default_freeze_layers(task: str, init: str, num_layers: int) -> int:
+    """Layers the task's recipe keeps fixed in a model of `num_layers` (QA: a third, rounded down: 2 of 6);
+    none for random weights, which have nothing worth keeping."""
+    if init == "random":
+        return 0
+    return int(RECIPES[task].freeze_share * num_layers + 1e-9)

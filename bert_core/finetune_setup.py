@@ -59,6 +59,7 @@ class FinetuneSpec:
     cloze_questions: int = 2000  # questions generated for builtin:cloze
     dropout: float | None = None  # None: the starting point's own
     freeze_layers: int | None = None  # keep the embeddings and the first N layers fixed; None: the recipe's
+    # share of the model's layers (set when the model is loaded)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -68,15 +69,13 @@ class FinetuneSpec:
             self.max_seq_length = 128 if self.task == "sentiment" else 384
         if self.batch_size is None:
             self.batch_size = RECIPES[self.task].batch_size
-        if self.freeze_layers is None:
-            self.freeze_layers = default_freeze_layers(self.task, self.init)
         if not 8 <= self.max_seq_length <= 512:
             raise ValueError(f"max_seq_length must be between 8 and 512, got {self.max_seq_length}")
         if self.batch_size < 1 or self.eval_batch_size < 1:
             raise ValueError(f"batch sizes must be at least 1, got {self.batch_size} and {self.eval_batch_size}")
         if not 0.0 <= self.dev_fraction < 1.0:
             raise ValueError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
-        if self.freeze_layers < 0:
+        if self.freeze_layers is not None and self.freeze_layers < 0:
             raise ValueError(f"freeze_layers must be >= 0, got {self.freeze_layers}")
 
 
@@ -185,6 +184,8 @@ def prepare_finetuning(task: str = "sentiment", init: str = "builtin:minilm", da
         dataset = load_qa(spec.data, dev_fraction=spec.dev_fraction, seed=spec.seed,
                           cloze_questions=spec.cloze_questions)
         model, tokenizer, source = load_start_model("qa", spec.init, dropout=spec.dropout, seed=spec.seed)
+    if spec.freeze_layers is None:
+        spec.freeze_layers = default_freeze_layers(spec.task, spec.init, model.config.num_hidden_layers)
     freeze_bottom(model, spec.freeze_layers)
     if spec.max_seq_length > model.config.max_position_embeddings:
         raise ValueError(f"max_seq_length {spec.max_seq_length} exceeds the model's "

@@ -11,7 +11,7 @@ import torch
 from bert_core import BertConfig, BertForQuestionAnswering
 from bert_core.data.qa_features import QAFeature, decode_example
 from bert_core.data.squad import Answer, QAExample, load_squad, parse_squad
-from bert_core.finetune_recipe import QA_PASSES, RECIPES, fit_epochs
+from bert_core.finetune_recipe import QA_PASSES, RECIPES, default_freeze_layers, fit_epochs
 from bert_core.finetune_setup import FinetuneSpec, finetune_arguments, freeze_bottom
 
 
@@ -24,12 +24,14 @@ def test_qa_schedule_is_fitted_to_the_data_size() -> None:
         fit_epochs("qa", 0)
 
 
-def test_spec_defaults_come_from_the_task_recipe() -> None:
-    qa, sentiment = FinetuneSpec(task="qa"), FinetuneSpec(task="sentiment")
-    assert (qa.batch_size, qa.freeze_layers) == (RECIPES["qa"].batch_size, RECIPES["qa"].freeze_layers)
-    assert (sentiment.batch_size, sentiment.freeze_layers) == (32, 0)
-    assert FinetuneSpec(task="qa", init="random").freeze_layers == 0  # random layers: nothing worth keeping
-    assert FinetuneSpec(task="qa", batch_size=4, freeze_layers=0).batch_size == 4
+def test_defaults_come_from_the_task_recipe() -> None:
+    assert FinetuneSpec(task="qa").batch_size == RECIPES["qa"].batch_size == 16
+    assert FinetuneSpec(task="sentiment").batch_size == 32
+    assert FinetuneSpec(task="qa", batch_size=4).batch_size == 4
+    assert default_freeze_layers("qa", "builtin:minilm", 6) == 2  # the lowest third
+    assert default_freeze_layers("qa", "builtin:minilm", 2) == 0  # a tiny model keeps training everything
+    assert default_freeze_layers("qa", "random", 6) == 0  # random layers: nothing worth keeping
+    assert default_freeze_layers("sentiment", "builtin:minilm", 6) == 0
     with pytest.raises(ValueError, match="freeze_layers"):
         FinetuneSpec(task="qa", freeze_layers=-1)
 
