@@ -31,8 +31,7 @@ from .tokenizer import Tokenizer
 from .training import Trainer, TrainingArguments
 
 __all__ = ["TASKS", "FinetuneSpec", "PreparedFinetuning", "resolve_init", "load_start_model", "freeze_bottom",
-           "prepare_finetuning",
-           "finetune_arguments", "make_finetune_trainer", "evaluate_model"]
+           "prepare_finetuning", "finetune_arguments", "make_finetune_trainer", "evaluate_model"]
 
 TASKS = ("sentiment", "qa")
 _HUB_FILES = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"]
