@@ -16,6 +16,7 @@ import torch
 
 from .common import loadavg, machine_info
 from .finetune import bench_finetuning
+from .finetune_qa import bench_qa
 from .inference import bench_attentions, bench_fill_mask
 from .memory import in_subprocess
 from .peak import matmul_peak, peak_probe
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"fine-tuning step {preset}")
         out["finetune"].append(bench_finetuning(preset, device=device, batch=batch, repeats=reps, warmup=warm,
                                                 bf16=bf16))
+    log("QA fine-tuning step minilm 16x160 (and sentiment at equal tokens)")
+    out["finetune_qa"] = [bench_qa("minilm", device=device, batch=8 if quick else 16, seq=160,
+                                   repeats=reps, warmup=warm)]
     for preset in presets:
         for seq in (32, 128):
             log(f"fill-mask {preset} 1x{seq}")
@@ -147,6 +151,17 @@ def markdown(res: dict[str, Any]) -> str:
                 f"{_goal(section, r['preset'], ratios)} | "
                 f"{r['ratios_of_best'].get('bert_core_vs_hf_sdpa', float('nan')):.2f} / "
                 f"{r['ratios_of_best'].get('bert_core_vs_hf_eager', float('nan')):.2f} |")
+    for r in res.get("finetune_qa", []):
+        s, q = r["sides"], r["ratios"]
+        lines += ["", "| QA fine-tuning step (bench/finetune_qa.py) | shape | bert_core | bert_core recipe "
+                  "(bottom third fixed) | hf sdpa | bert_core sentiment, same tokens | ×sdpa | QA/sentiment per "
+                  "token (full / recipe) |", "|---|---|---|---|---|---|---|---|",
+                  f"| tokens/s | {r['preset']} {r['batch']}×{r['seq']} | "
+                  f"{_fmt_rate(s['bert_core']['median_tokens_per_s'])} | "
+                  f"{_fmt_rate(s['bert_core_recipe']['median_tokens_per_s'])} | "
+                  f"{_fmt_rate(s['hf_sdpa']['median_tokens_per_s'])} | "
+                  f"{_fmt_rate(s['bert_core_cls']['median_tokens_per_s'])} | {q['bert_core_vs_hf_sdpa']:.2f} | "
+                  f"{q['qa_vs_cls_per_token']:.2f} / {q['qa_recipe_vs_cls_per_token']:.2f} |"]
     lines += ["", "| pretraining MFU (useful FLOPs / step time / peak measured in the same rounds) | preset | "
               "GFLOP/step | bert_core | hf sdpa | hf eager | goal | bert_core hardware utilisation (executed GFLOP/step) |",
               "|---|---|---|---|---|---|---|---|"]

@@ -9,6 +9,7 @@ Starting points (`init`):
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -23,13 +24,14 @@ from .checkpoint import RunDirectory, resolve_model_dir
 from .config import BertConfig
 from .data.sentiment import SentimentData, load_sentiment
 from .data.squad import QAData, load_qa
+from .finetune_recipe import RECIPES, default_freeze_layers, fit_epochs
 from .finetune_tasks import ClassificationTask, QuestionAnsweringTask
 from .model import BertForQuestionAnswering, BertForSequenceClassification, BertPreTrainedModel
 from .tokenizer import Tokenizer
 from .training import Trainer, TrainingArguments
 
-__all__ = ["TASKS", "FinetuneSpec", "PreparedFinetuning", "resolve_init", "load_start_model", "prepare_finetuning",
-           "finetune_arguments", "make_finetune_trainer", "evaluate_model", "dev_class_counts"]
+__all__ = ["TASKS", "FinetuneSpec", "PreparedFinetuning", "resolve_init", "load_start_model", "freeze_bottom",
+           "prepare_finetuning", "finetune_arguments", "make_finetune_trainer", "evaluate_model", "dev_class_counts"]
 
 TASKS = ("sentiment", "qa")
 _HUB_FILES = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"]
@@ -50,11 +52,13 @@ class FinetuneSpec:
     max_query_length: int = 64  # QA: question tokens kept
     max_answer_length: int = 30  # QA decoding: longest answer in tokens
     n_best: int = 20  # QA decoding: candidates per window
-    batch_size: int = 32
+    batch_size: int | None = None  # None: the task's recipe (32 sentiment, 16 QA; see finetune_recipe)
     eval_batch_size: int = 64
     dev_fraction: float = 0.1  # held out from a file (built-in QA has its own split)
     cloze_questions: int = 2000  # questions generated for builtin:cloze
     dropout: float | None = None  # None: the starting point's own
+    freeze_layers: int | None = None  # keep the embeddings and the first N layers fixed; None: the recipe's
+    # share of the model's layers (set when the model is loaded)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -62,12 +66,16 @@ class FinetuneSpec:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
         if self.max_seq_length is None:
             self.max_seq_length = 128 if self.task == "sentiment" else 384
+        if self.batch_size is None:
+            self.batch_size = RECIPES[self.task].batch_size
         if not 8 <= self.max_seq_length <= 512:
             raise ValueError(f"max_seq_length must be between 8 and 512, got {self.max_seq_length}")
         if self.batch_size < 1 or self.eval_batch_size < 1:
             raise ValueError(f"batch sizes must be at least 1, got {self.batch_size} and {self.eval_batch_size}")
         if not 0.0 <= self.dev_fraction < 1.0:
             raise ValueError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
+        if self.freeze_layers is not None and self.freeze_layers < 0:
+            raise ValueError(f"freeze_layers must be >= 0, got {self.freeze_layers}")
 
 
 @dataclass
@@ -131,6 +139,24 @@ def load_start_model(task: str, init: str, *, num_labels: int = 2, id2label: dic
     return model, Tokenizer.from_pretrained(source), str(source)
 
 
+def freeze_bottom(model: BertPreTrainedModel, layers: int) -> None:
+    """Keep the embeddings and the first `layers` transformer layers fixed (no gradient, no update).
+
+    Nothing below layer `layers` then needs a gradient, so backward stops there: a step costs their
+    forward only, and AdamW skips their parameters (the word embeddings alone are half of MiniLM's).
+
+    Raises:
+        ValueError: `layers` is more than the model has.
+    """
+    encoder_layers = model.bert.encoder.layer
+    if not 0 <= layers <= len(encoder_layers):
+        raise ValueError(f"freeze_layers must be between 0 and {len(encoder_layers)}, got {layers}")
+    if layers == 0:
+        return
+    for module in [model.bert.embeddings, *encoder_layers[:layers]]:
+        module.requires_grad_(False)
+
+
 def prepare_finetuning(task: str = "sentiment", init: str = "builtin:minilm", data: str = "builtin:rotten_tomatoes",
                        *, progress: Callable[[str], None] | None = None, **options: Any) -> PreparedFinetuning:
     """Load the data, the starting model (with a fresh head) and its tokenizer, and build the task.
@@ -157,6 +183,9 @@ def prepare_finetuning(task: str = "sentiment", init: str = "builtin:minilm", da
         dataset = load_qa(spec.data, dev_fraction=spec.dev_fraction, seed=spec.seed,
                           cloze_questions=spec.cloze_questions)
         model, tokenizer, source = load_start_model("qa", spec.init, dropout=spec.dropout, seed=spec.seed)
+    if spec.freeze_layers is None:
+        spec.freeze_layers = default_freeze_layers(spec.task, spec.init, model.config.num_hidden_layers)
+    freeze_bottom(model, spec.freeze_layers)
     if spec.max_seq_length > model.config.max_position_embeddings:
         raise ValueError(f"max_seq_length {spec.max_seq_length} exceeds the model's "
                          f"{model.config.max_position_embeddings} positions")
@@ -186,18 +215,27 @@ def dev_class_counts(task: ClassificationTask | QuestionAnsweringTask, labels: l
     return counts
 
 
-def finetune_arguments(prepared: PreparedFinetuning, *, epochs: float = 3.0, learning_rate: float = 5e-5,
-                       warmup_ratio: float = 0.1, max_steps: int | None = None, **kwargs: Any) -> TrainingArguments:
-    """TrainingArguments for `epochs` passes (or `max_steps`), evaluating and saving after every epoch.
+def finetune_arguments(prepared: PreparedFinetuning, *, epochs: float | None = None,
+                       learning_rate: float | None = None, warmup_ratio: float | None = None,
+                       max_steps: int | None = None, max_evals: int = 5, **kwargs: Any) -> TrainingArguments:
+    """TrainingArguments for `epochs` passes (or `max_steps`), evaluating and saving after every epoch,
+    or every few epochs so that a run evaluates at most `max_evals` times (plus the end).
 
-    `**kwargs` go to TrainingArguments (precision, device, weight_decay, ...).
+    Settings left None come from the task's recipe (`finetune_recipe`): QA fits its epochs to the
+    number of training windows. `**kwargs` go to TrainingArguments (precision, device, weight_decay, ...).
     """
+    recipe = RECIPES[prepared.spec.task]
     per_epoch = prepared.steps_per_epoch
+    if epochs is None:
+        windows = getattr(prepared.task, "features", prepared.task.train)  # QA: a long context gives several
+        epochs = fit_epochs(prepared.spec.task, len(windows))
     steps = max_steps or max(1, round(epochs * per_epoch))
-    kwargs.setdefault("eval_every", per_epoch)
-    kwargs.setdefault("save_every", per_epoch)
-    return TrainingArguments(max_steps=steps, learning_rate=learning_rate, warmup_steps=int(warmup_ratio * steps),
-                             seed=prepared.spec.seed, **kwargs)
+    every = max(per_epoch, per_epoch * math.ceil(steps / (per_epoch * max(1, max_evals))))  # whole epochs
+    kwargs.setdefault("eval_every", every)
+    kwargs.setdefault("save_every", every)
+    warmup = recipe.warmup_ratio if warmup_ratio is None else warmup_ratio
+    return TrainingArguments(max_steps=steps, learning_rate=recipe.learning_rate if learning_rate is None
+                             else learning_rate, warmup_steps=int(warmup * steps), seed=prepared.spec.seed, **kwargs)
 
 
 def resume_finetuning(run_dir: RunDirectory, *, progress: Callable[[str], None] | None = None,

@@ -21,7 +21,8 @@ from bert_core.data.sentiment import (
     load_sentiment,
     read_table,
 )
-from bert_core.data.squad import load_qa
+from bert_core.data.squad import load_qa, load_qa_builtin
+from bert_core.finetune_recipe import RECIPES, fit_epochs
 
 from . import settings, state
 from .finetune_jobs import FinetuneConfig, FinetuneJob, finetune_slot
@@ -46,8 +47,11 @@ SEQ_LEN_CHOICES = [32, 64, 128, 192, 256, 384, 512]
 # Per-task defaults applied when the task changes (QA needs room for a question and a context window).
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "sentiment": {state.FT_SEQ_LEN: 64, state.FT_BATCH: 32, state.FT_LR: 1e-4, state.FT_EPOCHS: 1.0,
-                  state.FT_MAX_TRAIN: 4000},
-    "qa": {state.FT_SEQ_LEN: 256, state.FT_BATCH: 16, state.FT_LR: 1e-4, state.FT_EPOCHS: 8.0, state.FT_MAX_TRAIN: 0},
+                  state.FT_MAX_TRAIN: 4000, state.FT_EVALS: 4},
+    # QA: bert_core's recipe (finetune_recipe), its schedule fitted to the built-in set's 168 questions;
+    # one dev evaluation per epoch (56 questions cost about a training step each time).
+    "qa": {state.FT_SEQ_LEN: 256, state.FT_BATCH: RECIPES["qa"].batch_size, state.FT_LR: RECIPES["qa"].learning_rate,
+           state.FT_EPOCHS: fit_epochs("qa", len(load_qa_builtin("train"))), state.FT_MAX_TRAIN: 0, state.FT_EVALS: 1},
 }
 PREVIEW_ROWS = 5
 

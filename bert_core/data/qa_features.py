@@ -6,9 +6,10 @@ the stride: the overlap, not the step), so an answer cut by one window's edge is
 The answer's character span maps to token positions through the tokenizer's offsets; a window that
 does not hold the whole answer (or an unanswerable question) points both positions at ``[CLS]`` (0).
 
-Decoding takes the top start and end positions of each window, keeps pairs with
-``start <= end < start + max_answer_length`` inside the context, maps them back to character spans of
-the original context, and merges the windows' candidates (best score per span).
+Decoding scores every pair of context positions of each window at once (a (n, n) tensor of start
+logit + end logit), keeps the `n_best` best pairs with ``start <= end < start + max_answer_length``,
+maps them back to character spans of the original context, and merges the windows' candidates (best
+score per span).
 """
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ def decode_example(
         example: the question and context.
         features: the example's windows; `start_logits[i]`/`end_logits[i]` are (T_i,) for window i
             (padding beyond the window's length is ignored).
-        n_best: candidates kept per window side and returned.
+        n_best: candidates kept per window and returned.
         max_answer_length: longest answer in tokens.
         allow_no_answer: add a "no answer" span ("" at (0, 0)) scored by the smallest [CLS] score over
             the windows, ranked with the others (SQuAD v2).
@@ -125,21 +126,21 @@ def decode_example(
         n = len(feature)
         start, end = start[:n].float(), end[:n].float()
         null_score = min(null_score, float(start[0] + end[0]))
-        in_context = torch.tensor([o is not None for o in feature.offsets])
-        start = start.masked_fill(~in_context, float("-inf"))
-        end = end.masked_fill(~in_context, float("-inf"))
-        k = min(n_best, int(in_context.sum()))
-        if k == 0:
+        in_context = torch.tensor([o is not None for o in feature.offsets])  # (n,)
+        if not in_context.any():
             continue
-        top_s, top_e = start.topk(k).indices.tolist(), end.topk(k).indices.tolist()
-        for s in top_s:
-            for e in top_e:
-                if e < s or e - s + 1 > max_answer_length:
-                    continue
-                chars = (feature.offsets[s][0], feature.offsets[e][1])
-                score = float(start[s] + end[e])
-                if score > best.get(chars, float("-inf")):
-                    best[chars] = score
+        # Every (start, end) pair at once: valid inside the context with start <= end < start + max_answer_length.
+        scores = start[:, None] + end[None, :]  # (n, n)
+        length = torch.arange(n)[None, :] - torch.arange(n)[:, None]  # end - start
+        valid = in_context[:, None] & in_context[None, :] & (length >= 0) & (length < max_answer_length)
+        top = scores.masked_fill(~valid, float("-inf")).flatten().topk(min(n_best, n * n))
+        for score, flat in zip(top.values.tolist(), top.indices.tolist()):
+            if score == float("-inf"):
+                break
+            s, e = divmod(flat, n)
+            chars = (feature.offsets[s][0], feature.offsets[e][1])
+            if score > best.get(chars, float("-inf")):
+                best[chars] = score
     spans = [Span(example.context[a:b], a, b, score) for (a, b), score in best.items()]
     if allow_no_answer and features:
         spans.append(Span("", 0, 0, null_score))
