@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/,
 import streamlit as st
 
 from bert_core.device import describe_device, pick_device
-from explorer import classroom, models, nav, settings, state
+from explorer import classroom, join_hint, models, nav, presenter, settings, state
 
 st.set_page_config(page_title="BERT Explorer", page_icon=":material/psychology:", layout="wide")
 settings.configure_threads()
@@ -52,10 +52,14 @@ def sidebar() -> None:
         if job is not None:
             st.fragment(run_every=2.0 if job.active else None)(_job_caption)()
         st.caption(f"Device: {describe_device(pick_device())}")
+        presenter.sync_widgets()
+        presenter.sidebar_controls()
+        join_hint.sidebar_hint(expanded=presenter.enabled())
         classroom.teacher_login()
 
 
 navigation = st.navigation(nav.all_pages())
 sidebar()
+presenter.inject_css()
 state.show_flash()
 navigation.run()

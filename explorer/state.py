@@ -26,6 +26,14 @@ ACTIVE_MODEL_WIDGET = "sidebar_active_model"  # the sidebar selectbox (copied in
 FLASH = "flash"  # (kind, text): a message shown once on the next run, e.g. after a rerun
 TEACHER = "teacher"  # bool: this session entered the teacher password (explorer.classroom)
 TEACHER_PASSWORD = "sidebar_teacher_password"  # the sidebar's password field
+PRESENTER = "presenter"  # bool: presenter mode (explorer.presenter): large chart and table text
+PRESENTER_WIDGET = "sidebar_presenter"  # its sidebar toggle (copied into PRESENTER)
+PRESENTER_DARK = "presenter_dark"  # bool: presenter mode's dark look
+PRESENTER_DARK_WIDGET = "sidebar_presenter_dark"
+PRESENTER_FOCUS = "presenter_focus"  # str | None: the chart_help id of the chart shown alone, full-width
+
+# ---------------------------------------------------------------- home page
+HOME_DEMO = "home_demo"  # prefix of the "use this demo run" buttons' keys
 
 # ---------------------------------------------------------------- pretrain page
 PRETRAIN_CORPUS_CHOICE = "pretrain_corpus_choice"  # "builtin:lee" | "builtin:news" | "builtin:wiki" | "upload"
@@ -139,7 +147,7 @@ FT_COMPARE_TEXT = "ft_compare_text"  # before/after attention: the input
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
 # MLM loss falls from ln V = 10.3 to ~8.2 by step 40 (batch 32: same loss per step, twice the time).
 _DEFAULTS: dict[str, Any] = {
-    ACTIVE_MODEL: "minilm",
+    ACTIVE_MODEL: "minilm", PRESENTER: False, PRESENTER_DARK: False, PRESENTER_FOCUS: None,
     PRETRAIN_CORPUS_CHOICE: "builtin:lee", PRETRAIN_TEXT_COLUMN: "", PRETRAIN_PRESET: "tiny",
     PRETRAIN_INIT: "random", PRETRAIN_FREEZE: 0,
     PRETRAIN_LAYERS: 2, PRETRAIN_HIDDEN: 128, PRETRAIN_HEADS: 2, PRETRAIN_STEPS: 300, PRETRAIN_BATCH: 16,

@@ -1,7 +1,7 @@
 """Runs: every saved run; compare, rename, delete, set active, download and upload models."""
 import streamlit as st
 
-from explorer import charts, classroom, runs, settings, state
+from explorer import charts, classroom, presenter, runs, settings, state
 
 ss = st.session_state
 root = settings.runs_dir()
@@ -29,7 +29,7 @@ else:
     chosen = st.multiselect("Compare loss curves", names, key=state.RUNS_OVERLAY)
     if chosen:
         curves = {n: runs.step_metrics(root / n) for n in chosen}
-        st.plotly_chart(charts.overlay_figure(curves), key="runs_overlay_chart", width="stretch")
+        presenter.show_chart(charts.overlay_figure(curves), key="runs_overlay_chart", about="overlay", width="stretch")
 
     st.subheader("Work with a run")
     if ss.get(state.RUNS_SELECTED) not in names:

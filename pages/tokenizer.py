@@ -5,7 +5,7 @@ import streamlit as st
 
 from bert_core.data import CorpusError
 from bert_core.tokenizer import Tokenizer
-from explorer import charts, corpora, state
+from explorer import charts, corpora, presenter, state
 from explorer import tokenizer_lab as lab
 
 ss = st.session_state
@@ -56,7 +56,7 @@ if trained is not None:
                f"{trained.corpus} in {trained.seconds:.1f} s.")
     sentences = lab.sample(lab.corpus_sentences(f"builtin:{trained.corpus}"))
     stats = {name: lab.vocab_stats(t, sentences) for name, t in vocabularies.items()}
-    st.plotly_chart(charts.vocab_comparison_figure(stats), key="tok_compare", width="stretch")
+    presenter.show_chart(charts.vocab_comparison_figure(stats), key="tok_compare", about="vocab", width="stretch")
     st.caption(f"Measured on {len(sentences):,} sentences of {trained.corpus}. Fewer tokens per word means "
                "shorter sequences; a vocabulary trained on the corpus fits its words, the stock one fits English "
                "at large.")
