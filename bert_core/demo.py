@@ -33,8 +33,9 @@ QA_RECIPE = ["--task", "qa", "--init", "builtin:minilm"]
 # --quick: the same three commands on tiny settings (tests, a dry run), seconds instead of minutes.
 QUICK = {
     "pretrain": ["--steps", "4", "--batch-size", "4", "--seq-len", "32", "--save-every", "0", "--warmup", "1"],
-    "sentiment": ["--data", "builtin:pang_lee", "--max-steps", "3", "--batch-size", "4", "--max-seq-len", "32"],
-    "qa": ["--max-steps", "3", "--batch-size", "4", "--max-seq-len", "128", "--doc-stride", "32"],
+    "sentiment": ["--data", "builtin:pang_lee", "--max-steps", "3", "--batch-size", "4", "--max-seq-len", "32",
+                  "--no-baseline"],
+    "qa": ["--max-steps", "3", "--batch-size", "4", "--max-seq-len", "256", "--doc-stride", "32", "--no-baseline"],
 }
 TIMED_STEPS = 3  # steps of each run timed before the estimate (the first is slower: it is not counted)
 
@@ -47,11 +48,14 @@ class DemoStep:
     kind: str  # key of QUICK
 
 
+PRETRAIN_RUN, SENTIMENT_RUN, QA_RUN = "demo-pretrain", "demo-sentiment", "demo-qa"  # the Explorer's Home offers them
+
+
 def demo_steps(quick: bool = False) -> list[DemoStep]:
     """The three runs of a lesson, as CLI commands (without `--out`)."""
-    steps = [DemoStep("demo-pretrain", "pretrain", PRETRAIN_RECIPE, "pretrain"),
-             DemoStep("demo-sentiment", "finetune", SENTIMENT_RECIPE, "sentiment"),
-             DemoStep("demo-qa", "finetune", QA_RECIPE, "qa")]
+    steps = [DemoStep(PRETRAIN_RUN, "pretrain", PRETRAIN_RECIPE, "pretrain"),
+             DemoStep(SENTIMENT_RUN, "finetune", SENTIMENT_RECIPE, "sentiment"),
+             DemoStep(QA_RUN, "finetune", QA_RECIPE, "qa")]
     return [DemoStep(s.name, s.command, s.flags + (QUICK[s.kind] if quick else []), s.kind) for s in steps]
 
 

@@ -5,7 +5,7 @@ Pages name a chart by its id when they draw it (`explorer.presenter.show_chart(â
 """
 from __future__ import annotations
 
-PREFIX = "â“˜ What am I looking at? "
+PREFIX = "**What am I looking at?** "  # markdown: a caption, bold lead
 
 HELP: dict[str, str] = {
     # pretrain page

@@ -89,6 +89,6 @@ def sidebar_hint(expanded: bool = False) -> None:
     url = current_url()
     if url is None:
         return
-    with st.expander("📱 Students: join here", expanded=expanded):
-        st.code(url, language=None)
-        st.image(qr_png(url), caption="Scan with a phone camera", width=180)
+    with st.expander("Students: join here", expanded=expanded):
+        st.markdown(f"**{url}**")  # built from the server's address and port, no user text
+        st.image(qr_png(url), caption="Scan with a phone camera", width=180, output_format="PNG")

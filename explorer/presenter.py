@@ -31,7 +31,8 @@ PLOT_CONFIG = {"displayModeBar": False}  # the toolbar would cover the titles
 _LARGE_CSS = """
 <style>
 html { font-size: 20px; }
-[data-testid="stDataFrame"], [data-testid="stTable"] { zoom: 1.3; }
+[data-testid="stElementContainer"]:has(> [data-testid="stDataFrame"]),
+[data-testid="stElementContainer"]:has(> [data-testid="stTable"]) { zoom: 1.3; width: calc(100% / 1.3) !important; }
 </style>
 """
 _DARK_CSS = """
@@ -82,6 +83,15 @@ def presenter_figure(figure: go.Figure, *, scale: float = FONT_SCALE, dark_theme
     if height is not None:
         layout["height"] = height
     fig = go.Figure(spec)
+    size = font["size"]
+    # Streamlit's chart theme sizes ticks, axis titles and legends itself: give them explicit sizes.
+    for axis in [*fig.select_xaxes(), *fig.select_yaxes()]:
+        if axis.tickfont.size is None:
+            axis.tickfont.size = size
+        if axis.title.font.size is None:
+            axis.title.font.size = size
+    if fig.layout.legend.font.size is None:
+        fig.layout.legend.font.size = size
     if dark_theme:
         fig.update_layout(template="plotly_dark", paper_bgcolor="#0e1117", plot_bgcolor="#0e1117")
     return fig
@@ -97,6 +107,8 @@ def show_chart(figure: go.Figure, *, key: str, about: str | None = None, where: 
     target = where if where is not None else st
     if enabled():
         figure = presenter_figure(figure, dark_theme=dark(), height=height)
+        if dark():
+            kwargs["theme"] = None  # Streamlit's own chart theme would replace the dark template
     elif height is not None:
         figure.update_layout(height=height)
     kwargs.setdefault("config", PLOT_CONFIG)
@@ -112,11 +124,11 @@ def _set_focus(chart: str | None) -> None:
 
 def chart_grid(figures: Sequence[tuple[str, go.Figure]], *, key: str, columns: int = 2) -> None:
     """Charts (`(chart_help id, figure)` pairs) in a grid of `columns`. In presenter mode each has a
-    Focus button; the focused chart is then drawn alone, full-width and tall, until "All charts"."""
+    Focus button; the focused chart is then drawn alone, full-width and tall, until "Back to all charts"."""
     focus = st.session_state.get(state.PRESENTER_FOCUS) if enabled() else None
     if focus in {about for about, _ in figures}:
         about, figure = next(pair for pair in figures if pair[0] == focus)
-        st.button("↩️ All charts", key=f"{key}_unfocus", on_click=_set_focus, args=(None,))
+        st.button("Back to all charts", key=f"{key}_unfocus", on_click=_set_focus, args=(None,))
         show_chart(figure, key=f"{key}_focus", about=about, height=FOCUS_HEIGHT, width="stretch")
         return
     for i, (about, figure) in enumerate(figures):
@@ -125,8 +137,22 @@ def chart_grid(figures: Sequence[tuple[str, go.Figure]], *, key: str, columns: i
         column = row[i % columns]
         show_chart(figure, key=f"{key}_{i}", about=about, where=column, width="stretch")
         if enabled():
-            column.button("🔍 Focus", key=f"{key}_focus_{i}", on_click=_set_focus, args=(about,),
+            column.button("Focus", key=f"{key}_focus_{i}", on_click=_set_focus, args=(about,),
                           help="Show this chart alone, full-width, for the whole class.")
+
+
+def settings_expander(key: str, busy: bool) -> Any:
+    """A page's "Settings" expander: it folds away when a run starts (the charts get the screen) and opens
+    again when the run ends; in between the user may open or close it.
+
+    The expander tracks its state under `key` (`on_change="rerun"`), which is what lets the page close it:
+    an expander's `expanded=` only applies when it is first drawn.
+    """
+    seen = f"{key}_busy"  # whether the last full run of the page saw a run training
+    if st.session_state.get(seen) != busy or key not in st.session_state:
+        st.session_state[seen] = busy
+        st.session_state[key] = not busy
+    return st.expander("Settings", key=key, on_change="rerun")
 
 
 def inject_css() -> None:
@@ -137,12 +163,12 @@ def inject_css() -> None:
 
 def sidebar_controls() -> None:
     """The sidebar's presenter toggle and, when on, its dark-look toggle."""
-    st.toggle("🎥 Presenter mode", key=state.PRESENTER_WIDGET, on_change=_copy_toggle,
+    st.toggle("Presenter mode", key=state.PRESENTER_WIDGET, on_change=_copy_toggle,
               args=(state.PRESENTER_WIDGET, state.PRESENTER),
               help="Large text in charts and tables, a Focus button on the training charts, "
                    "for showing the app on a projector.")
     if enabled():
-        st.toggle("🌙 Dark look", key=state.PRESENTER_DARK_WIDGET, on_change=_copy_toggle,
+        st.toggle("Dark look", key=state.PRESENTER_DARK_WIDGET, on_change=_copy_toggle,
                   args=(state.PRESENTER_DARK_WIDGET, state.PRESENTER_DARK))
 
 

@@ -63,6 +63,7 @@ PRETRAIN_START = "pretrain_start"
 PRETRAIN_STOP = "pretrain_stop"
 PRETRAIN_RESUME = "pretrain_resume"
 PRETRAIN_EXTRA_STEPS = "pretrain_extra_steps"
+PRETRAIN_SETTINGS = "pretrain_settings"  # the Settings expander (open while no run trains: explorer.presenter)
 PRETRAIN_SEEN_ACTIVE = "pretrain_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 
 # ---------------------------------------------------------------- tokenizer page
@@ -135,6 +136,7 @@ FT_MAX_DEV = "ft_max_dev"  # dev examples scored (0 = all)
 FT_EVALS = "ft_evals"  # dev evaluations per epoch (points on the live dev curve)
 FT_START = "ft_start"
 FT_STOP = "ft_stop"
+FT_SETTINGS = "ft_settings"  # the Settings expander (open while no run trains: explorer.presenter)
 FT_SEEN_ACTIVE = "ft_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 FT_TRY_TEXT = "ft_try_text"  # try-it: a sentence to classify
 FT_TRY_QUESTION = "ft_try_question"  # try-it: question and context for QA

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import corpora, state, widgets
+from explorer import corpora, presenter, state, widgets
 from explorer import pretrain_form as form
 
 ss = st.session_state
@@ -15,7 +15,7 @@ st.title("Pretrain a BERT")
 st.caption("BERT learns by guessing hidden words (MLM) and telling whether two sentences belong together "
            "(NSP). Pick a corpus and a size, press Start, and watch both losses fall below chance.")
 
-with st.expander("Settings", expanded=not busy):
+with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
     data_col, model_col, train_col = st.columns(3)
     with data_col:
         st.subheader("Data")
