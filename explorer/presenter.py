@@ -23,6 +23,7 @@ from . import chart_help, state
 
 FONT_SCALE = 1.6  # presenter charts: 12 px plotly text becomes ~19 px, readable from the back of a room
 PLOTLY_DEFAULT_FONT = 12
+HEIGHT_SCALE = 1.4  # presenter charts of a fixed height grow too, so larger labels and legends do not collide
 FOCUS_HEIGHT = 560  # px: the focused chart fills a 1280×720 projector below the page title
 PLOT_CONFIG = {"displayModeBar": False}  # the toolbar would cover the titles
 
@@ -82,6 +83,8 @@ def presenter_figure(figure: go.Figure, *, scale: float = FONT_SCALE, dark_theme
         layout["margin"]["t"] = top * scale
     if height is not None:
         layout["height"] = height
+    elif isinstance(layout.get("height"), (int, float)) and "width" not in layout:  # room for the larger text
+        layout["height"] = round(layout["height"] * HEIGHT_SCALE)
     fig = go.Figure(spec)
     size = font["size"]
     # Streamlit's chart theme sizes ticks, axis titles and legends itself: give them explicit sizes.
@@ -116,6 +119,11 @@ def show_chart(figure: go.Figure, *, key: str, about: str | None = None, where: 
     if about is not None:
         target.caption(chart_help.caption(about))
     return event
+
+
+def focused() -> bool:
+    """Whether presenter mode shows one chart alone (pages may then leave out what sits above it)."""
+    return enabled() and st.session_state.get(state.PRESENTER_FOCUS) is not None
 
 
 def _set_focus(chart: str | None) -> None:

@@ -106,8 +106,9 @@ if view is not None and not busy and form.can_resume(view):
 
 
 def run_view(v) -> None:
-    widgets.metric_row(v)
-    widgets.before_after(v)
+    if not presenter.focused():  # one chart in focus: it gets the projector's screen
+        widgets.metric_row(v)
+        widgets.before_after(v)
     charts_tab, probes_tab, batch_tab = st.tabs(["Learning curves", "Probe sentences", "Batch inspector"])
     with charts_tab:
         widgets.training_charts(v, "pretrain_chart")

@@ -23,6 +23,8 @@ def test_presenter_figure_scales_every_font_and_keeps_the_original() -> None:
     assert big.layout.font.size == 24  # plotly's default 12, doubled
     assert big.layout.annotations[0].font.size == 2 * fig.layout.annotations[0].font.size
     assert big.layout.height == 500 and big.layout.template.layout.paper_bgcolor is not None
+    assert presenter_figure(fig).layout.height == round(1.4 * fig.layout.height)  # room for the larger text
+    assert big.layout.xaxis.tickfont.size == 24 and big.layout.legend.font.size == 24
 
 
 def test_heatmap_labels_scale() -> None:
