@@ -27,8 +27,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(tmp: Path, *, start_timeout_s: float = 60, **extra_env: str) -> Iterator[str]:
-    """Start the app with runs and uploads under `tmp` (and `extra_env`), offline; yield its URL.
+def streamlit_server(tmp: Path, *, start_timeout_s: float = 60, address: str = "localhost",
+                     **extra_env: str) -> Iterator[str]:
+    """Start the app with runs and uploads under `tmp` (and `extra_env`), offline, listening on `address`;
+    yield its localhost URL.
 
     The server's output goes to `tmp/server.log`. Raises RuntimeError (with that log) when the server
     exits or does not answer its health check within `start_timeout_s`; stops it on exit.
@@ -38,7 +40,7 @@ def streamlit_server(tmp: Path, *, start_timeout_s: float = 60, **extra_env: str
                HF_HUB_OFFLINE="1", **extra_env)
     with open(tmp / "server.log", "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port",
-                                 str(port), "--server.address", "localhost", "--server.headless", "true"],
+                                 str(port), "--server.address", address, "--server.headless", "true"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + start_timeout_s

@@ -1,4 +1,5 @@
-"""`python -m bert_core …`: pretrain, fine-tune, evaluate and export from the command line (works under torchrun)."""
+"""`python -m bert_core …`: pretrain, fine-tune, evaluate, export and prepare a lesson's demo runs from the command
+line (works under torchrun)."""
 from __future__ import annotations
 
 import argparse
@@ -8,12 +9,17 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from tqdm.auto import tqdm
 
 from .io import is_disk_full
+
+if TYPE_CHECKING:
+    from .training import Trainer
 
 EXPORT_FILES = ("config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
                 "special_tokens_map.json")
@@ -135,10 +141,56 @@ def build_parser() -> argparse.ArgumentParser:
     _export_parser(sub)
     _finetune_parser(sub)
     _evaluate_parser(sub)
+    from .demo import add_demo_parser  # demo drives this module's runs: import it late
+
+    add_demo_parser(sub)
     return parser
 
 
+@dataclass
+class PreparedRun:
+    """A `pretrain` or `finetune` run set up from parsed flags, its baseline evaluated, ready to step.
+
+    `train` drives it to the end; `demo` drives several of these under one progress bar.
+    """
+
+    trainer: Trainer
+    desc: str  # the progress bar's label
+    postfix: Callable[[dict[str, float]], dict[str, str]]  # a step's metrics → the bar's postfix
+    finish: Callable[[float], str]  # seconds spent training → run.json's final record, and the summary to print
+    quiet: bool
+    setup_s: float = 0.0  # seconds spent preparing data, model and the baseline evaluation
+    eval_s: float = 0.0  # seconds the baseline evaluation took (0 when skipped)
+
+    def train(self) -> None:
+        """Train to the end (or --max-minutes), with a progress bar unless quiet, and print the summary."""
+        started = time.perf_counter()
+        bar = tqdm(total=self.trainer.args.max_steps, initial=self.trainer.global_step,
+                   disable=self.quiet or not self.trainer.dist.is_main, desc=self.desc, unit="step",
+                   dynamic_ncols=True)
+        for metrics in self.trainer:
+            bar.update(1)
+            bar.set_postfix(self.postfix(metrics))
+        bar.close()
+        summary = self.finish(time.perf_counter() - started)
+        if summary:
+            print(summary)
+
+
+def _stop_after(trainer: Trainer, minutes: float | None) -> None:
+    if minutes:
+        timer = threading.Timer(minutes * 60, trainer.stop_event.set)
+        timer.daemon = True
+        timer.start()
+
+
 def _pretrain(ns: argparse.Namespace) -> int:
+    prepare_pretrain_run(ns).train()
+    return 0
+
+
+def prepare_pretrain_run(ns: argparse.Namespace) -> PreparedRun:
+    """Set up the `pretrain` run that parsed flags `ns` describe (data, model, run.json, baseline)."""
     from .checkpoint import RunDirectory
     from .pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
     from .training import TrainingArguments
@@ -158,31 +210,31 @@ def _pretrain(ns: argparse.Namespace) -> int:
     run_dir = RunDirectory(ns.out)
     if not ns.resume and run_dir.checkpoints():
         raise ValueError(f"{ns.out} already holds a run: pass --resume to continue it, or choose another --out")
+    started = time.perf_counter()
     prepared = prepare_pretraining(spec, progress=None if ns.quiet else lambda m: print(m, file=sys.stderr))
     trainer = make_trainer(prepared, args, run_dir, resume=ns.resume)
-    main = trainer.dist.is_main
+    evaluated = time.perf_counter()
     before = {} if ns.resume else record_baseline(trainer, run_dir)
-    if ns.max_minutes:
-        timer = threading.Timer(ns.max_minutes * 60, trainer.stop_event.set)
-        timer.daemon = True
-        timer.start()
-    bar = tqdm(total=args.max_steps, initial=trainer.global_step, disable=ns.quiet or not main,
-               desc="pretraining", unit="step", dynamic_ncols=True)
-    for metrics in trainer:
-        bar.update(1)
-        bar.set_postfix(mlm=f"{metrics['mlm_loss']:.3f}", mlm_acc=f"{metrics['mlm_acc']:.3f}",
-                        nsp=f"{metrics['nsp_loss']:.3f}", nsp_acc=f"{metrics['nsp_acc']:.3f}",
-                        tok_s=f"{metrics['tokens_per_s']:.0f}")
-    bar.close()
-    if main:
+    eval_s = 0.0 if ns.resume else time.perf_counter() - evaluated
+    _stop_after(trainer, ns.max_minutes)
+
+    def postfix(metrics: dict[str, float]) -> dict[str, str]:
+        return {"mlm": f"{metrics['mlm_loss']:.3f}", "mlm_acc": f"{metrics['mlm_acc']:.3f}",
+                "nsp": f"{metrics['nsp_loss']:.3f}", "nsp_acc": f"{metrics['nsp_acc']:.3f}",
+                "tok_s": f"{metrics['tokens_per_s']:.0f}"}
+
+    def finish(train_s: float) -> str:
+        if not trainer.dist.is_main:
+            return ""
         info = run_dir.update_info(status=trainer.status, steps=trainer.global_step, final_eval=trainer.last_eval,
                                    device=str(trainer.device), world_size=trainer.dist.world_size)
-        before = before or info.get("eval_before", {})
-        print(f"{trainer.status} at step {info['steps']}; held-out (before -> after): "
-              + ", ".join(f"{k}={before.get(k, float('nan')):.4f} -> {v:.4f}"
-                          for k, v in trainer.last_eval.items() if k != "step"))
-        print(f"checkpoint: {run_dir.latest_checkpoint()}")
-    return 0
+        base = before or info.get("eval_before", {})
+        return (f"{trainer.status} at step {info['steps']}; held-out (before -> after): "
+                + ", ".join(f"{k}={base.get(k, float('nan')):.4f} -> {v:.4f}"
+                            for k, v in trainer.last_eval.items() if k != "step")
+                + f"\ncheckpoint: {run_dir.latest_checkpoint()}")
+
+    return PreparedRun(trainer, "pretraining", postfix, finish, ns.quiet, time.perf_counter() - started, eval_s)
 
 
 def _export(ns: argparse.Namespace) -> int:
@@ -205,6 +257,12 @@ def _export(ns: argparse.Namespace) -> int:
 
 
 def _finetune(ns: argparse.Namespace) -> int:
+    prepare_finetune_run(ns).train()
+    return 0
+
+
+def prepare_finetune_run(ns: argparse.Namespace) -> PreparedRun:
+    """Set up the `finetune` run that parsed flags `ns` describe (data, model, run.json, baseline)."""
     from .checkpoint import RunDirectory
     from .finetune_setup import finetune_arguments, make_finetune_trainer, prepare_finetuning, resume_finetuning
 
@@ -233,6 +291,7 @@ def _finetune(ns: argparse.Namespace) -> int:
     say = (lambda m: None) if ns.quiet or not main else (lambda m: print(m, file=sys.stderr))
     say(f"{prepared.data_info}; {prepared.steps_per_epoch} steps per epoch, {args.max_steps} steps"
         + (f"; resuming at step {trainer.global_step}" if ns.resume else ""))
+    evaluated = time.perf_counter()
     if ns.resume:
         before = run_dir.read_info().get("eval_before", {})
     else:
@@ -240,29 +299,28 @@ def _finetune(ns: argparse.Namespace) -> int:
         if before and main:
             run_dir.update_info(eval_before=before)
             say("before: " + _fmt(before))
+    eval_s = time.perf_counter() - evaluated if before and not ns.resume else 0.0
     trainer.add_callback("on_evaluate", lambda t, m: say(f"step {t.global_step}: " + _fmt(m)))
-    if ns.max_minutes:
-        timer = threading.Timer(ns.max_minutes * 60, trainer.stop_event.set)
-        timer.daemon = True
-        timer.start()
+    _stop_after(trainer, ns.max_minutes)
     task = prepared.spec.task  # from run.json when resuming
     key = "cls" if task == "sentiment" else "qa"
-    bar = tqdm(total=args.max_steps, initial=trainer.global_step, disable=ns.quiet or not main,
-               desc=f"fine-tuning ({task})", unit="step", dynamic_ncols=True)
-    for metrics in trainer:
-        bar.update(1)
-        bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics[key + '_acc']:.3f}",
-                        epoch=f"{metrics['step'] / prepared.steps_per_epoch:.2f}")
-    bar.close()
-    if main:
-        wall = time.perf_counter() - started
+    setup_s = time.perf_counter() - started
+
+    def postfix(metrics: dict[str, float]) -> dict[str, str]:
+        return {"loss": f"{metrics['loss']:.3f}", "acc": f"{metrics[key + '_acc']:.3f}",
+                "epoch": f"{metrics['step'] / prepared.steps_per_epoch:.2f}"}
+
+    def finish(train_s: float) -> str:
+        if not main:
+            return ""
         info = run_dir.update_info(status=trainer.status, steps=trainer.global_step, final_eval=trainer.last_eval,
-                                   wall_time_s=round(wall, 1), device=str(trainer.device),
+                                   wall_time_s=round(setup_s + train_s, 1), device=str(trainer.device),
                                    world_size=trainer.dist.world_size)
-        print(json.dumps({"status": info["status"], "steps": info["steps"], "wall_time_s": info["wall_time_s"],
-                          "eval_before": before, "final_eval": trainer.last_eval,
-                          "checkpoint": str(run_dir.latest_checkpoint())}, indent=2))
-    return 0
+        return json.dumps({"status": info["status"], "steps": info["steps"], "wall_time_s": info["wall_time_s"],
+                           "eval_before": before, "final_eval": trainer.last_eval,
+                           "checkpoint": str(run_dir.latest_checkpoint())}, indent=2)
+
+    return PreparedRun(trainer, f"fine-tuning ({task})", postfix, finish, ns.quiet, setup_s, eval_s)
 
 
 def _fmt(metrics: dict) -> str:
@@ -281,7 +339,10 @@ def _evaluate(ns: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code. Expected errors print one line and exit 2."""
     ns = build_parser().parse_args(argv)
-    handlers = {"pretrain": _pretrain, "export": _export, "finetune": _finetune, "evaluate": _evaluate}
+    from .demo import run_demo
+
+    handlers = {"pretrain": _pretrain, "export": _export, "finetune": _finetune, "evaluate": _evaluate,
+                "demo": run_demo}
     try:
         return handlers[ns.command](ns)
     except KeyboardInterrupt:

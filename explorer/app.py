@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/,
 import streamlit as st
 
 from bert_core.device import describe_device, pick_device
-from explorer import classroom, corpora, models, nav, settings, state
+from explorer import classroom, corpora, join_hint, models, nav, presenter, settings, state
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
 
@@ -55,10 +55,14 @@ def sidebar() -> None:
         if job is not None:
             st.fragment(run_every=2.0 if job.active else None)(_job_caption)()
         st.caption(f"Device: {describe_device(pick_device())}")
+        presenter.sync_widgets()
+        presenter.sidebar_controls()
+        join_hint.sidebar_hint(expanded=presenter.enabled())
         classroom.teacher_login()
 
 
 navigation = st.navigation(nav.all_pages())
 sidebar()
+presenter.inject_css()
 state.show_flash()
 navigation.run()

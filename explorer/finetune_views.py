@@ -20,16 +20,15 @@ from bert_core.finetune_inference import (
     predict_sentiment,
 )
 
+from . import chart_help, presenter, state, widgets
 from . import charts_finetune as charts
-from . import state, widgets
 from .finetune_jobs import FinetunedModels, FinetuneView
 from .safe_text import md
 
 COMPARE_MAX_TEXTS = 300  # dev inputs in the before/after map
 PLOT_CONFIG = widgets.PLOT_CONFIG
-MACRO_F1_HELP = ("Dashed line: the dev accuracy of always answering the most common class. **Macro-F1** "
-                 "averages the F1 score (precision and recall combined) of each class with equal weight, so "
-                 "always answering the common class scores far lower on it than on accuracy.")
+MACRO_F1_HELP = ("Dashed line: the dev accuracy of always answering the most common class (the majority-class "
+                 "baseline): a model must beat it to have learned anything.")
 
 
 def _pct(value: float | None) -> str:
@@ -46,7 +45,7 @@ def metric_row(view: FinetuneView) -> None:
                    _pct(last.get(acc_key)) if last else "—")
     if view.task == "sentiment":
         cols[2].metric("dev accuracy", _pct(dev.get("accuracy")), help=f"at step {dev.get('step', 0)}")
-        cols[3].metric("dev macro-F1", _pct(dev.get("macro_f1")), help=MACRO_F1_HELP)
+        cols[3].metric("dev macro-F1", _pct(dev.get("macro_f1")), help=chart_help.text("macro_f1"))
     else:
         cols[2].metric("dev exact match", _pct(dev.get("exact_match")), help=f"at step {dev.get('step', 0)}")
         cols[3].metric("dev F1", _pct(dev.get("f1")))
@@ -59,7 +58,7 @@ def learning_curves(view: FinetuneView) -> None:
         return
     figure = charts.finetune_curves_figure(view.metrics, view.evals, view.task, len(view.labels) or None,
                                            view.data_info.get("dev_class_counts"))
-    st.plotly_chart(figure, key="ft_curves", width="stretch", config=PLOT_CONFIG)
+    presenter.show_chart(figure, key="ft_curves", about="ft_curves", width="stretch", config=PLOT_CONFIG)
     if view.task == "sentiment":
         st.caption(MACRO_F1_HELP)
 
@@ -82,7 +81,8 @@ def results(view: FinetuneView) -> None:
                     delta_color="inverse")
     if view.task == "sentiment" and view.confusion is not None:
         left, right = st.columns([2, 3])
-        left.plotly_chart(charts.confusion_figure(view.confusion, view.labels), key="ft_confusion", width="stretch",
+        presenter.show_chart(charts.confusion_figure(view.confusion, view.labels), key="ft_confusion", where=left,
+                             about="ft_confusion", width="stretch",
                           config=PLOT_CONFIG)
         with right:
             st.markdown("**Most confident mistakes** (lowest probability on the true class)")
@@ -129,10 +129,11 @@ def try_sentiment(models: FinetunedModels) -> None:
     st.markdown(f"Fine-tuned model: **{md(best)}** ({100 * after[best]:.1f}%)")
     left, right = st.columns(2)
     left.caption("Fine-tuned")
-    left.plotly_chart(charts.class_probability_figure(after), key="ft_try_after", width="stretch", config=PLOT_CONFIG)
+    presenter.show_chart(charts.class_probability_figure(after), key="ft_try_after", where=left, about="ft_probs",
+                         width="stretch", config=PLOT_CONFIG)
     right.caption("Before fine-tuning (same encoder start, untrained head: about a coin flip)")
-    right.plotly_chart(charts.class_probability_figure(before), key="ft_try_before", width="stretch",
-                       config=PLOT_CONFIG)
+    presenter.show_chart(charts.class_probability_figure(before), key="ft_try_before", where=right, width="stretch",
+                         config=PLOT_CONFIG)
 
 
 def _answer_tokens(prediction: QAPrediction) -> tuple[int, int] | None:
@@ -161,9 +162,9 @@ def try_qa(models: FinetunedModels) -> None:
     else:
         st.markdown(f"Answer: **{md(best.text)}** (p = {best.prob:.2f})")
         st.html(charts.answer_html(context, best.start, best.end))
-    st.plotly_chart(charts.qa_probability_figure(prediction.tokens, prediction.start_probs, prediction.end_probs,
-                                                 _answer_tokens(prediction)),
-                    key="ft_try_qa_probs", width="stretch", config=PLOT_CONFIG)
+    presenter.show_chart(charts.qa_probability_figure(prediction.tokens, prediction.start_probs,
+                                                      prediction.end_probs, _answer_tokens(prediction)),
+                         key="ft_try_qa_probs", about="qa_probs", width="stretch", config=PLOT_CONFIG)
     st.markdown("**n-best answers**" + (f" (context cut into {prediction.windows} windows)"
                                         if prediction.windows > 1 else ""))
     st.dataframe([{"answer": s.text or "(no answer)", "probability %": round(100 * s.prob, 1),
@@ -203,9 +204,9 @@ def before_after(models: FinetunedModels, task: str) -> None:
         method = st.radio("Projection", ["pca", "umap"], key=state.FT_COMPARE_METHOD, horizontal=True,
                           format_func=str.upper)
         data = _embedding_maps(models, models.key, method)
-        st.plotly_chart(charts.embedding_before_after_figure(data["before"], data["after"], data["labels"],
-                                                             data["texts"], data["separation"]),
-                        key="ft_compare_embeddings", width="stretch", config=PLOT_CONFIG)
+        presenter.show_chart(charts.embedding_before_after_figure(data["before"], data["after"], data["labels"],
+                                                                  data["texts"], data["separation"]),
+                             key="ft_compare_embeddings", about="ft_embeddings", width="stretch", config=PLOT_CONFIG)
         st.caption(f"The same {len(data['texts']):,} dev {'texts' if task == 'sentiment' else 'questions'}, "
                    "embedded by the starting model (left) and the fine-tuned one (right). The classifier reads "
                    "the [CLS] vector: fine-tuning pulls the classes apart there. *Class separation* = distance "
@@ -222,7 +223,7 @@ def before_after(models: FinetunedModels, task: str) -> None:
     if not text.strip():
         return
     result = _attention_pair(models, models.key, text, pair)
-    st.plotly_chart(charts.cls_attention_figure(result.tokens, result.before, result.after),
-                    key="ft_compare_attention", width="stretch", config=PLOT_CONFIG)
+    presenter.show_chart(charts.cls_attention_figure(result.tokens, result.before, result.after),
+                         key="ft_compare_attention", about="ft_attention", width="stretch", config=PLOT_CONFIG)
     st.caption("How much the [CLS] position attends to each token in the last layer, averaged over heads, "
                "before and after fine-tuning (inputs are cut to 64 tokens).")

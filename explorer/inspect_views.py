@@ -10,7 +10,7 @@ import streamlit as st
 from bert_core.inference import EmbeddingSet, fill_mask
 from bert_core.tokenizer import MASK
 
-from . import charts_inspect, inspection, models
+from . import charts_inspect, inspection, models, presenter
 from .inspection import TextSet
 from .safe_text import md
 
@@ -51,8 +51,8 @@ def fill_mask_panel(loaded: models.LoadedModel, query: str, top_k: int, key: str
         st.info("No [MASK] reached the model (the sentence may be too long).")
     for n, mask in enumerate(result.masks, 1):
         title = f"[MASK] {n} of {len(result.masks)}" if len(result.masks) > 1 else "[MASK]"
-        st.plotly_chart(charts_inspect.topk_figure(mask.tokens, mask.probs, title), key=f"{key}_{n}",
-                        config=PLOT_CONFIG, width="stretch")
+        presenter.show_chart(charts_inspect.topk_figure(mask.tokens, mask.probs, title), key=f"{key}_{n}",
+                             about="topk" if n == len(result.masks) else None, config=PLOT_CONFIG, width="stretch")
 
 
 # ---------------------------------------------------------------- chart clicks

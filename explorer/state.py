@@ -29,6 +29,14 @@ TEACHER = "teacher"  # bool: this session entered the teacher password (explorer
 TEACHER_PASSWORD = "sidebar_teacher_password"  # the sidebar's password field
 CORPUS_UPLOADED = "corpus_uploaded"  # explorer.corpora.SavedUpload: the session's uploaded corpus, on every page
 CORPUS_RESTORED = "corpus_restored"  # bool: looked for an upload saved before a reload (explorer.corpora)
+PRESENTER = "presenter"  # bool: presenter mode (explorer.presenter): large chart and table text
+PRESENTER_WIDGET = "sidebar_presenter"  # its sidebar toggle (copied into PRESENTER)
+PRESENTER_DARK = "presenter_dark"  # bool: presenter mode's dark look
+PRESENTER_DARK_WIDGET = "sidebar_presenter_dark"
+PRESENTER_FOCUS = "presenter_focus"  # str | None: the chart_help id of the chart shown alone, full-width
+
+# ---------------------------------------------------------------- home page
+HOME_DEMO = "home_demo"  # prefix of the "use this demo run" buttons' keys
 
 # ---------------------------------------------------------------- pretrain page
 PRETRAIN_CORPUS_CHOICE = "pretrain_corpus_choice"  # "builtin:lee" | "builtin:news" | "builtin:wiki" | "upload"
@@ -57,6 +65,7 @@ PRETRAIN_START = "pretrain_start"
 PRETRAIN_STOP = "pretrain_stop"
 PRETRAIN_RESUME = "pretrain_resume"
 PRETRAIN_EXTRA_STEPS = "pretrain_extra_steps"
+PRETRAIN_SETTINGS = "pretrain_settings"  # the Settings expander (open while no run trains: explorer.presenter)
 PRETRAIN_SEEN_ACTIVE = "pretrain_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 
 # ---------------------------------------------------------------- tokenizer page
@@ -131,6 +140,7 @@ FT_MAX_DEV = "ft_max_dev"  # dev examples scored (0 = all)
 FT_EVALS = "ft_evals"  # dev evaluations per epoch (points on the live dev curve)
 FT_START = "ft_start"
 FT_STOP = "ft_stop"
+FT_SETTINGS = "ft_settings"  # the Settings expander (open while no run trains: explorer.presenter)
 FT_SEEN_ACTIVE = "ft_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 FT_TRY_TEXT = "ft_try_text"  # try-it: a sentence to classify
 FT_TRY_QUESTION = "ft_try_question"  # try-it: question and context for QA
@@ -144,7 +154,7 @@ FT_SHOWN_RUN = "ft_shown_run"  # FinetunedModels.key the inputs above were fille
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
 # MLM loss falls from ln V = 10.3 to ~8.2 by step 40 (batch 32: same loss per step, twice the time).
 _DEFAULTS: dict[str, Any] = {
-    ACTIVE_MODEL: "minilm",
+    ACTIVE_MODEL: "minilm", PRESENTER: False, PRESENTER_DARK: False, PRESENTER_FOCUS: None,
     PRETRAIN_CORPUS_CHOICE: "builtin:lee", PRETRAIN_TEXT_COLUMN: "", PRETRAIN_PRESET: "tiny",
     PRETRAIN_INIT: "random", PRETRAIN_FREEZE: 0,
     PRETRAIN_LAYERS: 2, PRETRAIN_HIDDEN: 128, PRETRAIN_HEADS: 2, PRETRAIN_STEPS: 300, PRETRAIN_BATCH: 16,

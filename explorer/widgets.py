@@ -9,7 +9,7 @@ import streamlit as st
 
 from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 
-from . import charts, classroom, data_checks
+from . import charts, classroom, data_checks, presenter
 from .job_registry import Job
 from .jobs import InspectedExample, JobView, ProbeRecord
 from .safe_text import md
@@ -81,10 +81,9 @@ def training_charts(view: JobView, key: str) -> None:
         st.info("Charts appear after the first step.")
         return
     evals = [e for e in view.evals if "mlm_loss" in e]
-    figures = [charts.mlm_figure(view.metrics, view.vocab_size, evals), charts.nsp_figure(view.metrics, evals),
-               charts.lr_figure(view.metrics), charts.throughput_figure(view.metrics)]
-    for i, (column, figure) in enumerate(zip(st.columns(2) + st.columns(2), figures)):
-        column.plotly_chart(figure, key=f"{key}_{i}", width="stretch", config=PLOT_CONFIG)
+    presenter.chart_grid([("mlm", charts.mlm_figure(view.metrics, view.vocab_size, evals)),
+                          ("nsp", charts.nsp_figure(view.metrics, evals)), ("lr", charts.lr_figure(view.metrics)),
+                          ("speed", charts.throughput_figure(view.metrics))], key=key)
 
 
 def _guess_cell(tokens: list[str], probs: list[float]) -> str:

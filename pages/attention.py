@@ -2,7 +2,7 @@
 import streamlit as st
 
 from bert_core.inference import HEAD_STATISTICS, head_statistics
-from explorer import bertviz_offline, charts_inspect, inspection, state
+from explorer import bertviz_offline, charts_inspect, inspection, presenter, state
 from explorer import inspect_views as views
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
@@ -35,8 +35,8 @@ grid_tab, stats_tab, head_tab, model_tab = st.tabs(["Every head", "Head statisti
 with grid_tab:
     st.caption("Rows are layers, columns heads; in each square a row is the token attending, a column the token "
                "it looks at. Click a square to enlarge it below.")
-    st.plotly_chart(charts_inspect.attention_grid_figure(maps.weights, maps.tokens), key=state.ATTN_GRID,
-                    on_select="rerun", selection_mode="points", config=views.PLOT_CONFIG, width="content")
+    presenter.show_chart(charts_inspect.attention_grid_figure(maps.weights, maps.tokens), key=state.ATTN_GRID,
+                         about="attn_grid", on_select="rerun", selection_mode="points", width="content")
     click = views.take_click(state.ATTN_GRID, state.ATTN_GRID_PICKED)
     if click is not None:
         ss[state.ATTN_LAYER], ss[state.ATTN_HEAD] = int(click[0]), int(click[1])
@@ -45,14 +45,14 @@ with grid_tab:
     c1, c2, _ = st.columns([1, 1, 3])
     layer = c1.selectbox("Layer", list(range(n_layers)), key=state.ATTN_LAYER)
     head = c2.selectbox("Head", list(range(n_heads)), key=state.ATTN_HEAD)
-    st.plotly_chart(charts_inspect.attention_heatmap_figure(maps.weights[layer, head], maps.tokens,
-                                                            f"layer {layer}, head {head}"),
-                    key="attn_enlarged", config=views.PLOT_CONFIG)
+    presenter.show_chart(charts_inspect.attention_heatmap_figure(maps.weights[layer, head], maps.tokens,
+                                                                 f"layer {layer}, head {head}"),
+                         key="attn_enlarged", about="attn_heatmap")
 
 with stats_tab:
     stats = head_statistics(maps.weights, maps.tokens)
-    st.plotly_chart(charts_inspect.head_statistics_figure(stats, HEAD_STATISTICS, n_tokens), key="attn_stats",
-                    config=views.PLOT_CONFIG, width="stretch")
+    presenter.show_chart(charts_inspect.head_statistics_figure(stats, HEAD_STATISTICS, n_tokens), key="attn_stats",
+                         about="attn_stats", width="stretch")
     st.caption("Each number is averaged over the tokens of the input. **Entropy** (in bits): 0 when a head puts "
                f"all its weight on one token, log2 {n_tokens} = {inspection.log2(n_tokens):.1f} when it spreads "
                "evenly. A head with most weight on **[SEP]** or **[CLS]** is a *delimiter* head (often a no-op); "

@@ -3,7 +3,7 @@ import streamlit as st
 
 from bert_core import projection
 from bert_core.inference import POOLINGS
-from explorer import charts_inspect, corpora, inspection, pretrain_form, state
+from explorer import charts_inspect, corpora, inspection, presenter, pretrain_form, state
 from explorer import inspect_views as views
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice, keep_in_range
@@ -94,8 +94,9 @@ near, sims = projection.nearest_neighbours(emb.vectors, picked, k=10)
 
 title = (f"{len(emb.vectors):,} {'tokens' if emb.tokens is not None else 'texts'} · "
          f"{'all layers' if len(layers) > 1 else f'layer {layers[0]}'} · {ss[state.EMB_METHOD].upper()}")
-st.plotly_chart(charts_inspect.embedding_scatter_figure(coords, hover, colours, title, picked, near.tolist()),
-                key=state.EMB_CHART, on_select="rerun", selection_mode="points", width="stretch")
+presenter.show_chart(charts_inspect.embedding_scatter_figure(coords, hover, colours, title, picked, near.tolist()),
+                     key=state.EMB_CHART, about="emb_scatter", on_select="rerun", selection_mode="points",
+                     width="stretch", config={})
 
 st.subheader("Nearest neighbours")
 st.caption("Click a point (2-D map) or pick one here; neighbours are ranked by cosine similarity of the full "

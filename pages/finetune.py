@@ -4,7 +4,7 @@ import streamlit as st
 from bert_core.data import CorpusError
 from explorer import finetune_form as form
 from explorer import finetune_views as views
-from explorer import state, widgets
+from explorer import presenter, state, widgets
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
 
@@ -25,7 +25,7 @@ st.caption("Transfer learning: take an encoder, add a small task head, train bot
                 "to 0 for the whole 11.5k set (3 epochs gave 85.6%, about 11 minutes). QA on the built-in set: "
                 "8 epochs at 256 tokens take about 3 minutes and reach an exact match of about 30%.")
 
-with st.expander("Settings", expanded=not busy):
+with presenter.settings_expander(state.FT_SETTINGS, busy):
     data_col, model_col, train_col = st.columns(3)
     with data_col:
         st.subheader("Task and data")

@@ -1,6 +1,7 @@
 """Home: what BERT is and what to try first."""
 import streamlit as st
 
+from explorer import lesson
 from explorer.nav import page
 
 st.title("BERT Explorer")
@@ -16,6 +17,7 @@ on ordinary text:
 Here you train a small BERT yourself and watch it learn, live.
 """
 )
+lesson.show()
 st.subheader("Try this first")
 st.markdown(
     """

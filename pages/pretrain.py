@@ -2,7 +2,7 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import corpora, data_checks, state, widgets
+from explorer import corpora, data_checks, presenter, state, widgets
 from explorer import pretrain_form as form
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
@@ -17,7 +17,7 @@ st.title("Pretrain a BERT")
 st.caption("BERT learns by guessing hidden words (MLM) and telling whether two sentences belong together "
            "(NSP). Pick a corpus and a size, press Start, and watch both losses fall below chance.")
 
-with st.expander("Settings", expanded=not busy):
+with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
     data_col, model_col, train_col = st.columns(3)
     with data_col:
         st.subheader("Data")
@@ -119,8 +119,9 @@ if view is not None and not busy and form.can_resume(view):
 
 
 def run_view(v) -> None:
-    widgets.metric_row(v)
-    widgets.before_after(v)
+    if not presenter.focused():  # one chart in focus: it gets the projector's screen
+        widgets.metric_row(v)
+        widgets.before_after(v)
     charts_tab, probes_tab, batch_tab = st.tabs(["Learning curves", "Probe sentences", "Batch inspector"])
     with charts_tab:
         widgets.training_charts(v, "pretrain_chart")

@@ -1,7 +1,7 @@
 """Runs: every saved run; compare, rename, delete, set active, download and upload models."""
 import streamlit as st
 
-from explorer import charts, classroom, interrupted, run_access, runs, runs_table, settings, state
+from explorer import charts, classroom, interrupted, presenter, run_access, runs, runs_table, settings, state
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice, keep_choices
 
@@ -37,9 +37,9 @@ else:
     for kind, curves in groups.items():
         key, title = runs_table.CURVES[kind]
         chance = {r.name: c for r in saved if r.name in curves and (c := runs.mlm_chance(r)) is not None}
-        st.plotly_chart(charts.overlay_figure(curves, key, title, chance=chance,
-                                              relative=relative and kind == "pretraining"),
-                        key=f"runs_overlay_{kind}", width="stretch")
+        presenter.show_chart(charts.overlay_figure(curves, key, title, chance=chance,
+                                                   relative=relative and kind == "pretraining"),
+                             key=f"runs_overlay_{kind}", about="overlay", width="stretch")
         if kind == "pretraining":
             unknown = [name for name in curves if name not in chance]
             st.caption("Dashed lines: each run's chance loss ln V, in the run's colour (a run with a bigger "

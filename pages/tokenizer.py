@@ -5,7 +5,7 @@ import streamlit as st
 
 from bert_core.data import CorpusError
 from bert_core.tokenizer import Tokenizer
-from explorer import charts, corpora, pretrain_form, state
+from explorer import charts, corpora, presenter, pretrain_form, state
 from explorer import tokenizer_lab as lab
 from explorer.safe_text import md
 from explorer.widget_state import keep_choice
@@ -76,7 +76,7 @@ if trained is not None:
         st.error(md(exc))
         st.stop()
     stats = {name: lab.vocab_stats(t, sentences) for name, t in vocabularies.items()}
-    st.plotly_chart(charts.vocab_comparison_figure(stats), key="tok_compare", width="stretch")
+    presenter.show_chart(charts.vocab_comparison_figure(stats), key="tok_compare", about="vocab", width="stretch")
     st.caption(f"Measured on {len(sentences):,} sentences of {md(trained.corpus)}. Fewer tokens per word means "
                "shorter sequences; a vocabulary trained on the corpus fits its words, the stock one fits English "
                "at large.")

@@ -35,11 +35,11 @@ def require_browser() -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(tmp: Path, **extra_env: str) -> Iterator[str]:
-    """`streamlit run explorer/app.py` with runs and uploads under `tmp` (and `extra_env`); yields its URL.
-    A server that does not start fails the test with its log."""
+def streamlit_server(tmp: Path, address: str = "localhost", **extra_env: str) -> Iterator[str]:
+    """`streamlit run explorer/app.py` listening on `address`, with runs and uploads under `tmp` (and
+    `extra_env`); yields its localhost URL. A server that does not start fails the test with its log."""
     try:
-        with server.streamlit_server(tmp, **extra_env) as url:
+        with server.streamlit_server(tmp, address=address, **extra_env) as url:
             yield url
     except RuntimeError as exc:
         if "streamlit did not start" not in str(exc):
