@@ -53,7 +53,7 @@ def watched(page) -> dict[str, list[str]]:
 
 def goto(page, name: str, timeout: float = 120) -> None:
     page.get_by_role("link", name=name).first.click()
-    page.get_by_role("heading", name=name).wait_for(timeout=30_000)
+    page.get_by_role("heading", name=name).wait_for(timeout=timeout * 1000)
     wait_settled(page, timeout)
 
 
