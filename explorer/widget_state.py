@@ -58,11 +58,9 @@ def keep_choices(key: str, options: Iterable[Any], default: Iterable[Any] = (),
     store = st.session_state if store is None else store
     offered = list(options)
     stored = store.get(key, _MISSING)
-    if stored is _MISSING:
-        stored = list(default)
-    items = stored if isinstance(stored, (list, tuple)) else []
+    items = list(default) if stored is _MISSING else stored if isinstance(stored, (list, tuple)) else []
     kept = [item for item in items if valid_choice(item, offered, _DROP) is not _DROP]
-    if stored != kept or not isinstance(stored, list):
+    if stored is _MISSING or stored != kept or not isinstance(stored, list):
         store[key] = kept
     return kept
 

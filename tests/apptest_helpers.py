@@ -42,6 +42,20 @@ def ok(at: AppTest) -> AppTest:
     return at
 
 
+def start_pretraining(at: AppTest, name: str, *, steps: int, batch: int = 8, save_every: int = 0):
+    """Press Start on the Pretrain page (open in `at`) for a short run of 32-token sequences; returns its
+    job (`explorer.job_registry.Job`)."""
+    at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
+    at.number_input(key=state.PRETRAIN_BATCH).set_value(batch)
+    at.number_input(key=state.PRETRAIN_STEPS).set_value(steps)
+    at.number_input(key=state.PRETRAIN_SAVE_EVERY).set_value(save_every)
+    at.text_input(key=state.PRETRAIN_RUN_NAME).input(name)
+    ok(at.button(key=state.PRETRAIN_START).click().run())
+    job = state.job_registry().get(owner_of(at))
+    assert job is not None, "Start did not start a job"
+    return job
+
+
 def go(at: AppTest, page: str) -> AppTest:
     """Switch to `pages/<page>.py` and run it."""
     at.switch_page(PAGE.format(page))

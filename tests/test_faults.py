@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from apptest_helpers import ok, owner_of
+from apptest_helpers import ok, owner_of, start_pretraining
 from safetensors.torch import load_file
 from test_classroom import env, page, save_run, session, text, tokenizer  # noqa: F401 (fixtures)
 from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
@@ -21,13 +21,7 @@ from explorer import run_access, state
 # ---------------------------------------------------------------- a server killed mid-training
 def test_an_interrupted_run_is_listed_so_and_resumes_exactly(env: Path) -> None:  # noqa: F811
     alice = page(session(), "pretrain")
-    alice.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
-    alice.number_input(key=state.PRETRAIN_BATCH).set_value(8)
-    alice.number_input(key=state.PRETRAIN_STEPS).set_value(4)
-    alice.number_input(key=state.PRETRAIN_SAVE_EVERY).set_value(2)
-    alice.text_input(key=state.PRETRAIN_RUN_NAME).input("killed-run")
-    ok(alice.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(owner_of(alice))
+    job = start_pretraining(alice, "killed-run", steps=4, save_every=2)
     assert job.join(180) and job.view().status == "finished", job.view().message
     run = RunDirectory(env / "runs" / "killed-run")
     reference = load_file(str(run.latest_checkpoint() / "model.safetensors"))  # the uninterrupted step 4
@@ -164,13 +158,7 @@ def test_a_full_disk_stops_an_app_run_with_a_message_and_the_app_serves_on(
         env: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     fill_disk_after(monkeypatch, good_saves=1)
     at = page(session(), "pretrain")
-    at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
-    at.number_input(key=state.PRETRAIN_BATCH).set_value(4)
-    at.number_input(key=state.PRETRAIN_STEPS).set_value(4)
-    at.number_input(key=state.PRETRAIN_SAVE_EVERY).set_value(2)
-    at.text_input(key=state.PRETRAIN_RUN_NAME).input("full-disk")
-    ok(at.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(owner_of(at))
+    job = start_pretraining(at, "full-disk", steps=4, batch=4, save_every=2)
     assert job.join(180)
     view = job.view()
     assert view.status == "failed" and "disk is full" in view.message and "step 2) is intact" in view.message

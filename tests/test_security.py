@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from apptest_helpers import ok
+from apptest_helpers import ok, start_pretraining
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 from test_classroom import PASSWORD, env, page, save_run, session, text, tokenizer  # noqa: F401 (fixtures)
@@ -57,12 +57,8 @@ def test_no_run_file_path_or_other_browser_holds_a_session_token(env: Path) -> N
     secret = token_of(alice)
     alice.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("upload").run()
     alice.file_uploader(key=state.PRETRAIN_UPLOAD).upload("story.txt", CORPUS, "text/plain").run()
-    alice.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
-    alice.number_input(key=state.PRETRAIN_STEPS).set_value(2)
-    alice.text_input(key=state.PRETRAIN_RUN_NAME).input("alice-run")
-    ok(alice.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(identity.owner_id(secret))
-    assert job is not None and job.join(180) and job.view().status == "finished", job.view().message
+    job = start_pretraining(alice, "alice-run", steps=2)
+    assert job.join(180) and job.view().status == "finished", job.view().message
 
     run_dir = env / "runs" / "alice-run"
     assert RunDirectory(run_dir).read_info()["owner"] == identity.owner_id(secret)
