@@ -43,8 +43,11 @@ def test_overlay_offers_only_runs_with_curves_and_draws_each_kind(app: AppTest) 
     assert overlay.options == [*FT, "tiny-run"]  # the uploaded model has no loss to draw
     assert overlay.value == [*FT, "tiny-run"]
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    drawn = {c["layout"]["title"]["text"]: sorted(t["name"] for t in c["data"]) for c in charts}
+    drawn = {c["layout"]["title"]["text"]: sorted(t["name"] for t in c["data"] if "chance" not in t["name"])
+             for c in charts}
     assert drawn == {"Pretraining: MLM loss": ["tiny-run"], "Fine-tuning: training loss (task head)": sorted(FT)}
+    chance = [t["name"] for c in charts for t in c["data"] if "chance" in t["name"]]
+    assert chance == ["tiny-run: chance"]  # ln V for the pretraining run only: a fine-tuning loss is the task's
     overlay.set_value([FT[1]]).run()
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 1 and [t["name"] for t in charts[0]["data"]] == [FT[1]]
