@@ -10,7 +10,7 @@ the value or draws the widget; a value that is not valid any more is replaced by
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import streamlit as st
 
@@ -44,10 +44,10 @@ def keep_choice(key: str, options: Sequence[Any], default: Any = _MISSING,
                 store: MutableMapping[str, Any] | None = None) -> Any:
     """Make `store[key]` (default: `st.session_state`) one of `options` for a selectbox, radio,
     pills or segmented control; return the value kept."""
-    target = _store(store)
-    value = valid_choice(target.get(key, _MISSING), list(options), default)
-    if target.get(key, _MISSING) is not value:
-        target[key] = value
+    store = st.session_state if store is None else store
+    value = valid_choice(store.get(key, _MISSING), list(options), default)
+    if store.get(key, _MISSING) is not value:
+        store[key] = value
     return value
 
 
@@ -55,26 +55,22 @@ def keep_choices(key: str, options: Iterable[Any], default: Iterable[Any] = (),
                  store: MutableMapping[str, Any] | None = None) -> list[Any]:
     """Make `store[key]` a list of items of `options` for a multiselect (items no longer offered are
     dropped; `default` when nothing was stored); return it."""
-    target = _store(store)
+    store = st.session_state if store is None else store
     offered = list(options)
-    stored = target.get(key, _MISSING)
+    stored = store.get(key, _MISSING)
     items = list(default) if stored is _MISSING else stored if isinstance(stored, (list, tuple)) else []
     kept = [item for item in items if valid_choice(item, offered, _DROP) is not _DROP]
     if stored is _MISSING or stored != kept or not isinstance(stored, list):
-        target[key] = kept
+        store[key] = kept
     return kept
 
 
 def keep_in_range(key: str, low: float, high: float, default: float | None = None,
                   store: MutableMapping[str, Any] | None = None) -> float:
     """Make `store[key]` a number within [low, high] for a slider or number input; return it."""
-    target = _store(store)
-    stored = target.get(key, _MISSING)
+    store = st.session_state if store is None else store
+    stored = store.get(key, _MISSING)
     value = valid_number(stored, low, high, default)
     if stored is not value:
-        target[key] = value
+        store[key] = value
     return value
-
-
-def _store(store: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
-    return cast("MutableMapping[str, Any]", st.session_state) if store is None else store
