@@ -34,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 def open_page(page, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).first.click()
     page.wait_for_timeout(300)
-    wait_settled(page)
+    wait_settled(page, 300)  # Embeddings' first map (MiniLM, 500 texts, UMAP) took over 120 s on a busy 2-core box
 
 
 def test_every_page_opens_without_an_exception(server, page) -> None:
