@@ -13,6 +13,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def run_demo(ns: argparse.Namespace) -> int:
         print(f"nothing to do: the demo runs are in {out}")
         return 0
     # Time the first steps of each run; they are real training steps, kept.
-    streams, train_s, estimates = {}, {}, {}
+    streams: dict[str, Iterator[dict[str, float]]] = {}
+    train_s: dict[str, float] = {}
+    estimates: dict[str, float] = {}
     for step, run in todo:
         streams[step.name], times = iter(run.trainer), []
         tick = time.perf_counter()
@@ -125,19 +128,20 @@ def run_demo(ns: argparse.Namespace) -> int:
     total = sum(run.trainer.args.max_steps for _, run in todo)
     bar = tqdm(total=total, initial=sum(run.trainer.global_step for _, run in todo), desc="demo runs",
                unit="step", dynamic_ncols=True)
-    for step, run in todo:
+    names = [step.name for step, _ in todo]
+    while todo:
+        step, run = todo.pop(0)  # a finished run's model, optimizer and data are freed before the next one
         bar.set_description(step.name)
         bar.set_postfix_str("")
         tick = time.perf_counter()
-        for metrics in streams[step.name]:
+        for metrics in streams.pop(step.name):
             bar.update(1)
             bar.set_postfix(run.postfix(metrics))
         train_s[step.name] += time.perf_counter() - tick
         run.finish(train_s[step.name])  # run.json's final record; the summary below is shorter
         tqdm.write(f"{step.name}: {run.trainer.status} at step {run.trainer.global_step} in "
                    f"{_minutes(train_s[step.name])}; held-out: {cli._fmt(run.trainer.last_eval)}", file=sys.stderr)
-        run.trainer.model.to("cpu")  # let a GPU's memory go to the next run
+        del run
     bar.close()
-    print(f"demo runs ready in {out} after {_minutes(time.perf_counter() - started)}: "
-          + ", ".join(step.name for step, _ in todo))
+    print(f"demo runs ready in {out} after {_minutes(time.perf_counter() - started)}: " + ", ".join(names))
     return 0

@@ -95,6 +95,8 @@ def presenter_figure(figure: go.Figure, *, scale: float = FONT_SCALE, dark_theme
             axis.title.font.size = size
     if fig.layout.legend.font.size is None:
         fig.layout.legend.font.size = size
+    if fig.layout.legend.y is not None and fig.layout.legend.y < 0:  # below the plot: clear the larger axis titles
+        fig.update_layout(legend={"y": fig.layout.legend.y * scale, "yanchor": "top"})
     if dark_theme:
         fig.update_layout(template="plotly_dark", paper_bgcolor="#0e1117", plot_bgcolor="#0e1117")
     return fig

@@ -7,7 +7,7 @@ import pytest
 from apptest_helpers import go, ok, running_app
 from tiny_run import make_tiny_run
 
-from explorer import state
+from explorer import join_hint, state
 
 
 def test_presenter_mode_survives_page_switches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -16,7 +16,7 @@ def test_presenter_mode_survives_page_switches(tmp_path: Path, monkeypatch: pyte
         assert not at.session_state[state.PRESENTER]
         ok(at.sidebar.toggle(key=state.PRESENTER_WIDGET).set_value(True).run())
         ok(at.sidebar.toggle(key=state.PRESENTER_DARK_WIDGET).set_value(True).run())
-        for page in ("tokenizer", "pretrain", "runs", "home"):
+        for page in ("tokenizer", "pretrain", "attention", "runs", "home"):  # attention: charts in the dark look
             at = go(at, page)
             assert at.session_state[state.PRESENTER] and at.session_state[state.PRESENTER_DARK]
             assert at.sidebar.toggle(key=state.PRESENTER_WIDGET).value
@@ -39,3 +39,12 @@ def test_home_offers_demo_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert at.session_state[state.ACTIVE_MODEL] == "run:demo-pretrain"
         assert at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "run:demo-pretrain"
         assert any("Fill" in t.value for t in at.title)
+
+
+def test_join_hint_only_off_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_app(monkeypatch, tmp_path / "runs", tmp_path / "uploads", timeout=60) as at:
+        assert not [e for e in ok(at).sidebar.expander if "join" in e.label]  # config.toml: localhost
+        monkeypatch.setattr(join_hint, "current_url", lambda: "http://10.0.0.5:8501/")
+        expander = [e for e in ok(at.run()).sidebar.expander if "join" in e.label]
+        assert expander and "http://10.0.0.5:8501/" in expander[0].markdown[0].value
+        assert len(expander[0].get("image")) == 1  # the QR code
