@@ -9,9 +9,9 @@ and the data are given.
   than 30. 3 epochs at 5e-5 — the sentiment recipe, the old QA default — gave the 168 built-in
   questions 18 optimizer steps: far too few to learn the span format (dev F1 ~13).
 
-Keeping the bottom layers fixed is both faster and no worse on small data: backward stops at layer 2
-(a step costs their forward only) and AdamW skips the word embeddings, half of MiniLM's parameters;
-words met only at test time keep embeddings consistent with the ones that were trained on.
+Keeping the bottom layers fixed makes a step ~1.4x cheaper: backward stops at layer 2 (those layers
+cost their forward only) and AdamW skips the word embeddings, half of MiniLM's parameters. On the
+built-in set it scored within noise of training every layer (dev F1 56.3 vs 53.6, held-out 57.8 vs 59.6).
 See docs/finetuning-qa.md for the measurements behind these numbers.
 """
 from __future__ import annotations
