@@ -29,12 +29,14 @@ def outside_requests() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def page(server, outside_requests: list[str]):
+def page(request: pytest.FixtureRequest, server, outside_requests: list[str]):
+    """A Chromium tab; its window is 1400×1000 unless the test module sets `VIEWPORT`."""
     from playwright.sync_api import sync_playwright
 
+    viewport = getattr(request.module, "VIEWPORT", {"width": 1400, "height": 1000})
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport=viewport)
         block_outside(context, outside_requests)
         yield context.new_page()
         browser.close()

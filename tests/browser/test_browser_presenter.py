@@ -6,10 +6,11 @@ listens on every interface here). Screenshots go to `$BERT_EXPLORER_SHOTS` (or a
 from __future__ import annotations
 
 import pytest
-from browser_helpers import ARGS, CHROMIUM, no_exception, require_browser, shots_dir, streamlit_server, wait_settled
+from browser_helpers import no_exception, require_browser, shots_dir, streamlit_server, wait_settled
 from tiny_run import make_tiny_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+VIEWPORT = {"width": 1280, "height": 720}  # a projector (the shared `page` fixture reads it)
 
 
 @pytest.fixture(scope="module")
@@ -20,16 +21,6 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     (tmp / "runs" / "tiny-run").rename(tmp / "runs" / "demo-pretrain")
     with streamlit_server(tmp, address="0.0.0.0") as url:
         yield url, tmp
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-        browser.close()
 
 
 def _open(page, title: str) -> None:
