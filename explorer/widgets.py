@@ -151,7 +151,7 @@ def start_stop_buttons(start_key: str, stop_key: str, on_start: Callable[[], Non
                        *, busy: bool, can_start: bool = True) -> Any:
     """A training page's Start and Stop buttons, side by side; returns the column after them (for a
     Resume button). Start is disabled while a run is active or when `can_start` is False."""
-    b1, b2, spare, _ = st.columns([1, 1, 2, 3])
+    b1, b2, spare, _ = st.columns([3, 3, 5, 3])  # room for "Start" in presenter mode's larger text
     b1.button("Start", key=start_key, type="primary", on_click=on_start, disabled=busy or not can_start,
               icon=":material/play_arrow:", width="stretch")
     b2.button("Stop", key=stop_key, on_click=on_stop, disabled=not busy, icon=":material/stop:", width="stretch")
