@@ -16,7 +16,7 @@ from bert_core.finetune_setup import FinetuneSpec, finetune_arguments, freeze_bo
 
 
 def test_qa_schedule_is_fitted_to_the_data_size() -> None:
-    assert fit_epochs("qa", 168) == 10.0  # the built-in set
+    assert fit_epochs("qa", 168) == 15.0  # the built-in set
     assert fit_epochs("qa", QA_PASSES * 10) == 2.0  # large data: at least two epochs
     assert fit_epochs("qa", 20) == 30.0  # tiny data: capped
     assert fit_epochs("sentiment", 11_527) == RECIPES["sentiment"].epochs == 3.0
@@ -40,9 +40,9 @@ def test_arguments_follow_the_recipe_and_cap_evaluations() -> None:
     task = SimpleNamespace(features=[0] * 168, train=[0] * 168)  # only the number of windows is read
     prepared = SimpleNamespace(spec=FinetuneSpec(task="qa"), steps_per_epoch=11, task=task)
     args = finetune_arguments(prepared)  # type: ignore[arg-type]
-    assert args.max_steps == 110 and args.learning_rate == RECIPES["qa"].learning_rate
-    assert args.warmup_steps == 11
-    assert args.eval_every == args.save_every == 22  # 5 evaluations over 10 epochs, on epoch boundaries
+    assert args.max_steps == 165 and args.learning_rate == RECIPES["qa"].learning_rate
+    assert args.warmup_steps == 16
+    assert args.eval_every == args.save_every == 33  # 5 evaluations over 15 epochs, on epoch boundaries
     short = finetune_arguments(prepared, epochs=2, learning_rate=1e-3)  # type: ignore[arg-type]
     assert (short.max_steps, short.eval_every, short.learning_rate) == (22, 11, 1e-3)
 
