@@ -6,6 +6,7 @@ Saved runs of every kind come from tests/runs_gallery.py; screenshots go to `$BE
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,11 @@ def test_runs_table_shows_every_column_and_overlay_draws(server, page, size) -> 
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for()
     page.screenshot(path=str(shots_dir(tmp) / f"runs_{size[0]}.png"))
-    assert grid.evaluate(HEADERS)[:len(COLUMNS)] == COLUMNS  # all rendered: none scrolled out of view
+    headers, deadline = [], time.monotonic() + 60
+    while headers != COLUMNS and time.monotonic() < deadline:  # the grid draws its headers after it appears
+        page.wait_for_timeout(300)
+        headers = grid.evaluate(HEADERS)[:len(COLUMNS)]
+    assert headers == COLUMNS  # all rendered: none scrolled out of view
     box = grid.bounding_box()
     assert box["x"] + box["width"] <= size[0]
     assert "None" not in grid.inner_text()
