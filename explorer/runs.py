@@ -98,7 +98,7 @@ def summarize(path: Path) -> RunSummary | None:
     return RunSummary(
         name=path.name, path=path, status="damaged" if problems else info.get("status", "saved"),
         steps=int(info.get("steps", _checkpoint_step(checkpoints[-1]))),
-        corpus=info.get("corpus_label") or info.get("corpus", "—"), model=model_text,
+        corpus=info.get("corpus_label") or info.get("corpus") or info.get("data", "—"), model=model_text,
         created_at=info.get("created_at") or checkpoints[-1].stat().st_mtime,
         final=dict(last[0]), final_eval=dict(info.get("final_eval") or {}), info=info, problems=problems,
     )

@@ -23,14 +23,14 @@ CURVES = {"pretraining": ("mlm_loss", "Pretraining: MLM loss"),
           "finetuning": ("loss", "Fine-tuning: training loss (task head)")}
 # Widths in px, about 810 in all: the grid is 820 px wide in a 1,280 px window beside the sidebar.
 COLUMNS = {
-    "name": st.column_config.TextColumn("name", width=150),
+    "name": st.column_config.TextColumn("name", width=126),
     "kind": st.column_config.TextColumn("kind", width=76),
-    "status": st.column_config.TextColumn("status", width=64),
+    "status": st.column_config.TextColumn("status", width=78),
     "shared": st.column_config.TextColumn("shared", width=56),
     "steps": st.column_config.NumberColumn("steps", width=46),
-    "model": st.column_config.TextColumn("model", width=98),
+    "model": st.column_config.TextColumn("model", width=118),
     "corpus": st.column_config.TextColumn("data", width=78),
-    "result": st.column_config.TextColumn("result", width=160,
+    "result": st.column_config.TextColumn("result", width=150,
                                           help="pretraining: MLM loss / MLM accuracy · NSP accuracy at the last "
                                                "step; fine-tuning: the final dev score"),
     "date": st.column_config.TextColumn("date", width=84),
