@@ -8,9 +8,7 @@ state-dict names (`dense.weight`, `dense.bias`), so checkpoints still move to an
 `transformers`; only the kernel that multiplies changes.
 
 Which kernel (`cpu_gemm()`), decided once per process:
-    BERT_CORE_CPU_GEMM=onednn | blas | auto (default): auto picks oneDNN on AMD processors with AVX-512,
-    BLAS elsewhere. On an AVX2-only AMD EPYC, MKL was the faster one (a MiniLM-sized linear forward +
-    backward, 1 thread: BLAS 1.22x oneDNN, which copies transposed inputs in backward; docs/finetuning-qa.md).
+    BERT_CORE_CPU_GEMM=onednn | blas | auto (default): auto picks oneDNN on AMD processors, BLAS elsewhere.
 CUDA/MPS tensors, other dtypes, CPU autocast and `torch.compile` (whose compiler picks its own
 kernels) always take `torch.nn.functional.linear`.
 """
@@ -49,11 +47,6 @@ def onednn_available() -> bool:
         return False
 
 
-def _has_avx512() -> bool:
-    """Whether PyTorch runs AVX-512 code on this CPU (oneDNN's advantage over MKL was measured there)."""
-    return torch.backends.cpu.get_cpu_capability().startswith("AVX512")
-
-
 @functools.cache
 def cpu_gemm() -> str:
     """"onednn" or "blas": the kernel `Linear` uses for fp32 CPU products in this process."""
@@ -62,7 +55,7 @@ def cpu_gemm() -> str:
         raise ValueError(f"BERT_CORE_CPU_GEMM={asked!r}: choose one of {', '.join(_CHOICES)}")
     if asked == "blas" or not onednn_available():
         return "blas"
-    return "onednn" if asked == "onednn" or ("AuthenticAMD" in _cpu_vendor() and _has_avx512()) else "blas"
+    return "onednn" if asked == "onednn" or "AuthenticAMD" in _cpu_vendor() else "blas"
 
 
 def _dense(t: Tensor) -> Tensor:
