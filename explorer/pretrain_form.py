@@ -12,10 +12,11 @@ import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.config import BertConfig
+from bert_core.data import CorpusError
 from bert_core.pretraining_setup import BUILTIN_MINILM, PretrainSpec
 from bert_core.training import TrainingArguments
 
-from . import classroom, settings, state
+from . import classroom, corpora, settings, state
 from .corpora import UPLOAD_CHOICE
 from .jobs import JobConfig, JobError, JobView, resume_config
 from .runs import RunError, validate_run_name
@@ -44,6 +45,18 @@ def refresh_run_name() -> None:
     ss = st.session_state
     if _AUTO_NAME.fullmatch(ss.get(state.PRETRAIN_RUN_NAME, "")):
         ss[state.PRETRAIN_RUN_NAME] = default_run_name()
+
+
+def take_corpus_upload(upload, page_key: str) -> None:
+    """A file from a page's corpus uploader becomes the session's corpus (`corpora.take_upload`): a new
+    one refreshes the default run name and reruns the page, so its picker names the file; a bad one
+    is reported under the uploader."""
+    try:
+        if corpora.take_upload(upload, page_key):
+            refresh_run_name()
+            st.rerun()
+    except CorpusError as exc:
+        st.error(md(exc))
 
 
 def corpus_spec() -> tuple[str, str] | None:

@@ -27,12 +27,7 @@ with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
             upload = st.file_uploader("Corpus file", type=corpora.UPLOAD_TYPES, key=state.PRETRAIN_UPLOAD,
                                       disabled=busy, help="Text (blank lines separate documents), CSV or JSON "
                                       "lines with a text column, or a zip of .txt files.")
-            try:
-                if corpora.take_upload(upload, state.PRETRAIN_CORPUS_CHOICE):
-                    form.refresh_run_name()
-                    st.rerun()  # the picker above names the new file
-            except CorpusError as exc:
-                st.error(md(exc))
+            form.take_corpus_upload(upload, state.PRETRAIN_CORPUS_CHOICE)
             if upload is None and corpora.session_upload():
                 st.caption("Your upload stays this session's corpus on every page; a new file replaces it.")
             st.text_input("Text column (CSV / JSON lines)", key=state.PRETRAIN_TEXT_COLUMN, disabled=busy,

@@ -45,12 +45,7 @@ if ss[state.TOK_CORPUS] == corpora.UPLOAD_CHOICE:
     upload = st.file_uploader("Corpus file (becomes this session's corpus on every page)", type=corpora.UPLOAD_TYPES,
                               key=state.TOK_UPLOAD, help="Text (blank lines separate documents), CSV or JSON lines "
                               "with a text column (named on the Pretrain page), or a zip of .txt files.")
-    try:
-        if corpora.take_upload(upload, state.TOK_CORPUS):
-            pretrain_form.refresh_run_name()
-            st.rerun()  # the picker above names the new file
-    except CorpusError as exc:
-        st.error(md(exc))
+    pretrain_form.take_corpus_upload(upload, state.TOK_CORPUS)
 corpus = state.chosen_data(state.TOK_CORPUS, state.CORPUS_UPLOADED, corpora.UPLOAD_CHOICE)
 if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch", disabled=corpus is None):
     with st.spinner("training a WordPiece vocabulary…"):
