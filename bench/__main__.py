@@ -1,4 +1,5 @@
 """`python -m bench [--quick] [--device cuda]`: see bench/README.md."""
+
 from .run_all import main
 
 main()

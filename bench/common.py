@@ -1,4 +1,5 @@
 """What every benchmark shares: twin models on identical weights, inputs, interleaved timing, machine info."""
+
 from __future__ import annotations
 
 import copy
@@ -24,8 +25,9 @@ def hf_config(config: BertConfig, attn: str):
     return transformers.BertConfig(**copy.deepcopy(config.to_dict()), attn_implementation=attn)
 
 
-def twin_models(name: str, config: BertConfig, attns: tuple[str, ...], device: torch.device,
-                seed: int = 0) -> dict[str, torch.nn.Module]:
+def twin_models(
+    name: str, config: BertConfig, attns: tuple[str, ...], device: torch.device, seed: int = 0
+) -> dict[str, torch.nn.Module]:
     """`bert_core.<name>` and `transformers.<name>` (one per attention implementation) on one state dict.
 
     Returns {"bert_core": model, "hf_sdpa": model, "hf_eager": model, ...}; every model is loaded
@@ -44,8 +46,9 @@ def twin_models(name: str, config: BertConfig, attns: tuple[str, ...], device: t
     return models
 
 
-def pretraining_batch(config: BertConfig, batch: int, seq: int, device: torch.device, seed: int = 1,
-                      mask_prob: float = 0.15) -> dict[str, torch.Tensor]:
+def pretraining_batch(
+    config: BertConfig, batch: int, seq: int, device: torch.device, seed: int = 1, mask_prob: float = 0.15
+) -> dict[str, torch.Tensor]:
     """A full-length (unpadded) NSP pair batch with 15% of the non-special tokens masked.
 
     Exactly round(mask_prob * tokens) positions per sequence are masked, so every step decodes the
@@ -73,8 +76,9 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int, warmup: int,
-                device: torch.device) -> dict[str, list[float]]:
+def interleaved(
+    fns: dict[str, Callable[[], Any]], *, repeats: int, warmup: int, device: torch.device
+) -> dict[str, list[float]]:
     """Time each fn `repeats` times, round-robin (A B C A B C …), so load noise hits all alike.
 
     Returns seconds per call for each name. `warmup` untimed rounds go first.
@@ -104,8 +108,11 @@ def summarise(times: dict[str, list[float]], work: float, unit: str, baselines: 
     for name, ts in times.items():
         rates = [work / t for t in ts]
         out["sides"][name] = {
-            "median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts),
-            f"median_{unit}": statistics.median(rates), "runs": len(ts),
+            "median_s": statistics.median(ts),
+            "min_s": min(ts),
+            "max_s": max(ts),
+            f"median_{unit}": statistics.median(rates),
+            "runs": len(ts),
         }
     for base in baselines:
         if base in times:
@@ -137,9 +144,15 @@ def machine_info(device: torch.device) -> dict[str, Any]:
     except OSError:
         pass
     info: dict[str, Any] = {
-        "cpu": cpu, "logical_cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "avx512_bf16": "avx512_bf16" in flags, "torch": torch.__version__, "transformers": transformers.__version__,
-        "python": platform.python_version(), "device": str(device), "loadavg": list(os.getloadavg()),
+        "cpu": cpu,
+        "logical_cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "avx512_bf16": "avx512_bf16" in flags,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+        "device": str(device),
+        "loadavg": list(os.getloadavg()),
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)

@@ -12,6 +12,7 @@ One run times, interleaved (A B C A B C …), on one set of weights:
 
 Run: `python -m bench.finetune_qa [--preset minilm] [--batch 16] [--seq 160] [--repeats 5]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ def bench_config(preset: str) -> BertConfig:
     return BertConfig.from_preset(preset)
 
 
-def qa_batch(config: BertConfig, batch: int, seq: int, device: torch.device, question: int = 14,
-             seed: int = 3) -> dict[str, Any]:
+def qa_batch(
+    config: BertConfig, batch: int, seq: int, device: torch.device, question: int = 14, seed: int = 3
+) -> dict[str, Any]:
     """A padded QA batch: row lengths uniform in [0.85·seq, seq] (one full row), a `question`-token
     first segment, answers of 1-4 tokens inside the context."""
     gen = torch.Generator().manual_seed(seed)
@@ -56,8 +58,13 @@ def qa_batch(config: BertConfig, batch: int, seq: int, device: torch.device, que
     token_type_ids = ((positions > question + 1) & (attention_mask == 1)).long()  # (B, T)
     start = torch.randint(question + 2, int(0.85 * seq) - 5, (batch,), generator=gen)
     end = start + torch.randint(0, 4, (batch,), generator=gen)
-    out = dict(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-               start_positions=start, end_positions=end)
+    out = dict(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        token_type_ids=token_type_ids,
+        start_positions=start,
+        end_positions=end,
+    )
     return {k: v.to(device) for k, v in out.items()}
 
 
@@ -73,8 +80,16 @@ def _step(model: torch.nn.Module, data: dict[str, Any]):
     return step
 
 
-def bench_qa(preset: str = "minilm", *, device: torch.device, batch: int = 16, seq: int = 160, cls_seq: int = 64,
-             repeats: int = 5, warmup: int = 1) -> dict[str, Any]:
+def bench_qa(
+    preset: str = "minilm",
+    *,
+    device: torch.device,
+    batch: int = 16,
+    seq: int = 160,
+    cls_seq: int = 64,
+    repeats: int = 5,
+    warmup: int = 1,
+) -> dict[str, Any]:
     """Tokens/s of the four steps (real, unpadded tokens) and the ratios bert_core QA / transformers QA
     and bert_core QA / bert_core sentiment (per token), for the full and the recipe's QA step."""
     config = bench_config(preset)
@@ -91,26 +106,46 @@ def bench_qa(preset: str = "minilm", *, device: torch.device, batch: int = 16, s
     recipe_model = bert_core.BertForQuestionAnswering(config).to(device)
     recipe_model.load_state_dict(models["bert_core"].state_dict())
     freeze_bottom(recipe_model, default_freeze_layers("qa", "builtin:minilm", config.num_hidden_layers))
-    steps = {"bert_core": _step(models["bert_core"], qa), "hf_sdpa": _step(models["hf_sdpa"], qa),
-             "bert_core_recipe": _step(recipe_model, qa), "bert_core_cls": _step(cls_model, cls)}
+    steps = {
+        "bert_core": _step(models["bert_core"], qa),
+        "hf_sdpa": _step(models["hf_sdpa"], qa),
+        "bert_core_recipe": _step(recipe_model, qa),
+        "bert_core_cls": _step(cls_model, cls),
+    }
     times = interleaved(steps, repeats=repeats, warmup=warmup, device=device)
     result = summarise({k: times[k] for k in ("bert_core", "hf_sdpa")}, qa_tokens, "tokens_per_s", ("hf_sdpa",))
-    def per_token(side: str) -> float:  # > 1: the QA side handles more tokens per second than sentiment
-        return statistics.median([(c / cls_tokens) / (q / qa_tokens)
-                                  for q, c in zip(times[side], times["bert_core_cls"])])
 
-    result["sides"]["bert_core_recipe"] = {"median_s": statistics.median(times["bert_core_recipe"]),
-                                           "median_tokens_per_s": qa_tokens / statistics.median(times["bert_core_recipe"]),
-                                           "runs": repeats}
-    result["sides"]["bert_core_cls"] = {"median_s": statistics.median(times["bert_core_cls"]),
-                                        "median_tokens_per_s": cls_tokens / statistics.median(times["bert_core_cls"]),
-                                        "runs": repeats, "batch": cls_rows, "seq": cls_seq}
+    def per_token(side: str) -> float:  # > 1: the QA side handles more tokens per second than sentiment
+        return statistics.median(
+            [(c / cls_tokens) / (q / qa_tokens) for q, c in zip(times[side], times["bert_core_cls"])]
+        )
+
+    result["sides"]["bert_core_recipe"] = {
+        "median_s": statistics.median(times["bert_core_recipe"]),
+        "median_tokens_per_s": qa_tokens / statistics.median(times["bert_core_recipe"]),
+        "runs": repeats,
+    }
+    result["sides"]["bert_core_cls"] = {
+        "median_s": statistics.median(times["bert_core_cls"]),
+        "median_tokens_per_s": cls_tokens / statistics.median(times["bert_core_cls"]),
+        "runs": repeats,
+        "batch": cls_rows,
+        "seq": cls_seq,
+    }
     result["ratios"]["qa_vs_cls_per_token"] = per_token("bert_core")
     result["ratios"]["qa_recipe_vs_cls_per_token"] = per_token("bert_core_recipe")
     result["ratios"]["qa_recipe_vs_hf_sdpa"] = statistics.median(
-        [h / r for r, h in zip(times["bert_core_recipe"], times["hf_sdpa"])])
-    result.update(preset=preset, batch=batch, seq=int(qa["input_ids"].size(1)), real_tokens=qa_tokens,
-                  cls_tokens=cls_tokens, threads=torch.get_num_threads(), loadavg=loadavg())
+        [h / r for r, h in zip(times["bert_core_recipe"], times["hf_sdpa"])]
+    )
+    result.update(
+        preset=preset,
+        batch=batch,
+        seq=int(qa["input_ids"].size(1)),
+        real_tokens=qa_tokens,
+        cls_tokens=cls_tokens,
+        threads=torch.get_num_threads(),
+        loadavg=loadavg(),
+    )
     return result
 
 
@@ -123,21 +158,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-    r = bench_qa(args.preset, device=torch.device(args.device), batch=args.batch, seq=args.seq,
-                 cls_seq=args.cls_seq, repeats=args.repeats)
+    r = bench_qa(
+        args.preset,
+        device=torch.device(args.device),
+        batch=args.batch,
+        seq=args.seq,
+        cls_seq=args.cls_seq,
+        repeats=args.repeats,
+    )
     s = r["sides"]
     print(json.dumps(r, indent=2))
-    print(f"\nQA step {args.preset} {r['batch']}×{r['seq']} ({r['real_tokens']} real tokens), "
-          f"{r['threads']} threads, load {r['loadavg']}:\n"
-          f"  bert_core QA       {s['bert_core']['median_tokens_per_s']:8,.0f} tokens/s\n"
-          f"  transformers QA    {s['hf_sdpa']['median_tokens_per_s']:8,.0f} tokens/s   "
-          f"bert_core ×{r['ratios']['bert_core_vs_hf_sdpa']:.2f} (best-of-N ×{r['ratios_of_best']['bert_core_vs_hf_sdpa']:.2f})\n"
-          f"  bert_core QA recipe {s['bert_core_recipe']['median_tokens_per_s']:7,.0f} tokens/s   "
-          f"×{r['ratios']['qa_recipe_vs_hf_sdpa']:.2f} vs transformers (bottom third of the layers fixed)\n"
-          f"  bert_core sentiment {s['bert_core_cls']['median_tokens_per_s']:7,.0f} tokens/s "
-          f"({s['bert_core_cls']['batch']}×{args.cls_seq})\n"
-          f"  QA / sentiment per token: full ×{r['ratios']['qa_vs_cls_per_token']:.2f}, "
-          f"recipe ×{r['ratios']['qa_recipe_vs_cls_per_token']:.2f}")
+    print(
+        f"\nQA step {args.preset} {r['batch']}×{r['seq']} ({r['real_tokens']} real tokens), "
+        f"{r['threads']} threads, load {r['loadavg']}:\n"
+        f"  bert_core QA       {s['bert_core']['median_tokens_per_s']:8,.0f} tokens/s\n"
+        f"  transformers QA    {s['hf_sdpa']['median_tokens_per_s']:8,.0f} tokens/s   "
+        f"bert_core ×{r['ratios']['bert_core_vs_hf_sdpa']:.2f} "
+        f"(best-of-N ×{r['ratios_of_best']['bert_core_vs_hf_sdpa']:.2f})\n"
+        f"  bert_core QA recipe {s['bert_core_recipe']['median_tokens_per_s']:7,.0f} tokens/s   "
+        f"×{r['ratios']['qa_recipe_vs_hf_sdpa']:.2f} vs transformers (bottom third of the layers fixed)\n"
+        f"  bert_core sentiment {s['bert_core_cls']['median_tokens_per_s']:7,.0f} tokens/s "
+        f"({s['bert_core_cls']['batch']}×{args.cls_seq})\n"
+        f"  QA / sentiment per token: full ×{r['ratios']['qa_vs_cls_per_token']:.2f}, "
+        f"recipe ×{r['ratios']['qa_recipe_vs_cls_per_token']:.2f}"
+    )
 
 
 if __name__ == "__main__":

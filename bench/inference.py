@@ -1,4 +1,5 @@
 """Inference queries under `torch.inference_mode()`: fill-mask (logits at the [MASK]) and attention maps."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,11 +33,20 @@ def _repeat(fn: Callable[[], Any], inner: int) -> Callable[[], None]:
     def run() -> None:
         for _ in range(inner):
             fn()
+
     return run
 
 
-def bench_fill_mask(preset: str, seq: int, *, device: torch.device, repeats: int = 9, warmup: int = 2,
-                    inner: int = 20, bf16: bool = False) -> dict[str, Any]:
+def bench_fill_mask(
+    preset: str,
+    seq: int,
+    *,
+    device: torch.device,
+    repeats: int = 9,
+    warmup: int = 2,
+    inner: int = 20,
+    bf16: bool = False,
+) -> dict[str, Any]:
     """Top-5 words at the [MASK]. bert_core decodes the mask row only (`logits_at`); transformers
     computes (1, T, V) logits and indexes the mask row, as its fill-mask pipeline does."""
     config = BertConfig.from_preset(preset)
@@ -52,11 +62,15 @@ def bench_fill_mask(preset: str, seq: int, *, device: torch.device, repeats: int
         def query() -> torch.Tensor:
             with torch.inference_mode(), autocast(device, bf16):
                 return models[name](input_ids=ids).logits[where].topk(5).indices
+
         return query
 
     same = torch.equal(ours(), theirs("hf_eager")())
-    fns = {"bert_core": _repeat(ours, inner), "hf_sdpa": _repeat(theirs("hf_sdpa"), inner),
-           "hf_eager": _repeat(theirs("hf_eager"), inner)}
+    fns = {
+        "bert_core": _repeat(ours, inner),
+        "hf_sdpa": _repeat(theirs("hf_sdpa"), inner),
+        "hf_eager": _repeat(theirs("hf_eager"), inner),
+    }
     times = interleaved(fns, repeats=repeats, warmup=warmup, device=device)
     times = {k: [t / inner for t in ts] for k, ts in times.items()}
     result = summarise(times, 1.0, "queries_per_s", ("hf_eager", "hf_sdpa"))
@@ -64,8 +78,16 @@ def bench_fill_mask(preset: str, seq: int, *, device: torch.device, repeats: int
     return result
 
 
-def bench_attentions(preset: str, seq: int, *, device: torch.device, repeats: int = 9, warmup: int = 2,
-                     inner: int = 10, bf16: bool = False) -> dict[str, Any]:
+def bench_attentions(
+    preset: str,
+    seq: int,
+    *,
+    device: torch.device,
+    repeats: int = 9,
+    warmup: int = 2,
+    inner: int = 10,
+    bf16: bool = False,
+) -> dict[str, Any]:
     """All layers' attention probabilities (L × (1, nh, T, T)); transformers needs eager for them.
 
     bert_core runs `BertModel.attention_maps` (the last layer stops at its softmax, no pooler);
@@ -81,12 +103,12 @@ def bench_attentions(preset: str, seq: int, *, device: torch.device, repeats: in
                 if name == "bert_core":  # what the attention page calls: no work past the last softmax
                     return models[name].attention_maps(ids)
                 return models[name](input_ids=ids, output_attentions=True).attentions
+
         return run
 
     a, b = query("bert_core")(), query("hf_eager")()
     max_diff = max(float((x - y).abs().max()) for x, y in zip(a, b))
-    times = interleaved({k: _repeat(query(k), inner) for k in models}, repeats=repeats, warmup=warmup,
-                        device=device)
+    times = interleaved({k: _repeat(query(k), inner) for k in models}, repeats=repeats, warmup=warmup, device=device)
     times = {k: [t / inner for t in ts] for k, ts in times.items()}
     result = summarise(times, 1.0, "queries_per_s", ("hf_eager",))
     result.update(preset=preset, batch=1, seq=seq, max_abs_diff=max_diff, loadavg=loadavg())

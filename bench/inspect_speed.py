@@ -7,6 +7,7 @@ for a 64-token input < 200 ms, UMAP of 2,000 sentence embeddings < 30 s.
     python -m bench.inspect_speed            # ~1-2 min; prints a Markdown table, --json for JSON
     python bench/inspect_speed.py --quick    # fewer repeats
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,12 @@ from bert_core.inference import attentions, embeddings, fill_mask, head_statisti
 from bert_core.tokenizer import Tokenizer
 
 TARGETS_MS = {"fill-mask query": 100.0, "attentions, 64 tokens": 200.0, "UMAP, 2,000 sentences (warm)": 30_000.0}
-LONG_TEXT = ("The central bank said on Tuesday that it would keep interest rates unchanged for another quarter, "
-             "citing slower growth in exports, weaker consumer spending and uncertainty about the housing market, "
-             "while several economists warned that inflation could rise again later in the year if oil prices "
-             "continue to climb and the currency falls further against the dollar, the euro and the yen.")
+LONG_TEXT = (
+    "The central bank said on Tuesday that it would keep interest rates unchanged for another quarter, "
+    "citing slower growth in exports, weaker consumer spending and uncertainty about the housing market, "
+    "while several economists warned that inflation could rise again later in the year if oil prices "
+    "continue to climb and the currency falls further against the dollar, the euro and the yen."
+)
 
 
 def loadavg() -> list[float]:
@@ -90,54 +93,81 @@ def run(quick: bool = False) -> dict:
     load_before = loadavg()
 
     query = ["The prime minister said the [MASK] would rise sharply in early trading."]
-    latency_rows(rows, "fill-mask query", lambda: fill_mask(model, tokenizer, query, top_k=5), repeats,
-                 "1 sentence, 1 [MASK], top-5, tokenizing included")
+    latency_rows(
+        rows,
+        "fill-mask query",
+        lambda: fill_mask(model, tokenizer, query, top_k=5),
+        repeats,
+        "1 sentence, 1 [MASK], top-5, tokenizing included",
+    )
     two = ["The [MASK] said the [MASK] would rise sharply in early trading."]
-    latency_rows(rows, "fill-mask, 2 masks", lambda: fill_mask(model, tokenizer, two, top_k=10), repeats,
-                 "2 [MASK]s, top-10")
+    latency_rows(
+        rows, "fill-mask, 2 masks", lambda: fill_mask(model, tokenizer, two, top_k=10), repeats, "2 [MASK]s, top-10"
+    )
 
     maps = attentions(model, tokenizer, LONG_TEXT, max_length=64)
     assert maps.weights.shape == (4, 4, 64, 64), maps.weights.shape
-    latency_rows(rows, "attentions, 64 tokens", lambda: attentions(model, tokenizer, LONG_TEXT, max_length=64),
-                 repeats, "(L, H, T, T) = (4, 4, 64, 64) as NumPy")
+    latency_rows(
+        rows,
+        "attentions, 64 tokens",
+        lambda: attentions(model, tokenizer, LONG_TEXT, max_length=64),
+        repeats,
+        "(L, H, T, T) = (4, 4, 64, 64) as NumPy",
+    )
     rows["head statistics, 64 tokens"] = {
         "median_ms": median_ms(lambda: head_statistics(maps.weights, maps.tokens), repeats, 2)[0],
-        "what": "6 statistics × (4, 4)"}
+        "what": "6 statistics × (4, 4)",
+    }
 
     data = load_sentiment("builtin:rotten_tomatoes", dev_fraction=0.0)
     texts = [e.text for e in data.train[:2000]]
     start = time.perf_counter()
     emb = embeddings(model, tokenizer, texts, layer=-1, pooling="mean", batch_size=32)
-    rows["embeddings, 2,000 sentences"] = {"median_ms": 1000 * (time.perf_counter() - start),
-                                           "what": "mean-pooled, last layer, batch 32 (one run)"}
+    rows["embeddings, 2,000 sentences"] = {
+        "median_ms": 1000 * (time.perf_counter() - start),
+        "what": "mean-pooled, last layer, batch 32 (one run)",
+    }
     start = time.perf_counter()
     projection.project(emb.vectors, "umap", 2)
-    rows["UMAP, 2,000 sentences (cold)"] = {"median_ms": 1000 * (time.perf_counter() - start),
-                                            "what": "first call in a process: includes numba compilation"}
+    rows["UMAP, 2,000 sentences (cold)"] = {
+        "median_ms": 1000 * (time.perf_counter() - start),
+        "what": "first call in a process: includes numba compilation",
+    }
     umap_runs = 2 if quick else 3
     rows["UMAP, 2,000 sentences (warm)"] = {
         "median_ms": median_ms(lambda: projection.project(emb.vectors, "umap", 2), umap_runs, 0)[0],
-        "what": f"2-D, n_neighbors 15, min_dist 0.1, median of {umap_runs}"}
-    rows["PCA, 2,000 sentences"] = {"median_ms": median_ms(lambda: projection.project(emb.vectors, "pca", 2),
-                                                           5, 1)[0], "what": "2-D"}
+        "what": f"2-D, n_neighbors 15, min_dist 0.1, median of {umap_runs}",
+    }
+    rows["PCA, 2,000 sentences"] = {
+        "median_ms": median_ms(lambda: projection.project(emb.vectors, "pca", 2), 5, 1)[0],
+        "what": "2-D",
+    }
     big = emb.vectors[torch.randint(0, len(emb.vectors), (5000,)).numpy()]
     rows["nearest neighbours among 5,000"] = {
         "median_ms": median_ms(lambda: projection.nearest_neighbours(big, 0, 10), repeats, 2)[0],
-        "what": "cosine, top-10"}
+        "what": "cosine, top-10",
+    }
     for name, row in rows.items():
         row["median_ms"] = round(row["median_ms"], 1)
         target = TARGETS_MS.get(row.pop("target", name))
         if target is not None:
             row["target_ms"] = target
             row["ok"] = row["median_ms"] < target
-    return {"preset": "mini (4 × 256, 4 heads), random weights, stock vocabulary (30,522)",
-            "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
-            "loadavg_before": load_before, "loadavg_after": loadavg(), "rows": rows}
+    return {
+        "preset": "mini (4 × 256, 4 heads), random weights, stock vocabulary (30,522)",
+        "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_before": load_before,
+        "loadavg_after": loadavg(),
+        "rows": rows,
+    }
 
 
 def markdown(result: dict) -> str:
-    header = (f"{result['preset']}; torch threads {result['torch_threads']} of {result['cpu_count']} CPUs; "
-              f"load average (1, 5, 15 min) {result['loadavg_before']} before, {result['loadavg_after']} after.")
+    header = (
+        f"{result['preset']}; torch threads {result['torch_threads']} of {result['cpu_count']} CPUs; "
+        f"load average (1, 5, 15 min) {result['loadavg_before']} before, {result['loadavg_after']} after."
+    )
     lines = [header, "", "| query | median | target | what |", "|---|---:|---:|---|"]
     for name, row in result["rows"].items():
         target = f"< {row['target_ms']:,.0f} ms {'✓' if row['ok'] else '✗'}" if "target_ms" in row else ""

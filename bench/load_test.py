@@ -13,6 +13,7 @@ error message or timeout counts as an error.
 
 Bounded: at most `--sessions` (≤ 40) pages and `--time-limit` seconds (default 600), then it stops.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,17 @@ from pathlib import Path
 from .server import IDLE_JS, streamlit_server
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-renderer-backgrounding",
-        "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-renderer-backgrounding",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+]
 RUN = "load-tiny"
 
 
@@ -47,19 +56,27 @@ def make_tiny_run(root: Path) -> None:
     sentences = [s for d in resolve_corpus("builtin:lee").documents[:60] for s in d]
     tokenizer = Tokenizer.train(sentences, vocab_size=400)
     run = RunDirectory(root / RUN)
-    run.update_info(kind="pretraining", created_at=time.time(), corpus="builtin:lee", status="finished", steps=1,
-                    model={"layers": 2, "hidden": 128, "heads": 2})
+    run.update_info(
+        kind="pretraining",
+        created_at=time.time(),
+        corpus="builtin:lee",
+        status="finished",
+        steps=1,
+        model={"layers": 2, "hidden": 128, "heads": 2},
+    )
     torch.manual_seed(0)
-    run.save_checkpoint(1, BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)),
-                        tokenizer, {"status": "finished"})
+    run.save_checkpoint(
+        1,
+        BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)),
+        tokenizer,
+        {"status": "finished"},
+    )
 
 
 @contextlib.contextmanager
 def server(tmp: Path, threads: int):
     with streamlit_server(tmp, start_timeout_s=90, BERT_EXPLORER_MAX_JOBS="1", OMP_NUM_THREADS=str(threads)) as url:
         yield url
-
-
 
 
 async def idle(page, timeout_s: float) -> None:
@@ -79,8 +96,9 @@ async def goto(page, link: str, heading: str, timeout_s: float) -> None:
     await idle(page, timeout_s)
 
 
-async def student(n: int, browser, url: str, rounds: int, timings: dict, errors: list[str],
-                  timeout_s: float, delay_s: float) -> None:
+async def student(
+    n: int, browser, url: str, rounds: int, timings: dict, errors: list[str], timeout_s: float, delay_s: float
+) -> None:
     await asyncio.sleep(delay_s)  # students arrive over a few seconds, not in the same millisecond
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(timeout_s * 1000)
@@ -148,8 +166,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def training_steps(tmp: Path) -> int:
     runs = [p for p in (tmp / "runs").iterdir() if p.is_dir() and p.name != RUN]
-    lines = [line for p in runs for line in (p / "metrics.jsonl").read_text().splitlines()
-             if (p / "metrics.jsonl").is_file() and '"eval"' not in line]
+    lines = [
+        line
+        for p in runs
+        for line in (p / "metrics.jsonl").read_text().splitlines()
+        if (p / "metrics.jsonl").is_file() and '"eval"' not in line
+    ]
     return len(lines)
 
 
@@ -169,9 +191,15 @@ async def main_async(args: argparse.Namespace) -> dict:
                 load_before = os.getloadavg()
                 started = time.perf_counter()
                 try:
-                    await asyncio.wait_for(asyncio.gather(*[
-                        student(n, browser, url, args.rounds, timings, errors, args.timeout, n * args.ramp)
-                        for n in range(args.sessions)]), args.time_limit)
+                    await asyncio.wait_for(
+                        asyncio.gather(
+                            *[
+                                student(n, browser, url, args.rounds, timings, errors, args.timeout, n * args.ramp)
+                                for n in range(args.sessions)
+                            ]
+                        ),
+                        args.time_limit,
+                    )
                 except TimeoutError:
                     errors.append(f"the time limit ({args.time_limit:.0f} s) ended the test")
                 wall = time.perf_counter() - started
@@ -181,15 +209,26 @@ async def main_async(args: argparse.Namespace) -> dict:
                 await browser.close()
     queries = timings["fill-mask"] + timings["attention"]
     summary = {
-        "sessions": args.sessions, "rounds": args.rounds, "ramp_s": args.ramp, "wall_s": round(wall, 1), "errors": errors,
-        "queries": len(queries), "expected_queries": 2 * args.sessions * args.rounds,
-        "training_steps_during_test": steps, "cpu_cores": os.cpu_count(),
-        "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
+        "sessions": args.sessions,
+        "rounds": args.rounds,
+        "ramp_s": args.ramp,
+        "wall_s": round(wall, 1),
+        "errors": errors,
+        "queries": len(queries),
+        "expected_queries": 2 * args.sessions * args.rounds,
+        "training_steps_during_test": steps,
+        "cpu_cores": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in load_after],
     }
     for name, values in {**timings, "all queries": queries}.items():
         if values:
-            summary[name] = {"n": len(values), "p50_s": round(statistics.median(values), 2),
-                             "p95_s": round(percentile(values, 0.95), 2), "max_s": round(max(values), 2)}
+            summary[name] = {
+                "n": len(values),
+                "p50_s": round(statistics.median(values), 2),
+                "p95_s": round(percentile(values, 0.95), 2),
+                "max_s": round(max(values), 2),
+            }
     return summary
 
 

@@ -3,6 +3,7 @@
 Run as `python -m bench.memory --side bert_core|hf_sdpa|hf_eager --task pretrain|finetune|fill_mask
 --preset mini`; prints one JSON line. `run_all` starts one such process per side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,11 @@ def measure(side: str, task: str, preset: str, device: torch.device, batch: int,
 
     config = BertConfig.from_preset(preset)
     attns = () if side == "bert_core" else (side.removeprefix("hf_"),)
-    name = {"pretrain": "BertForPreTraining", "finetune": "BertForSequenceClassification",
-            "fill_mask": "BertForMaskedLM"}[task]
+    name = {
+        "pretrain": "BertForPreTraining",
+        "finetune": "BertForSequenceClassification",
+        "fill_mask": "BertForMaskedLM",
+    }[task]
     if side == "bert_core":
         model = twin_models(name, config, (), device)[side]
     else:  # only the one model in this process (weight values don't change memory)
@@ -72,8 +76,13 @@ def measure(side: str, task: str, preset: str, device: torch.device, batch: int,
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
-    out: dict[str, Any] = {"side": side, "task": task, "preset": preset, "rss_before_mib": before,
-                           "peak_rss_mib": _status_mib("VmHWM")}
+    out: dict[str, Any] = {
+        "side": side,
+        "task": task,
+        "preset": preset,
+        "rss_before_mib": before,
+        "peak_rss_mib": _status_mib("VmHWM"),
+    }
     out["peak_minus_before_mib"] = out["peak_rss_mib"] - before
     if device.type == "cuda":
         out["cuda_max_allocated_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
@@ -82,8 +91,25 @@ def measure(side: str, task: str, preset: str, device: torch.device, batch: int,
 
 def in_subprocess(side: str, task: str, preset: str, device: str, batch: int, seq: int, steps: int) -> dict:
     """`measure` in a fresh interpreter (fair RSS: nothing else allocated in it)."""
-    cmd = [sys.executable, "-m", "bench.memory", "--side", side, "--task", task, "--preset", preset,
-           "--device", device, "--batch", str(batch), "--seq", str(seq), "--steps", str(steps)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.memory",
+        "--side",
+        side,
+        "--task",
+        task,
+        "--preset",
+        preset,
+        "--device",
+        device,
+        "--batch",
+        str(batch),
+        "--seq",
+        str(seq),
+        "--steps",
+        str(steps),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -99,8 +125,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2)
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(json.dumps(measure(args.side, args.task, args.preset, torch.device(args.device), args.batch, args.seq,
-                             args.steps)))
+    print(
+        json.dumps(
+            measure(args.side, args.task, args.preset, torch.device(args.device), args.batch, args.seq, args.steps)
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ On the CPU two kernels are measured, the default BLAS (`torch.mm`, MKL in PyTorc
 oneDNN (what `bert_core.model.linear` can use; see there): the peak is the faster one, so an MFU is
 always against the best product this machine can run from PyTorch, not the one bert_core happens to use.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -39,11 +40,13 @@ def _rate(fn: Product, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, devi
 
 def _operands(n: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
     return tuple(torch.randn(n, n, device=device, dtype=dtype) for _ in range(2)) + (
-        torch.empty(n, n, device=device, dtype=dtype),)
+        torch.empty(n, n, device=device, dtype=dtype),
+    )
 
 
-def matmul_peak(device: torch.device, dtype: torch.dtype, sizes: tuple[int, ...] = (1024, 2048, 4096),
-                repeats: int = 7) -> dict[str, Any]:
+def matmul_peak(
+    device: torch.device, dtype: torch.dtype, sizes: tuple[int, ...] = (1024, 2048, 4096), repeats: int = 7
+) -> dict[str, Any]:
     """Median FLOP/s of `n × n @ n × n` for each size and kernel; the peak is the best of those medians."""
     per_size: dict[str, float] = {}
     per_kernel: dict[str, dict[str, float]] = {}
@@ -55,12 +58,18 @@ def matmul_peak(device: torch.device, dtype: torch.dtype, sizes: tuple[int, ...]
             per_kernel[name][str(n)] = statistics.median(_rate(fn, a, b, out, device) for _ in range(repeats))
             per_size[str(n)] = max(per_size.get(str(n), 0.0), per_kernel[name][str(n)])
     best = max(per_kernel, key=lambda k: max(per_kernel[k].values()))
-    return {"dtype": str(dtype).replace("torch.", ""), "per_size_flops": per_size, "per_kernel_flops": per_kernel,
-            "peak_kernel": best, "peak_flops": max(per_size.values())}
+    return {
+        "dtype": str(dtype).replace("torch.", ""),
+        "per_size_flops": per_size,
+        "per_kernel_flops": per_kernel,
+        "peak_kernel": best,
+        "peak_flops": max(per_size.values()),
+    }
 
 
-def peak_probe(device: torch.device, dtype: torch.dtype, n: int = 2048, calls: int = 3,
-               kernel: str = "torch.mm") -> Callable[[], float]:
+def peak_probe(
+    device: torch.device, dtype: torch.dtype, n: int = 2048, calls: int = 3, kernel: str = "torch.mm"
+) -> Callable[[], float]:
     """A callable that times `calls` n×n products on `kernel` and returns their median FLOP/s (for
     interleaving with the timed work, so each round's MFU divides by a peak measured under its load)."""
     fn = _products(device, dtype)[kernel]

@@ -1,9 +1,10 @@
 """Run every benchmark and write `bench/results/latest.json` and `latest.md`.
 
-    python -m bench              # full run (~10 min on 2 CPU threads)
-    python -m bench --quick      # smoke run: small batches, few repeats (~1-2 min)
-    python -m bench --device cuda --compile --batch 256   # GPU: bf16 autocast, CUDA max allocated, torch.compile rows
+python -m bench              # full run (~10 min on 2 CPU threads)
+python -m bench --quick      # smoke run: small batches, few repeats (~1-2 min)
+python -m bench --device cuda --compile --batch 256   # GPU: bf16 autocast, CUDA max allocated, torch.compile rows
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,23 +57,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out["extras"] = []
     for preset in presets:
         log(f"pretraining step {preset}")
-        out["pretrain"].append(bench_pretraining(preset, device=device, batch=batch, repeats=reps, warmup=warm,
-                                                 bf16=bf16, peak_fn=probe))
+        out["pretrain"].append(
+            bench_pretraining(preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=bf16, peak_fn=probe)
+        )
     for preset in presets:
         log(f"fine-tuning step {preset}")
-        out["finetune"].append(bench_finetuning(preset, device=device, batch=batch, repeats=reps, warmup=warm,
-                                                bf16=bf16))
+        out["finetune"].append(
+            bench_finetuning(preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=bf16)
+        )
     log("QA fine-tuning step minilm 16x160 (and sentiment at equal tokens)")
-    out["finetune_qa"] = [bench_qa("minilm", device=device, batch=8 if quick else 16, seq=160,
-                                   repeats=reps, warmup=warm)]
+    out["finetune_qa"] = [
+        bench_qa("minilm", device=device, batch=8 if quick else 16, seq=160, repeats=reps, warmup=warm)
+    ]
     for preset in presets:
         for seq in (32, 128):
             log(f"fill-mask {preset} 1x{seq}")
-            out["fill_mask"].append(bench_fill_mask(preset, seq, device=device, bf16=bf16,
-                                                    repeats=5 if quick else 15))
+            out["fill_mask"].append(bench_fill_mask(preset, seq, device=device, bf16=bf16, repeats=5 if quick else 15))
             log(f"attentions {preset} 1x{seq}")
-            out["attentions"].append(bench_attentions(preset, seq, device=device, bf16=bf16,
-                                                      repeats=5 if quick else 15))
+            out["attentions"].append(
+                bench_attentions(preset, seq, device=device, bf16=bf16, repeats=5 if quick else 15)
+            )
     for preset in presets:
         for side in ("bert_core", "hf_sdpa", "hf_eager"):
             log(f"memory pretrain {preset} {side}")
@@ -81,22 +85,60 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         preset = presets[0]
         if device.type == "cpu":
             log(f"extra: bf16 autocast pretraining {preset} (opt-in on CPU)")
-            out["extras"].append({"name": "bf16 autocast (CPU)", **bench_pretraining(
-                preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=True, sides=("sdpa",))})
+            out["extras"].append(
+                {
+                    "name": "bf16 autocast (CPU)",
+                    **bench_pretraining(
+                        preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=True, sides=("sdpa",)
+                    ),
+                }
+            )
         log(f"extra: fused AdamW pretraining {preset}")
-        out["extras"].append({"name": "fused AdamW", **bench_pretraining(
-            preset, device=device, batch=batch, repeats=reps, warmup=warm, bf16=bf16, optimizer="fused",
-            sides=("sdpa",), peak_fn=probe)})
+        out["extras"].append(
+            {
+                "name": "fused AdamW",
+                **bench_pretraining(
+                    preset,
+                    device=device,
+                    batch=batch,
+                    repeats=reps,
+                    warmup=warm,
+                    bf16=bf16,
+                    optimizer="fused",
+                    sides=("sdpa",),
+                    peak_fn=probe,
+                ),
+            }
+        )
     if args.compile:
         for preset in presets:
             log(f"extra: torch.compile pretraining {preset} (both sides compiled, fused AdamW)")
             try:
-                out["extras"].append({"name": "torch.compile + fused AdamW", **bench_pretraining(
-                    preset, device=device, batch=batch, repeats=reps, warmup=max(warm, 3), bf16=bf16,
-                    optimizer="fused", sides=("sdpa",), peak_fn=probe, compile=True)})
+                out["extras"].append(
+                    {
+                        "name": "torch.compile + fused AdamW",
+                        **bench_pretraining(
+                            preset,
+                            device=device,
+                            batch=batch,
+                            repeats=reps,
+                            warmup=max(warm, 3),
+                            bf16=bf16,
+                            optimizer="fused",
+                            sides=("sdpa",),
+                            peak_fn=probe,
+                            compile=True,
+                        ),
+                    }
+                )
             except Exception as exc:  # noqa: BLE001 - a compiler failure is a result to record, not a crash
-                out["extras"].append({"name": "torch.compile + fused AdamW", "preset": preset,
-                                      "error": f"{type(exc).__name__}: {exc}"[:500]})
+                out["extras"].append(
+                    {
+                        "name": "torch.compile + fused AdamW",
+                        "preset": preset,
+                        "error": f"{type(exc).__name__}: {exc}"[:500],
+                    }
+                )
     out["machine"]["loadavg_end"] = loadavg()
     out["finished"] = time.strftime("%F %T")
     return out
@@ -119,15 +161,18 @@ def markdown(res: dict[str, Any]) -> str:
         "# Benchmark results" + (" (quick smoke run: not representative)" if res["quick"] else ""),
         "",
         f"- machine: {m['cpu']}, {m['logical_cpus']} logical CPUs, torch threads {m['torch_threads']}, "
-        f"AVX512-BF16 {'yes' if m['avx512_bf16'] else 'no'}, device `{m['device']}`" + (
-            f" ({m['gpu']})" if "gpu" in m else ""),
+        f"AVX512-BF16 {'yes' if m['avx512_bf16'] else 'no'}, device `{m['device']}`"
+        + (f" ({m['gpu']})" if "gpu" in m else ""),
         f"- torch {m['torch']}, transformers {m['transformers']}, python {m['python']}",
         f"- load average (1/5/15 min) at start {m['loadavg']}, at end {m['loadavg_end']}; run {res['started']} → "
         f"{res['finished']}",
         f"- {res['peak']['dtype']} matmul peak (median of large square matmuls, best kernel): "
         f"{res['peak']['peak_flops'] / 1e9:,.0f} GFLOP/s on {res['peak']['peak_kernel']} ("
-        + "; ".join(f"{kernel}: " + ", ".join(f"{n}: {v / 1e9:,.0f}" for n, v in by_size.items())
-                    for kernel, by_size in res["peak"]["per_kernel_flops"].items()) + ")",
+        + "; ".join(
+            f"{kernel}: " + ", ".join(f"{n}: {v / 1e9:,.0f}" for n, v in by_size.items())
+            for kernel, by_size in res["peak"]["per_kernel_flops"].items()
+        )
+        + ")",
         "",
         "Medians over interleaved rounds; a ratio is the median of per-round time ratios (>1: bert_core faster);",
         "the last column divides the best (least disturbed) times instead.",
@@ -136,8 +181,12 @@ def markdown(res: dict[str, Any]) -> str:
         "| best-of-N ×sdpa / ×eager |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for section, label in (("pretrain", "pretraining step"), ("finetune", "fine-tuning step (cls)"),
-                           ("fill_mask", "fill-mask query"), ("attentions", "attention extraction")):
+    for section, label in (
+        ("pretrain", "pretraining step"),
+        ("finetune", "fine-tuning step (cls)"),
+        ("fill_mask", "fill-mask query"),
+        ("attentions", "attention extraction"),
+    ):
         for r in res[section]:
             unit = r["unit"]
             sides = r["sides"]
@@ -150,50 +199,73 @@ def markdown(res: dict[str, Any]) -> str:
                 f"{ratios.get('bert_core_vs_hf_eager', float('nan')):.2f} | "
                 f"{_goal(section, r['preset'], ratios)} | "
                 f"{r['ratios_of_best'].get('bert_core_vs_hf_sdpa', float('nan')):.2f} / "
-                f"{r['ratios_of_best'].get('bert_core_vs_hf_eager', float('nan')):.2f} |")
+                f"{r['ratios_of_best'].get('bert_core_vs_hf_eager', float('nan')):.2f} |"
+            )
     for r in res.get("finetune_qa", []):
         s, q = r["sides"], r["ratios"]
-        lines += ["", "| QA fine-tuning step (bench/finetune_qa.py) | shape | bert_core | bert_core recipe "
-                  "(bottom third fixed) | hf sdpa | bert_core sentiment, same tokens | ×sdpa | QA/sentiment per "
-                  "token (full / recipe) |", "|---|---|---|---|---|---|---|---|",
-                  f"| tokens/s | {r['preset']} {r['batch']}×{r['seq']} | "
-                  f"{_fmt_rate(s['bert_core']['median_tokens_per_s'])} | "
-                  f"{_fmt_rate(s['bert_core_recipe']['median_tokens_per_s'])} | "
-                  f"{_fmt_rate(s['hf_sdpa']['median_tokens_per_s'])} | "
-                  f"{_fmt_rate(s['bert_core_cls']['median_tokens_per_s'])} | {q['bert_core_vs_hf_sdpa']:.2f} | "
-                  f"{q['qa_vs_cls_per_token']:.2f} / {q['qa_recipe_vs_cls_per_token']:.2f} |"]
-    lines += ["", "| pretraining MFU (useful FLOPs / step time / peak measured in the same rounds) | preset | "
-              "GFLOP/step | bert_core | hf sdpa | hf eager | goal | bert_core hardware utilisation (executed GFLOP/step) |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| QA fine-tuning step (bench/finetune_qa.py) | shape | bert_core | bert_core recipe "
+            "(bottom third fixed) | hf sdpa | bert_core sentiment, same tokens | ×sdpa | QA/sentiment per "
+            "token (full / recipe) |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| tokens/s | {r['preset']} {r['batch']}×{r['seq']} | "
+            f"{_fmt_rate(s['bert_core']['median_tokens_per_s'])} | "
+            f"{_fmt_rate(s['bert_core_recipe']['median_tokens_per_s'])} | "
+            f"{_fmt_rate(s['hf_sdpa']['median_tokens_per_s'])} | "
+            f"{_fmt_rate(s['bert_core_cls']['median_tokens_per_s'])} | {q['bert_core_vs_hf_sdpa']:.2f} | "
+            f"{q['qa_vs_cls_per_token']:.2f} / {q['qa_recipe_vs_cls_per_token']:.2f} |",
+        ]
+    lines += [
+        "",
+        "| pretraining MFU (useful FLOPs / step time / peak measured in the same rounds) | preset | "
+        "GFLOP/step | bert_core | hf sdpa | hf eager | goal | bert_core hardware utilisation (executed GFLOP/step) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in res["pretrain"]:
         if "mfu" in r:
             mfu = r["mfu"]
-            lines.append(f"| | {r['preset']} | {r['useful_flops_per_step'] / 1e9:,.1f} | {mfu['bert_core']:.0%} | "
-                         f"{mfu.get('hf_sdpa', float('nan')):.0%} | {mfu.get('hf_eager', float('nan')):.0%} | "
-                         f"≥{MFU_GOAL:.0%} {'✅' if mfu['bert_core'] >= MFU_GOAL else '❌'} | "
-                         f"{r['bert_core_hfu']:.0%} ({r['bert_core_executed_flops_per_step'] / 1e9:,.1f}) |")
-    lines += ["", "| peak memory, pretraining step (fresh process per side) | preset | bert_core | hf sdpa | hf eager |",
-              "|---|---|---|---|---|"]
+            lines.append(
+                f"| | {r['preset']} | {r['useful_flops_per_step'] / 1e9:,.1f} | {mfu['bert_core']:.0%} | "
+                f"{mfu.get('hf_sdpa', float('nan')):.0%} | {mfu.get('hf_eager', float('nan')):.0%} | "
+                f"≥{MFU_GOAL:.0%} {'✅' if mfu['bert_core'] >= MFU_GOAL else '❌'} | "
+                f"{r['bert_core_hfu']:.0%} ({r['bert_core_executed_flops_per_step'] / 1e9:,.1f}) |"
+            )
+    lines += [
+        "",
+        "| peak memory, pretraining step (fresh process per side) | preset | bert_core | hf sdpa | hf eager |",
+        "|---|---|---|---|---|",
+    ]
     for preset in sorted({r["preset"] for r in res["memory"]}, key=[r["preset"] for r in res["memory"]].index):
         rows = {r["side"]: r for r in res["memory"] if r["preset"] == preset}
         key = "cuda_max_allocated_mib" if "cuda_max_allocated_mib" in rows["bert_core"] else "peak_rss_mib"
-        cells = [f"{rows[s][key]:,.0f} MiB (+{rows[s]['peak_minus_before_mib']:,.0f})" if s in rows else "n/a"
-                 for s in ("bert_core", "hf_sdpa", "hf_eager")]
-        lines.append(f"| {key.replace('_mib', '')} (+ growth during the steps) | {preset} | " + " | ".join(cells) + " |")
+        cells = [
+            f"{rows[s][key]:,.0f} MiB (+{rows[s]['peak_minus_before_mib']:,.0f})" if s in rows else "n/a"
+            for s in ("bert_core", "hf_sdpa", "hf_eager")
+        ]
+        lines.append(
+            f"| {key.replace('_mib', '')} (+ growth during the steps) | {preset} | " + " | ".join(cells) + " |"
+        )
     if res["extras"]:
-        lines += ["", "| extra (not a goal) | preset | shape | bert_core tokens/s | hf sdpa tokens/s | ×sdpa "
-                  "| MFU bert_core / hf sdpa |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| extra (not a goal) | preset | shape | bert_core tokens/s | hf sdpa tokens/s | ×sdpa "
+            "| MFU bert_core / hf sdpa |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in res["extras"]:
             if "error" in r:
                 lines.append(f"| {r['name']} | {r['preset']} | | failed: {r['error'][:120]} | | | |")
                 continue
             s = r["sides"]
             mfu = r.get("mfu")
-            lines.append(f"| {r['name']} | {r['preset']} | {r['batch']}×{r['seq']} | "
-                         f"{_fmt_rate(s['bert_core']['median_tokens_per_s'])} | "
-                         f"{_fmt_rate(s['hf_sdpa']['median_tokens_per_s'])} | "
-                         f"{r['ratios']['bert_core_vs_hf_sdpa']:.2f} | "
-                         + (f"{mfu['bert_core']:.0%} / {mfu['hf_sdpa']:.0%} |" if mfu else "n/a |"))
+            lines.append(
+                f"| {r['name']} | {r['preset']} | {r['batch']}×{r['seq']} | "
+                f"{_fmt_rate(s['bert_core']['median_tokens_per_s'])} | "
+                f"{_fmt_rate(s['hf_sdpa']['median_tokens_per_s'])} | "
+                f"{r['ratios']['bert_core_vs_hf_sdpa']:.2f} | "
+                + (f"{mfu['bert_core']:.0%} / {mfu['hf_sdpa']:.0%} |" if mfu else "n/a |")
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -204,10 +276,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--presets", nargs="+", default=None, help="default: mini small (quick: mini)")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per training benchmark")
     parser.add_argument("--batch", type=int, default=32, help="sequences per training step (the goals use 32)")
-    parser.add_argument("--compile", action="store_true",
-                        help="add torch.compile rows (both sides compiled; slow to start)")
-    parser.add_argument("--no-extras", dest="extras", action="store_false",
-                        help="skip the bf16-autocast and fused-AdamW rows on CPU")
+    parser.add_argument(
+        "--compile", action="store_true", help="add torch.compile rows (both sides compiled; slow to start)"
+    )
+    parser.add_argument(
+        "--no-extras", dest="extras", action="store_false", help="skip the bf16-autocast and fused-AdamW rows on CPU"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.json / latest.md")
     args = parser.parse_args(argv)
     if args.presets is None:

@@ -1,4 +1,5 @@
 """A live `streamlit run explorer/app.py` on a free localhost port (the load test and the browser tests)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +28,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(tmp: Path, *, start_timeout_s: float = 60, address: str = "localhost",
-                     **extra_env: str) -> Iterator[str]:
+def streamlit_server(
+    tmp: Path, *, start_timeout_s: float = 60, address: str = "localhost", **extra_env: str
+) -> Iterator[str]:
     """Start the app with runs and uploads under `tmp` (and `extra_env`), offline, listening on `address`;
     yield its localhost URL.
 
@@ -36,12 +38,33 @@ def streamlit_server(tmp: Path, *, start_timeout_s: float = 60, address: str = "
     exits or does not answer its health check within `start_timeout_s`; stops it on exit.
     """
     port = free_port()
-    env = dict(os.environ, BERT_EXPLORER_RUNS=str(tmp / "runs"), BERT_EXPLORER_UPLOADS=str(tmp / "uploads"),
-               HF_HUB_OFFLINE="1", **extra_env)
+    env = dict(
+        os.environ,
+        BERT_EXPLORER_RUNS=str(tmp / "runs"),
+        BERT_EXPLORER_UPLOADS=str(tmp / "uploads"),
+        HF_HUB_OFFLINE="1",
+        **extra_env,
+    )
     with open(tmp / "server.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port",
-                                 str(port), "--server.address", address, "--server.headless", "true"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "explorer/app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                address,
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + start_timeout_s
     try:

@@ -1,15 +1,29 @@
 """bert_core: BERT from scratch in PyTorch, checkpoint-compatible with Hugging Face `transformers`."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from .config import PRESETS, BertConfig
-from .model import (BertForMaskedLM, BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification,
-                    BertModel, BertPreTrainedModel)
+from .model import (
+    BertForMaskedLM,
+    BertForPreTraining,
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertModel,
+    BertPreTrainedModel,
+)
 
 __all__ = [
-    "BertConfig", "PRESETS", "BertPreTrainedModel", "BertModel", "BertForPreTraining", "BertForMaskedLM",
-    "BertForSequenceClassification", "BertForQuestionAnswering", "Tokenizer",
+    "BertConfig",
+    "PRESETS",
+    "BertPreTrainedModel",
+    "BertModel",
+    "BertForPreTraining",
+    "BertForMaskedLM",
+    "BertForSequenceClassification",
+    "BertForQuestionAnswering",
+    "Tokenizer",
 ]
 __version__ = "0.1.0"
 

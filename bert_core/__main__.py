@@ -1,4 +1,5 @@
 """`python -m bert_core`."""
+
 import sys
 
 from .cli import main

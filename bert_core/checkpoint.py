@@ -13,6 +13,7 @@ runs/NAME/
 A checkpoint is written into a hidden temporary directory and renamed into place, so a crash
 (even SIGKILL) mid-write leaves the previous checkpoints untouched. Nothing here unpickles.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,7 @@ class Saveable(Protocol):
 
 def _step_of(path: Path) -> int:
     try:
-        return int(path.name[len(CHECKPOINT_PREFIX):])
+        return int(path.name[len(CHECKPOINT_PREFIX) :])
     except ValueError:
         return -1
 
@@ -48,8 +49,11 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         return []
-    found = [p for p in run_dir.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX)
-             and _step_of(p) >= 0 and (p / "config.json").is_file()]
+    found = [
+        p
+        for p in run_dir.iterdir()
+        if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX) and _step_of(p) >= 0 and (p / "config.json").is_file()
+    ]
     return sorted(found, key=_step_of)
 
 
@@ -145,7 +149,7 @@ class RunDirectory:
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.rename(tmp, final)
-        for old in self.checkpoints()[:-self.keep_last]:
+        for old in self.checkpoints()[: -self.keep_last]:
             # Rename first (atomic), then delete: a crash mid-delete must not leave a half-empty
             # directory that still looks like a checkpoint.
             doomed = self.path / f".{old.name}.old-{os.getpid()}"

@@ -1,5 +1,6 @@
 """`python -m bert_core …`: pretrain, fine-tune, evaluate, export and prepare a lesson's demo runs from the command
 line (works under torchrun)."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,10 +10,10 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -21,17 +22,29 @@ from .io import is_disk_full
 if TYPE_CHECKING:
     from .training import Trainer
 
-EXPORT_FILES = ("config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
-                "special_tokens_map.json")
+EXPORT_FILES = (
+    "config.json",
+    "model.safetensors",
+    "vocab.txt",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
 
 
 def _pretrain_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("pretrain", help="pretrain a BERT with MLM + NSP",
-                       description="Pretrain a BERT with masked-LM and next-sentence prediction. Writes "
-                                   "checkpoints in Hugging Face layout into --out.")
+    p = sub.add_parser(
+        "pretrain",
+        help="pretrain a BERT with MLM + NSP",
+        description="Pretrain a BERT with masked-LM and next-sentence prediction. Writes "
+        "checkpoints in Hugging Face layout into --out.",
+    )
     data = p.add_argument_group("data")
-    data.add_argument("--corpus", default="builtin:lee",
-                      help="builtin:lee | builtin:news | builtin:wiki | a .txt/.csv/.tsv/.jsonl/.zip file")
+    data.add_argument(
+        "--corpus",
+        default="builtin:lee",
+        help="builtin:lee | builtin:news | builtin:wiki | a .txt/.csv/.tsv/.jsonl/.zip file",
+    )
     data.add_argument("--text-column", help="text column of a .csv/.tsv/.jsonl corpus")
     data.add_argument("--seq-len", type=int, default=128, help="tokens per training sequence (default 128)")
     data.add_argument("--wwm", action="store_true", help="whole-word masking")
@@ -43,12 +56,23 @@ def _pretrain_parser(sub: argparse._SubParsersAction) -> None:
     model.add_argument("--hidden", type=int, help="custom hidden size")
     model.add_argument("--heads", type=int, help="custom number of attention heads")
     model.add_argument("--dropout", type=float, default=0.1)
-    model.add_argument("--init", help="start from a run/model directory or builtin:minilm instead of random weights "
-                                      "(keeps its vocabulary; missing MLM/NSP heads are created fresh)")
-    model.add_argument("--freeze-encoder-steps", type=int, default=0,
-                       help="keep the encoder fixed for the first N steps so fresh heads catch up (with --init)")
-    model.add_argument("--vocab", choices=["stock", "train"], default="stock",
-                       help="stock uncased vocabulary, or train a WordPiece vocabulary on the corpus")
+    model.add_argument(
+        "--init",
+        help="start from a run/model directory or builtin:minilm instead of random weights "
+        "(keeps its vocabulary; missing MLM/NSP heads are created fresh)",
+    )
+    model.add_argument(
+        "--freeze-encoder-steps",
+        type=int,
+        default=0,
+        help="keep the encoder fixed for the first N steps so fresh heads catch up (with --init)",
+    )
+    model.add_argument(
+        "--vocab",
+        choices=["stock", "train"],
+        default="stock",
+        help="stock uncased vocabulary, or train a WordPiece vocabulary on the corpus",
+    )
     model.add_argument("--vocab-size", type=int, default=8000, help="size of a trained vocabulary")
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--steps", type=int, default=1000)
@@ -72,23 +96,35 @@ def _pretrain_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _export_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a run's latest weights as a Hugging Face model directory or zip",
-                       description="Copy the model files of a run's latest checkpoint (no optimizer state) "
-                                   "into a directory, or a .zip, loadable by transformers' from_pretrained.")
+    p = sub.add_parser(
+        "export",
+        help="export a run's latest weights as a Hugging Face model directory or zip",
+        description="Copy the model files of a run's latest checkpoint (no optimizer state) "
+        "into a directory, or a .zip, loadable by transformers' from_pretrained.",
+    )
     p.add_argument("run", help="run directory or model directory")
     p.add_argument("--out", required=True, help="target directory, or a path ending in .zip")
 
 
 def _finetune_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("finetune", help="fine-tune for sentiment classification or extractive QA",
-                       description="Fine-tune a pretrained (or random) BERT with a fresh head; evaluates on the dev "
-                                   "split after every epoch and writes checkpoints and run.json into --out.")
+    p = sub.add_parser(
+        "finetune",
+        help="fine-tune for sentiment classification or extractive QA",
+        description="Fine-tune a pretrained (or random) BERT with a fresh head; evaluates on the dev "
+        "split after every epoch and writes checkpoints and run.json into --out.",
+    )
     p.add_argument("--task", choices=["sentiment", "qa"], help="required unless --resume")
-    p.add_argument("--init", default="builtin:minilm",
-                   help="builtin:minilm | random | hub:NAME (online) | a run or model directory")
-    p.add_argument("--data", help="builtin:rotten_tomatoes | builtin:pang_lee (sentiment); builtin:qa | builtin:cloze "
-                                  "| builtin:cloze-news | hub:squad (qa); or a .csv/.tsv/.jsonl / SQuAD .json file "
-                                  "(default: builtin:rotten_tomatoes or builtin:qa)")
+    p.add_argument(
+        "--init",
+        default="builtin:minilm",
+        help="builtin:minilm | random | hub:NAME (online) | a run or model directory",
+    )
+    p.add_argument(
+        "--data",
+        help="builtin:rotten_tomatoes | builtin:pang_lee (sentiment); builtin:qa | builtin:cloze "
+        "| builtin:cloze-news | hub:squad (qa); or a .csv/.tsv/.jsonl / SQuAD .json file "
+        "(default: builtin:rotten_tomatoes or builtin:qa)",
+    )
     p.add_argument("--text-column", help="text column of a sentiment file (default: guessed)")
     p.add_argument("--label-column", help="label column of a sentiment file (default: guessed)")
     p.add_argument("--dev-fraction", type=float, default=0.1, help="share of a file held out for evaluation")
@@ -98,32 +134,45 @@ def _finetune_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-answer-len", type=int, default=30, help="qa: longest answer in tokens")
     p.add_argument("--cloze-questions", type=int, default=2000, help="questions generated for builtin:cloze")
     p.add_argument("--dropout", type=float, help="dropout (default: the starting point's)")
-    p.add_argument("--epochs", type=float, help="passes over the training set (default: the task's recipe: 3 "
-                                                "sentiment; qa fitted to the data size, 10 for builtin:qa)")
+    p.add_argument(
+        "--epochs",
+        type=float,
+        help="passes over the training set (default: the task's recipe: 3 "
+        "sentiment; qa fitted to the data size, 10 for builtin:qa)",
+    )
     p.add_argument("--max-steps", type=int, help="stop after this many steps (overrides --epochs)")
     p.add_argument("--batch-size", type=int, help="default: the task's recipe (32 sentiment, 16 qa)")
     p.add_argument("--lr", type=float, help="peak learning rate (default: the task's recipe, 5e-5 sentiment, 2e-4 qa)")
     p.add_argument("--warmup-ratio", type=float, default=0.1)
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--freeze-encoder-steps", type=int, default=0, help="train only the new head for N steps first")
-    p.add_argument("--freeze-layers", type=int, help="keep the embeddings and the first N layers fixed "
-                                                      "(default: the task's recipe: 0 sentiment, 2 qa)")
+    p.add_argument(
+        "--freeze-layers",
+        type=int,
+        help="keep the embeddings and the first N layers fixed (default: the task's recipe: 0 sentiment, 2 qa)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--max-minutes", type=float, help="stop (and save) after this much wall time")
     p.add_argument("--no-baseline", action="store_true", help="skip evaluating the untrained model first")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run in --out from its last checkpoint, with the settings it was started "
-                        "with (the other data, model and training flags are ignored)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last checkpoint, with the settings it was started "
+        "with (the other data, model and training flags are ignored)",
+    )
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _evaluate_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="score a fine-tuned model; prints the metrics as JSON",
-                       description="Score a fine-tuned run or model directory on a data set (a built-in set's dev "
-                                   "split, or a whole file) and print the metrics as JSON on stdout.")
+    p = sub.add_parser(
+        "evaluate",
+        help="score a fine-tuned model; prints the metrics as JSON",
+        description="Score a fine-tuned run or model directory on a data set (a built-in set's dev "
+        "split, or a whole file) and print the metrics as JSON on stdout.",
+    )
     p.add_argument("--task", required=True, choices=["sentiment", "qa"])
     p.add_argument("--model", required=True, help="run or model directory")
     p.add_argument("--data", required=True, help="builtin:... or a data file (as for finetune)")
@@ -165,9 +214,14 @@ class PreparedRun:
     def train(self) -> None:
         """Train to the end (or --max-minutes), with a progress bar unless quiet, and print the summary."""
         started = time.perf_counter()
-        bar = tqdm(total=self.trainer.args.max_steps, initial=self.trainer.global_step,
-                   disable=self.quiet or not self.trainer.dist.is_main, desc=self.desc, unit="step",
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=self.trainer.args.max_steps,
+            initial=self.trainer.global_step,
+            disable=self.quiet or not self.trainer.dist.is_main,
+            desc=self.desc,
+            unit="step",
+            dynamic_ncols=True,
+        )
         for metrics in self.trainer:
             bar.update(1)
             bar.set_postfix(self.postfix(metrics))
@@ -195,18 +249,39 @@ def prepare_pretrain_run(ns: argparse.Namespace) -> PreparedRun:
     from .pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
     from .training import TrainingArguments
 
-    spec = PretrainSpec(corpus=ns.corpus, text_column=ns.text_column, preset=ns.preset, num_hidden_layers=ns.layers,
-                        hidden_size=ns.hidden, num_attention_heads=ns.heads, dropout=ns.dropout, init=ns.init,
-                        vocab=ns.vocab, vocab_size=ns.vocab_size, max_seq_length=ns.seq_len,
-                        whole_word_masking=ns.wwm, max_predictions=ns.max_predictions,
-                        eval_fraction=ns.eval_fraction, batch_size=ns.batch_size, seed=ns.seed,
-                        cache_dir=ns.cache_dir)
-    args = TrainingArguments(max_steps=ns.steps, learning_rate=ns.lr,
-                             warmup_steps=ns.warmup if ns.warmup is not None else ns.steps // 10,
-                             weight_decay=ns.weight_decay, gradient_accumulation_steps=ns.grad_accum, seed=ns.seed,
-                             precision=ns.precision, device=ns.device, eval_every=ns.eval_every,
-                             save_every=ns.save_every, compile=ns.compile,
-                             freeze_encoder_steps=ns.freeze_encoder_steps)
+    spec = PretrainSpec(
+        corpus=ns.corpus,
+        text_column=ns.text_column,
+        preset=ns.preset,
+        num_hidden_layers=ns.layers,
+        hidden_size=ns.hidden,
+        num_attention_heads=ns.heads,
+        dropout=ns.dropout,
+        init=ns.init,
+        vocab=ns.vocab,
+        vocab_size=ns.vocab_size,
+        max_seq_length=ns.seq_len,
+        whole_word_masking=ns.wwm,
+        max_predictions=ns.max_predictions,
+        eval_fraction=ns.eval_fraction,
+        batch_size=ns.batch_size,
+        seed=ns.seed,
+        cache_dir=ns.cache_dir,
+    )
+    args = TrainingArguments(
+        max_steps=ns.steps,
+        learning_rate=ns.lr,
+        warmup_steps=ns.warmup if ns.warmup is not None else ns.steps // 10,
+        weight_decay=ns.weight_decay,
+        gradient_accumulation_steps=ns.grad_accum,
+        seed=ns.seed,
+        precision=ns.precision,
+        device=ns.device,
+        eval_every=ns.eval_every,
+        save_every=ns.save_every,
+        compile=ns.compile,
+        freeze_encoder_steps=ns.freeze_encoder_steps,
+    )
     run_dir = RunDirectory(ns.out)
     if not ns.resume and run_dir.checkpoints():
         raise ValueError(f"{ns.out} already holds a run: pass --resume to continue it, or choose another --out")
@@ -219,20 +294,32 @@ def prepare_pretrain_run(ns: argparse.Namespace) -> PreparedRun:
     _stop_after(trainer, ns.max_minutes)
 
     def postfix(metrics: dict[str, float]) -> dict[str, str]:
-        return {"mlm": f"{metrics['mlm_loss']:.3f}", "mlm_acc": f"{metrics['mlm_acc']:.3f}",
-                "nsp": f"{metrics['nsp_loss']:.3f}", "nsp_acc": f"{metrics['nsp_acc']:.3f}",
-                "tok_s": f"{metrics['tokens_per_s']:.0f}"}
+        return {
+            "mlm": f"{metrics['mlm_loss']:.3f}",
+            "mlm_acc": f"{metrics['mlm_acc']:.3f}",
+            "nsp": f"{metrics['nsp_loss']:.3f}",
+            "nsp_acc": f"{metrics['nsp_acc']:.3f}",
+            "tok_s": f"{metrics['tokens_per_s']:.0f}",
+        }
 
     def finish(train_s: float) -> str:
         if not trainer.dist.is_main:
             return ""
-        info = run_dir.update_info(status=trainer.status, steps=trainer.global_step, final_eval=trainer.last_eval,
-                                   device=str(trainer.device), world_size=trainer.dist.world_size)
+        info = run_dir.update_info(
+            status=trainer.status,
+            steps=trainer.global_step,
+            final_eval=trainer.last_eval,
+            device=str(trainer.device),
+            world_size=trainer.dist.world_size,
+        )
         base = before or info.get("eval_before", {})
-        return (f"{trainer.status} at step {info['steps']}; held-out (before -> after): "
-                + ", ".join(f"{k}={base.get(k, float('nan')):.4f} -> {v:.4f}"
-                            for k, v in trainer.last_eval.items() if k != "step")
-                + f"\ncheckpoint: {run_dir.latest_checkpoint()}")
+        return (
+            f"{trainer.status} at step {info['steps']}; held-out (before -> after): "
+            + ", ".join(
+                f"{k}={base.get(k, float('nan')):.4f} -> {v:.4f}" for k, v in trainer.last_eval.items() if k != "step"
+            )
+            + f"\ncheckpoint: {run_dir.latest_checkpoint()}"
+        )
 
     return PreparedRun(trainer, "pretraining", postfix, finish, ns.quiet, time.perf_counter() - started, eval_s)
 
@@ -278,19 +365,41 @@ def prepare_finetune_run(ns: argparse.Namespace) -> PreparedRun:
     else:
         data = ns.data or ("builtin:rotten_tomatoes" if ns.task == "sentiment" else "builtin:qa")
         prepared = prepare_finetuning(
-            ns.task, ns.init, data, progress=progress,
-            text_column=ns.text_column, label_column=ns.label_column, dev_fraction=ns.dev_fraction,
-            max_seq_length=ns.max_seq_len, doc_stride=ns.doc_stride, max_query_length=ns.max_query_len,
-            max_answer_length=ns.max_answer_len, cloze_questions=ns.cloze_questions, dropout=ns.dropout,
-            batch_size=ns.batch_size, seed=ns.seed, freeze_layers=ns.freeze_layers)
-        args = finetune_arguments(prepared, epochs=ns.epochs, learning_rate=ns.lr, warmup_ratio=ns.warmup_ratio,
-                                  max_steps=ns.max_steps, weight_decay=ns.weight_decay, precision=ns.precision,
-                                  device=ns.device, freeze_encoder_steps=ns.freeze_encoder_steps)
+            ns.task,
+            ns.init,
+            data,
+            progress=progress,
+            text_column=ns.text_column,
+            label_column=ns.label_column,
+            dev_fraction=ns.dev_fraction,
+            max_seq_length=ns.max_seq_len,
+            doc_stride=ns.doc_stride,
+            max_query_length=ns.max_query_len,
+            max_answer_length=ns.max_answer_len,
+            cloze_questions=ns.cloze_questions,
+            dropout=ns.dropout,
+            batch_size=ns.batch_size,
+            seed=ns.seed,
+            freeze_layers=ns.freeze_layers,
+        )
+        args = finetune_arguments(
+            prepared,
+            epochs=ns.epochs,
+            learning_rate=ns.lr,
+            warmup_ratio=ns.warmup_ratio,
+            max_steps=ns.max_steps,
+            weight_decay=ns.weight_decay,
+            precision=ns.precision,
+            device=ns.device,
+            freeze_encoder_steps=ns.freeze_encoder_steps,
+        )
     trainer = make_finetune_trainer(prepared, args, run_dir, resume=ns.resume)
     main = trainer.dist.is_main
     say = (lambda m: None) if ns.quiet or not main else (lambda m: print(m, file=sys.stderr))
-    say(f"{prepared.data_info}; {prepared.steps_per_epoch} steps per epoch, {args.max_steps} steps"
-        + (f"; resuming at step {trainer.global_step}" if ns.resume else ""))
+    say(
+        f"{prepared.data_info}; {prepared.steps_per_epoch} steps per epoch, {args.max_steps} steps"
+        + (f"; resuming at step {trainer.global_step}" if ns.resume else "")
+    )
     evaluated = time.perf_counter()
     if ns.resume:
         before = run_dir.read_info().get("eval_before", {})
@@ -307,18 +416,34 @@ def prepare_finetune_run(ns: argparse.Namespace) -> PreparedRun:
     setup_s = time.perf_counter() - started
 
     def postfix(metrics: dict[str, float]) -> dict[str, str]:
-        return {"loss": f"{metrics['loss']:.3f}", "acc": f"{metrics[key + '_acc']:.3f}",
-                "epoch": f"{metrics['step'] / prepared.steps_per_epoch:.2f}"}
+        return {
+            "loss": f"{metrics['loss']:.3f}",
+            "acc": f"{metrics[key + '_acc']:.3f}",
+            "epoch": f"{metrics['step'] / prepared.steps_per_epoch:.2f}",
+        }
 
     def finish(train_s: float) -> str:
         if not main:
             return ""
-        info = run_dir.update_info(status=trainer.status, steps=trainer.global_step, final_eval=trainer.last_eval,
-                                   wall_time_s=round(setup_s + train_s, 1), device=str(trainer.device),
-                                   world_size=trainer.dist.world_size)
-        return json.dumps({"status": info["status"], "steps": info["steps"], "wall_time_s": info["wall_time_s"],
-                           "eval_before": before, "final_eval": trainer.last_eval,
-                           "checkpoint": str(run_dir.latest_checkpoint())}, indent=2)
+        info = run_dir.update_info(
+            status=trainer.status,
+            steps=trainer.global_step,
+            final_eval=trainer.last_eval,
+            wall_time_s=round(setup_s + train_s, 1),
+            device=str(trainer.device),
+            world_size=trainer.dist.world_size,
+        )
+        return json.dumps(
+            {
+                "status": info["status"],
+                "steps": info["steps"],
+                "wall_time_s": info["wall_time_s"],
+                "eval_before": before,
+                "final_eval": trainer.last_eval,
+                "checkpoint": str(run_dir.latest_checkpoint()),
+            },
+            indent=2,
+        )
 
     return PreparedRun(trainer, f"fine-tuning ({task})", postfix, finish, ns.quiet, setup_s, eval_s)
 
@@ -330,8 +455,16 @@ def _fmt(metrics: dict) -> str:
 def _evaluate(ns: argparse.Namespace) -> int:
     from .finetune_setup import evaluate_model
 
-    metrics = evaluate_model(ns.task, ns.model, ns.data, split=ns.split, max_seq_length=ns.max_seq_len,
-                             batch_size=ns.batch_size, text_column=ns.text_column, label_column=ns.label_column)
+    metrics = evaluate_model(
+        ns.task,
+        ns.model,
+        ns.data,
+        split=ns.split,
+        max_seq_length=ns.max_seq_len,
+        batch_size=ns.batch_size,
+        text_column=ns.text_column,
+        label_column=ns.label_column,
+    )
     print(json.dumps(metrics, indent=2))
     return 0
 
@@ -341,8 +474,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     from .demo import run_demo
 
-    handlers = {"pretrain": _pretrain, "export": _export, "finetune": _finetune, "evaluate": _evaluate,
-                "demo": run_demo}
+    handlers = {
+        "pretrain": _pretrain,
+        "export": _export,
+        "finetune": _finetune,
+        "evaluate": _evaluate,
+        "demo": run_demo,
+    }
     try:
         return handlers[ns.command](ns)
     except KeyboardInterrupt:
@@ -351,9 +489,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
         if is_disk_full(exc):
             out = getattr(ns, "out", None)
-            print(f"error: the disk is full (no space left on device writing {out or exc.filename}). The newest "
-                  f"checkpoint{f' in {out}' if out else ''} is intact: free some space, then run the same "
-                  "command with --resume.", file=sys.stderr)
+            print(
+                f"error: the disk is full (no space left on device writing {out or exc.filename}). The newest "
+                f"checkpoint{f' in {out}' if out else ''} is intact: free some space, then run the same "
+                "command with --resume.",
+                file=sys.stderr,
+            )
         else:
             print(f"error: {exc}", file=sys.stderr)
         return 2

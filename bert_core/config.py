@@ -1,4 +1,5 @@
 """BERT hyper-parameters, with Hugging Face's field names and `config.json` format."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,16 @@ class BertConfig:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)  # unknown config.json keys, kept on save
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                     "intermediate_size", "max_position_embeddings", "type_vocab_size", "num_labels"):
+        for name in (
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+            "type_vocab_size",
+            "num_labels",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -69,9 +78,7 @@ class BertConfig:
         if self.id2label is not None:
             self.id2label = {int(k): str(v) for k, v in self.id2label.items()}
             if sorted(self.id2label) != list(range(self.num_labels)):
-                raise ValueError(
-                    f"id2label keys must be 0..{self.num_labels - 1}, got {sorted(self.id2label)}"
-                )
+                raise ValueError(f"id2label keys must be 0..{self.num_labels - 1}, got {sorted(self.id2label)}")
 
     @property
     def head_size(self) -> int:
@@ -79,7 +86,7 @@ class BertConfig:
         return self.hidden_size // self.num_attention_heads
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "BertConfig":
+    def from_preset(cls, name: str, **overrides: Any) -> BertConfig:
         """A config from the small-BERT grid (`tiny`, `mini`, `small`, `medium`, `base`).
 
         Raises:
@@ -106,7 +113,7 @@ class BertConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "BertConfig":
+    def from_dict(cls, data: dict[str, Any]) -> BertConfig:
         """Build from a `config.json` dict; unknown keys are kept in `extra`.
 
         Raises:
@@ -130,7 +137,7 @@ class BertConfig:
         path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "BertConfig":
+    def from_json(cls, path: str | Path) -> BertConfig:
         """Read a Hugging Face `config.json` (or the directory holding it).
 
         Raises:

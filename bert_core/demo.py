@@ -7,6 +7,7 @@ training code). All three are set up first (so a missing data set fails in secon
 a few steps of each are timed to print a total time estimate, then one progress bar covers them all.
 A run that already has a checkpoint under `--out` is kept, so the command can be re-run after a stop.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,26 @@ from .checkpoint import RunDirectory
 
 # The lesson's pretraining recipe: today the Explorer's Pretrain-page defaults (explorer/state.py: a tiny
 # model on builtin:lee, 300 steps of 16 × 64 tokens). To use a named recipe instead, change this one line.
-PRETRAIN_RECIPE = ["--preset", "tiny", "--corpus", "builtin:lee", "--steps", "300", "--batch-size", "16",
-                   "--seq-len", "64", "--lr", "1e-3", "--warmup", "20", "--save-every", "100", "--seed", "0"]
+PRETRAIN_RECIPE = [
+    "--preset",
+    "tiny",
+    "--corpus",
+    "builtin:lee",
+    "--steps",
+    "300",
+    "--batch-size",
+    "16",
+    "--seq-len",
+    "64",
+    "--lr",
+    "1e-3",
+    "--warmup",
+    "20",
+    "--save-every",
+    "100",
+    "--seed",
+    "0",
+]
 # Fine-tuning starts from the packaged MiniLM with each task's own defaults (bert_core.cli finetune);
 # sentiment takes one epoch at 64 tokens, as on the Fine-tune page.
 SENTIMENT_RECIPE = ["--task", "sentiment", "--init", "builtin:minilm", "--epochs", "1", "--max-seq-len", "64"]
@@ -34,8 +53,17 @@ QA_RECIPE = ["--task", "qa", "--init", "builtin:minilm"]
 # --quick: the same three commands on tiny settings (tests, a dry run), seconds instead of minutes.
 QUICK = {
     "pretrain": ["--steps", "4", "--batch-size", "4", "--seq-len", "32", "--save-every", "0", "--warmup", "1"],
-    "sentiment": ["--data", "builtin:pang_lee", "--max-steps", "3", "--batch-size", "4", "--max-seq-len", "32",
-                  "--no-baseline"],
+    "sentiment": [
+        "--data",
+        "builtin:pang_lee",
+        "--max-steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--max-seq-len",
+        "32",
+        "--no-baseline",
+    ],
     "qa": ["--max-steps", "3", "--batch-size", "4", "--max-seq-len", "256", "--doc-stride", "32", "--no-baseline"],
 }
 TIMED_STEPS = 3  # steps of each run timed before the estimate (the first is slower: it is not counted)
@@ -54,17 +82,22 @@ PRETRAIN_RUN, SENTIMENT_RUN, QA_RUN = "demo-pretrain", "demo-sentiment", "demo-q
 
 def demo_steps(quick: bool = False) -> list[DemoStep]:
     """The three runs of a lesson, as CLI commands (without `--out`)."""
-    steps = [DemoStep(PRETRAIN_RUN, "pretrain", PRETRAIN_RECIPE, "pretrain"),
-             DemoStep(SENTIMENT_RUN, "finetune", SENTIMENT_RECIPE, "sentiment"),
-             DemoStep(QA_RUN, "finetune", QA_RECIPE, "qa")]
+    steps = [
+        DemoStep(PRETRAIN_RUN, "pretrain", PRETRAIN_RECIPE, "pretrain"),
+        DemoStep(SENTIMENT_RUN, "finetune", SENTIMENT_RECIPE, "sentiment"),
+        DemoStep(QA_RUN, "finetune", QA_RECIPE, "qa"),
+    ]
     return [DemoStep(s.name, s.command, s.flags + (QUICK[s.kind] if quick else []), s.kind) for s in steps]
 
 
 def add_demo_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="prepare a lesson's runs: a pretrained tiny BERT, a sentiment and a QA model",
-                       description="Prepare the runs a lesson needs (demo-pretrain, demo-sentiment, demo-qa) "
-                                   "under --out, with one progress bar and a total time estimate. Runs that "
-                                   "already exist there are kept.")
+    p = sub.add_parser(
+        "demo",
+        help="prepare a lesson's runs: a pretrained tiny BERT, a sentiment and a QA model",
+        description="Prepare the runs a lesson needs (demo-pretrain, demo-sentiment, demo-qa) "
+        "under --out, with one progress bar and a total time estimate. Runs that "
+        "already exist there are kept.",
+    )
     p.add_argument("--out", default="runs", help="the runs folder (the Explorer's $BERT_EXPLORER_RUNS; default runs)")
     p.add_argument("--quick", action="store_true", help="tiny settings: a dry run in seconds")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
@@ -101,8 +134,14 @@ def run_demo(ns: argparse.Namespace) -> int:
             print(f"{step.name}: already in {out}, kept (delete the folder to train it again)", file=sys.stderr)
             continue
         print(f"{step.name}: setting up (python -m bert_core {step.command} {' '.join(step.flags)})", file=sys.stderr)
-        todo.append((step, cli.prepare_pretrain_run(_parse(step, out, ns.device)) if step.command == "pretrain"
-                     else cli.prepare_finetune_run(_parse(step, out, ns.device))))
+        todo.append(
+            (
+                step,
+                cli.prepare_pretrain_run(_parse(step, out, ns.device))
+                if step.command == "pretrain"
+                else cli.prepare_finetune_run(_parse(step, out, ns.device)),
+            )
+        )
     if not todo:
         print(f"nothing to do: the demo runs are in {out}")
         return 0
@@ -118,16 +157,29 @@ def run_demo(ns: argparse.Namespace) -> int:
         train_s[step.name] = time.perf_counter() - tick
         args = run.trainer.args
         step_s = statistics.median(times[1:] or times)
-        estimates[step.name] = estimate_seconds(args.max_steps - run.trainer.global_step, step_s,
-                                                evaluations_left(args.max_steps, args.eval_every,
-                                                                 run.trainer.global_step), run.eval_s)
+        estimates[step.name] = estimate_seconds(
+            args.max_steps - run.trainer.global_step,
+            step_s,
+            evaluations_left(args.max_steps, args.eval_every, run.trainer.global_step),
+            run.eval_s,
+        )
     setup = time.perf_counter() - started
-    print("estimated time left: about " + _minutes(sum(estimates.values())) + " ("
-          + ", ".join(f"{name} {_minutes(s)}" for name, s in estimates.items())
-          + f"; set-up and timing took {_minutes(setup)})", file=sys.stderr)
+    print(
+        "estimated time left: about "
+        + _minutes(sum(estimates.values()))
+        + " ("
+        + ", ".join(f"{name} {_minutes(s)}" for name, s in estimates.items())
+        + f"; set-up and timing took {_minutes(setup)})",
+        file=sys.stderr,
+    )
     total = sum(run.trainer.args.max_steps for _, run in todo)
-    bar = tqdm(total=total, initial=sum(run.trainer.global_step for _, run in todo), desc="demo runs",
-               unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=total,
+        initial=sum(run.trainer.global_step for _, run in todo),
+        desc="demo runs",
+        unit="step",
+        dynamic_ncols=True,
+    )
     names = [step.name for step, _ in todo]
     while todo:
         step, run = todo.pop(0)  # a finished run's model, optimizer and data are freed before the next one
@@ -139,8 +191,11 @@ def run_demo(ns: argparse.Namespace) -> int:
             bar.set_postfix(run.postfix(metrics))
         train_s[step.name] += time.perf_counter() - tick
         run.finish(train_s[step.name])  # run.json's final record; the summary below is shorter
-        tqdm.write(f"{step.name}: {run.trainer.status} at step {run.trainer.global_step} in "
-                   f"{_minutes(train_s[step.name])}; held-out: {cli._fmt(run.trainer.last_eval)}", file=sys.stderr)
+        tqdm.write(
+            f"{step.name}: {run.trainer.status} at step {run.trainer.global_step} in "
+            f"{_minutes(train_s[step.name])}; held-out: {cli._fmt(run.trainer.last_eval)}",
+            file=sys.stderr,
+        )
         del run
     bar.close()
     print(f"demo runs ready in {out} after {_minutes(time.perf_counter() - started)}: " + ", ".join(names))

@@ -1,4 +1,5 @@
 """Multi-process training under `torchrun`: NCCL on GPUs, gloo on CPU."""
+
 from __future__ import annotations
 
 import os

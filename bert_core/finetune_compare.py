@@ -5,6 +5,7 @@
 them apart); `cls_attention` is where the [CLS] token — the one the classifier reads — looks in
 the last layer. NumPy out; the models are only read.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,16 +34,25 @@ class EmbeddingPair:
     after: np.ndarray  # (N, C) from the fine-tuned model
 
 
-def compare_embeddings(before: nn.Module, after: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], *,
-                       pooling: str = "cls", layer: int = -1, max_length: int = 128) -> EmbeddingPair:
+def compare_embeddings(
+    before: nn.Module,
+    after: nn.Module,
+    tokenizer: Tokenizer,
+    texts: Sequence[str],
+    *,
+    pooling: str = "cls",
+    layer: int = -1,
+    max_length: int = 128,
+) -> EmbeddingPair:
     """Sentence vectors of `texts` (one per text) at `layer` under both models.
 
     `pooling="cls"` by default: the [CLS] vector is what a sequence classifier reads, so it is where
     fine-tuning shows most.
     """
     kwargs = {"layer": layer, "pooling": pooling, "max_length": max_length}
-    return EmbeddingPair(embeddings(before, tokenizer, texts, **kwargs).vectors,
-                         embeddings(after, tokenizer, texts, **kwargs).vectors)
+    return EmbeddingPair(
+        embeddings(before, tokenizer, texts, **kwargs).vectors, embeddings(after, tokenizer, texts, **kwargs).vectors
+    )
 
 
 def class_separation(vectors: np.ndarray, labels: Sequence[str]) -> float:
@@ -81,8 +91,15 @@ class AttentionPair:
     after: np.ndarray  # (T,) the same, fine-tuned model
 
 
-def compare_attention(before: nn.Module, after: nn.Module, tokenizer: Tokenizer, text: str, pair: str | None = None,
-                      *, max_length: int = 64) -> AttentionPair:
+def compare_attention(
+    before: nn.Module,
+    after: nn.Module,
+    tokenizer: Tokenizer,
+    text: str,
+    pair: str | None = None,
+    *,
+    max_length: int = 64,
+) -> AttentionPair:
     """The last layer's [CLS] attention over the tokens of `text` (and `pair`) under both models."""
     a = attentions(before, tokenizer, text, pair, max_length=max_length)
     b = attentions(after, tokenizer, text, pair, max_length=max_length)

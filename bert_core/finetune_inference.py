@@ -3,6 +3,7 @@
 Both run under `torch.inference_mode()` with the model in eval mode (its previous mode is restored),
 batched, on the model's device. They never change the model.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,8 +32,9 @@ class _EvalMode:
 
 
 @torch.inference_mode()
-def predict_sentiment(model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], *,
-                      max_length: int | None = None, batch_size: int = 64) -> Tensor:
+def predict_sentiment(
+    model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], *, max_length: int | None = None, batch_size: int = 64
+) -> Tensor:
     """Class probabilities (N, num_labels) of a sequence classifier for each text, in order.
 
     Args:
@@ -66,9 +68,19 @@ class QAPrediction:
 
 
 @torch.inference_mode()
-def answer(model: nn.Module, tokenizer: Tokenizer, question: str, context: str, *, n_best: int = 5,
-           max_answer_length: int = 30, max_seq_length: int = 384, doc_stride: int = 128,
-           max_query_length: int = 64, allow_no_answer: bool = False) -> QAPrediction:
+def answer(
+    model: nn.Module,
+    tokenizer: Tokenizer,
+    question: str,
+    context: str,
+    *,
+    n_best: int = 5,
+    max_answer_length: int = 30,
+    max_seq_length: int = 384,
+    doc_stride: int = 128,
+    max_query_length: int = 64,
+    allow_no_answer: bool = False,
+) -> QAPrediction:
     """The n-best answer spans of `question` in `context`, and per-token start/end probabilities.
 
     A long context is cut into windows (see `make_features`); each window's probabilities are a softmax
@@ -83,15 +95,23 @@ def answer(model: nn.Module, tokenizer: Tokenizer, question: str, context: str, 
     example = QAExample("query", question.strip(), context, [])
     max_query_length = min(max_query_length, max_seq_length // 2)  # a long question still leaves room
     doc_stride = max(0, min(doc_stride, max_seq_length - max_query_length - 4))
-    features = make_features([example], tokenizer, max_seq_length=max_seq_length, doc_stride=doc_stride,
-                             max_query_length=max_query_length)
+    features = make_features(
+        [example], tokenizer, max_seq_length=max_seq_length, doc_stride=doc_stride, max_query_length=max_query_length
+    )
     device = next(model.parameters()).device
     with _EvalMode(model):
         batch = collate_qa(features, tokenizer.pad_token_id)
         out = qa_forward(model, {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}, False)
     starts, ends = out.start_logits.float().cpu(), out.end_logits.float().cpu()  # (W, T)
-    spans, null = decode_example(example, features, list(starts), list(ends), n_best=n_best,
-                                 max_answer_length=max_answer_length, allow_no_answer=allow_no_answer)
+    spans, null = decode_example(
+        example,
+        features,
+        list(starts),
+        list(ends),
+        n_best=n_best,
+        max_answer_length=max_answer_length,
+        allow_no_answer=allow_no_answer,
+    )
     context_enc = tokenizer.backend.encode(context, add_special_tokens=False)
     start_probs = [0.0] * len(context_enc.ids)
     end_probs = [0.0] * len(context_enc.ids)
@@ -104,5 +124,12 @@ def answer(model: nn.Module, tokenizer: Tokenizer, question: str, context: str, 
             for t, offset in enumerate(feature.offsets):
                 if offset is not None and (i := position.get(tuple(offset))) is not None:
                     probs[i] = max(probs[i], float(p[t]))
-    return QAPrediction(spans, list(context_enc.tokens), [tuple(o) for o in context_enc.offsets], start_probs,
-                        end_probs, null, len(features))
+    return QAPrediction(
+        spans,
+        list(context_enc.tokens),
+        [tuple(o) for o in context_enc.offsets],
+        start_probs,
+        end_probs,
+        null,
+        len(features),
+    )

@@ -3,11 +3,11 @@ and the data are given.
 
 - sentiment: batch 32, learning rate 5e-5, 3 epochs, everything trained (BERT's GLUE recipe).
 - QA: batch 16, learning rate 2e-4, the embeddings and the lowest third of the layers kept fixed (2 of
-  MiniLM's 6), and
-  a schedule fitted to the data size: about `QA_PASSES` training windows seen in all (15 epochs of the
-  168 built-in questions, chosen on the built-in dev split: F1 56.3 after 10, 64.0 after 15), never fewer than 2 epochs (SQuAD-sized data: HF's run_qa recipe) nor more
-  than 30. 3 epochs at 5e-5 — the sentiment recipe, the old QA default — gave the 168 built-in
-  questions 18 optimizer steps: far too few to learn the span format (dev F1 ~13).
+  MiniLM's 6), and a schedule fitted to the data size: about `QA_PASSES` training windows seen in all
+  (15 epochs of the 168 built-in questions, chosen on the built-in dev split: F1 56.3 after 10, 64.0
+  after 15), never fewer than 2 epochs (SQuAD-sized data: HF's run_qa recipe) nor more than 30.
+  3 epochs at 5e-5 — the sentiment recipe, the old QA default — gave the 168 built-in questions 18
+  optimizer steps: far too few to learn the span format (dev F1 ~13).
 
 Keeping the bottom layers fixed makes a step ~1.4x cheaper: backward stops at layer 2 (those layers
 cost their forward only) and AdamW skips the word embeddings, half of MiniLM's parameters. On the
@@ -15,6 +15,7 @@ built-in set it scored within noise of training every layer (10 epochs: dev F1 5
 57.8 vs 59.6).
 See docs/finetuning-qa.md for the measurements behind these numbers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

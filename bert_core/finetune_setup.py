@@ -7,6 +7,7 @@ Starting points (`init`):
 - `random`: MiniLM's config and vocabulary with random weights, to show what pretraining buys;
 - `hub:NAME` (e.g. `hub:bert-base-uncased`): downloaded from the Hugging Face Hub, online only.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,19 @@ from .model import BertForQuestionAnswering, BertForSequenceClassification, Bert
 from .tokenizer import Tokenizer
 from .training import Trainer, TrainingArguments
 
-__all__ = ["TASKS", "FinetuneSpec", "PreparedFinetuning", "resolve_init", "load_start_model", "freeze_bottom",
-           "prepare_finetuning", "finetune_arguments", "make_finetune_trainer", "evaluate_model", "dev_class_counts"]
+__all__ = [
+    "TASKS",
+    "FinetuneSpec",
+    "PreparedFinetuning",
+    "resolve_init",
+    "load_start_model",
+    "freeze_bottom",
+    "prepare_finetuning",
+    "finetune_arguments",
+    "make_finetune_trainer",
+    "evaluate_model",
+    "dev_class_counts",
+]
 
 TASKS = ("sentiment", "qa")
 _HUB_FILES = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"]
@@ -101,8 +113,10 @@ def _hub_download(name: str) -> Path:
 
         return Path(snapshot_download(name, allow_patterns=_HUB_FILES))
     except Exception as err:  # noqa: BLE001 - offline, unknown name, no safetensors: one message for a user
-        raise ValueError(f"cannot download {name!r} from the Hugging Face Hub; are you offline? "
-                         f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+        raise ValueError(
+            f"cannot download {name!r} from the Hugging Face Hub; are you offline? "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
 
 
 def resolve_init(init: str) -> Path | None:
@@ -120,8 +134,15 @@ def resolve_init(init: str) -> Path | None:
     return resolve_model_dir(init)
 
 
-def load_start_model(task: str, init: str, *, num_labels: int = 2, id2label: dict[int, str] | None = None,
-                     dropout: float | None = None, seed: int = 0) -> tuple[BertPreTrainedModel, Tokenizer, str]:
+def load_start_model(
+    task: str,
+    init: str,
+    *,
+    num_labels: int = 2,
+    id2label: dict[int, str] | None = None,
+    dropout: float | None = None,
+    seed: int = 0,
+) -> tuple[BertPreTrainedModel, Tokenizer, str]:
     """(model with a fresh task head, its tokenizer, source directory or "") for a starting point."""
     source = resolve_init(init)
     cls = BertForSequenceClassification if task == "sentiment" else BertForQuestionAnswering
@@ -157,8 +178,14 @@ def freeze_bottom(model: BertPreTrainedModel, layers: int) -> None:
         module.requires_grad_(False)
 
 
-def prepare_finetuning(task: str = "sentiment", init: str = "builtin:minilm", data: str = "builtin:rotten_tomatoes",
-                       *, progress: Callable[[str], None] | None = None, **options: Any) -> PreparedFinetuning:
+def prepare_finetuning(
+    task: str = "sentiment",
+    init: str = "builtin:minilm",
+    data: str = "builtin:rotten_tomatoes",
+    *,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
+) -> PreparedFinetuning:
     """Load the data, the starting model (with a fresh head) and its tokenizer, and build the task.
 
     Args:
@@ -174,32 +201,60 @@ def prepare_finetuning(task: str = "sentiment", init: str = "builtin:minilm", da
     say = progress or (lambda message: None)
     say(f"loading {spec.data}")
     if spec.task == "sentiment":
-        dataset: SentimentData | QAData = load_sentiment(spec.data, text_column=spec.text_column,
-                                                         label_column=spec.label_column,
-                                                         dev_fraction=spec.dev_fraction, seed=spec.seed)
-        model, tokenizer, source = load_start_model("sentiment", spec.init, num_labels=dataset.num_labels,
-                                                    id2label=dataset.id2label, dropout=spec.dropout, seed=spec.seed)
+        dataset: SentimentData | QAData = load_sentiment(
+            spec.data,
+            text_column=spec.text_column,
+            label_column=spec.label_column,
+            dev_fraction=spec.dev_fraction,
+            seed=spec.seed,
+        )
+        model, tokenizer, source = load_start_model(
+            "sentiment",
+            spec.init,
+            num_labels=dataset.num_labels,
+            id2label=dataset.id2label,
+            dropout=spec.dropout,
+            seed=spec.seed,
+        )
     else:
-        dataset = load_qa(spec.data, dev_fraction=spec.dev_fraction, seed=spec.seed,
-                          cloze_questions=spec.cloze_questions)
+        dataset = load_qa(
+            spec.data, dev_fraction=spec.dev_fraction, seed=spec.seed, cloze_questions=spec.cloze_questions
+        )
         model, tokenizer, source = load_start_model("qa", spec.init, dropout=spec.dropout, seed=spec.seed)
     if spec.freeze_layers is None:
         spec.freeze_layers = default_freeze_layers(spec.task, spec.init, model.config.num_hidden_layers)
     freeze_bottom(model, spec.freeze_layers)
     if spec.max_seq_length > model.config.max_position_embeddings:
-        raise ValueError(f"max_seq_length {spec.max_seq_length} exceeds the model's "
-                         f"{model.config.max_position_embeddings} positions")
+        raise ValueError(
+            f"max_seq_length {spec.max_seq_length} exceeds the model's {model.config.max_position_embeddings} positions"
+        )
     say(f"encoding {len(dataset.train):,} training and {len(dataset.dev):,} dev examples")
     if spec.task == "sentiment":
         built: ClassificationTask | QuestionAnsweringTask = ClassificationTask(
-            dataset.train, tokenizer, num_labels=dataset.num_labels, dev=dataset.dev, batch_size=spec.batch_size,
-            max_seq_length=spec.max_seq_length, seed=spec.seed, eval_batch_size=spec.eval_batch_size)
+            dataset.train,
+            tokenizer,
+            num_labels=dataset.num_labels,
+            dev=dataset.dev,
+            batch_size=spec.batch_size,
+            max_seq_length=spec.max_seq_length,
+            seed=spec.seed,
+            eval_batch_size=spec.eval_batch_size,
+        )
     else:
         built = QuestionAnsweringTask(
-            dataset.train, tokenizer, dev=dataset.dev, batch_size=spec.batch_size, max_seq_length=spec.max_seq_length,
-            doc_stride=spec.doc_stride, max_query_length=spec.max_query_length, seed=spec.seed,
-            eval_batch_size=spec.eval_batch_size, n_best=spec.n_best, max_answer_length=spec.max_answer_length,
-            allow_no_answer=dataset.version_2)
+            dataset.train,
+            tokenizer,
+            dev=dataset.dev,
+            batch_size=spec.batch_size,
+            max_seq_length=spec.max_seq_length,
+            doc_stride=spec.doc_stride,
+            max_query_length=spec.max_query_length,
+            seed=spec.seed,
+            eval_batch_size=spec.eval_batch_size,
+            n_best=spec.n_best,
+            max_answer_length=spec.max_answer_length,
+            allow_no_answer=dataset.version_2,
+        )
     info = dict(dataset.stats(), dev_class_counts=dev_class_counts(built, getattr(dataset, "labels", None)))
     return PreparedFinetuning(spec, model, tokenizer, built, dataset, source, info)
 
@@ -215,9 +270,16 @@ def dev_class_counts(task: ClassificationTask | QuestionAnsweringTask, labels: l
     return counts
 
 
-def finetune_arguments(prepared: PreparedFinetuning, *, epochs: float | None = None,
-                       learning_rate: float | None = None, warmup_ratio: float | None = None,
-                       max_steps: int | None = None, max_evals: int = 5, **kwargs: Any) -> TrainingArguments:
+def finetune_arguments(
+    prepared: PreparedFinetuning,
+    *,
+    epochs: float | None = None,
+    learning_rate: float | None = None,
+    warmup_ratio: float | None = None,
+    max_steps: int | None = None,
+    max_evals: int = 5,
+    **kwargs: Any,
+) -> TrainingArguments:
     """TrainingArguments for `epochs` passes (or `max_steps`), evaluating and saving after every epoch,
     or every few epochs so that a run evaluates at most `max_evals` times (plus the end).
 
@@ -234,12 +296,20 @@ def finetune_arguments(prepared: PreparedFinetuning, *, epochs: float | None = N
     kwargs.setdefault("eval_every", every)
     kwargs.setdefault("save_every", every)
     warmup = recipe.warmup_ratio if warmup_ratio is None else warmup_ratio
-    return TrainingArguments(max_steps=steps, learning_rate=recipe.learning_rate if learning_rate is None
-                             else learning_rate, warmup_steps=int(warmup * steps), seed=prepared.spec.seed, **kwargs)
+    return TrainingArguments(
+        max_steps=steps,
+        learning_rate=recipe.learning_rate if learning_rate is None else learning_rate,
+        warmup_steps=int(warmup * steps),
+        seed=prepared.spec.seed,
+        **kwargs,
+    )
 
 
-def resume_finetuning(run_dir: RunDirectory, *, progress: Callable[[str], None] | None = None,
-                      ) -> tuple[PreparedFinetuning, TrainingArguments]:
+def resume_finetuning(
+    run_dir: RunDirectory,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[PreparedFinetuning, TrainingArguments]:
     """The task and arguments of a saved fine-tuning run, its model and tokenizer from the latest checkpoint:
     pass both to `make_finetune_trainer(..., resume=True)` to continue where the run stopped.
 
@@ -260,8 +330,13 @@ def resume_finetuning(run_dir: RunDirectory, *, progress: Callable[[str], None] 
     return prepared, TrainingArguments(**info["args"])
 
 
-def make_finetune_trainer(prepared: PreparedFinetuning, args: TrainingArguments, run_dir: RunDirectory | None = None,
-                          resume: bool = False, **kwargs: Any) -> Trainer:
+def make_finetune_trainer(
+    prepared: PreparedFinetuning,
+    args: TrainingArguments,
+    run_dir: RunDirectory | None = None,
+    resume: bool = False,
+    **kwargs: Any,
+) -> Trainer:
     """A Trainer for the prepared task; with a run directory, run.json describes the run. `resume`
     (with `resume_finetuning`'s model) continues the run directory's latest checkpoint: step, optimizer."""
     trainer = Trainer(prepared.model, prepared.task, args, run_dir=run_dir, tokenizer=prepared.tokenizer, **kwargs)
@@ -270,18 +345,38 @@ def make_finetune_trainer(prepared: PreparedFinetuning, args: TrainingArguments,
     elif run_dir is not None and trainer.dist.is_main:
         config = prepared.model.config
         run_dir.update_info(
-            kind="finetuning", task=prepared.spec.task, init=prepared.spec.init, init_source=prepared.init_source,
-            data=prepared.spec.data, created_at=time.time(), data_info=prepared.data_info,
-            labels=getattr(prepared.data, "labels", None), spec=asdict(prepared.spec), args=asdict(args),
+            kind="finetuning",
+            task=prepared.spec.task,
+            init=prepared.spec.init,
+            init_source=prepared.init_source,
+            data=prepared.spec.data,
+            created_at=time.time(),
+            data_info=prepared.data_info,
+            labels=getattr(prepared.data, "labels", None),
+            spec=asdict(prepared.spec),
+            args=asdict(args),
             steps_per_epoch=prepared.steps_per_epoch,
-            model={"layers": config.num_hidden_layers, "hidden": config.hidden_size,
-                   "heads": config.num_attention_heads, "parameters": prepared.model.num_parameters()})
+            model={
+                "layers": config.num_hidden_layers,
+                "hidden": config.hidden_size,
+                "heads": config.num_attention_heads,
+                "parameters": prepared.model.num_parameters(),
+            },
+        )
     return trainer
 
 
-def evaluate_model(task: str, model_dir: str | Path, data: str, *, split: str = "dev",
-                   max_seq_length: int | None = None, batch_size: int = 64, text_column: str | None = None,
-                   label_column: str | None = None) -> dict[str, Any]:
+def evaluate_model(
+    task: str,
+    model_dir: str | Path,
+    data: str,
+    *,
+    split: str = "dev",
+    max_seq_length: int | None = None,
+    batch_size: int = 64,
+    text_column: str | None = None,
+    label_column: str | None = None,
+) -> dict[str, Any]:
     """Metrics of a fine-tuned model (run or model directory) on a data set.
 
     A built-in set is scored on its `split` (dev by default); a file is scored whole. Classification
@@ -303,22 +398,39 @@ def evaluate_model(task: str, model_dir: str | Path, data: str, *, split: str = 
     if task == "sentiment":
         model = BertForSequenceClassification.from_pretrained(source)
         names = [(model.config.id2label or {}).get(i, str(i)) for i in range(model.config.num_labels)]
-        dataset = load_sentiment(data, dev_fraction=0.0 if is_file else saved.get("dev_fraction", 0.1),
-                                 seed=saved.get("seed", 0), labels=names, text_column=text_column,
-                                 label_column=label_column)
+        dataset = load_sentiment(
+            data,
+            dev_fraction=0.0 if is_file else saved.get("dev_fraction", 0.1),
+            seed=saved.get("seed", 0),
+            labels=names,
+            text_column=text_column,
+            label_column=label_column,
+        )
         examples = dataset.train if is_file else (dataset.dev if split == "dev" else dataset.train)
         evaluator: ClassificationTask | QuestionAnsweringTask = ClassificationTask(
-            [], tokenizer, num_labels=len(names), dev=examples, max_seq_length=seq, eval_batch_size=batch_size)
+            [], tokenizer, num_labels=len(names), dev=examples, max_seq_length=seq, eval_batch_size=batch_size
+        )
     else:
         model = BertForQuestionAnswering.from_pretrained(source)
-        qa = load_qa(data, dev_fraction=0.0 if is_file else saved.get("dev_fraction", 0.1), seed=saved.get("seed", 0),
-                     cloze_questions=saved.get("cloze_questions", 2000))
+        qa = load_qa(
+            data,
+            dev_fraction=0.0 if is_file else saved.get("dev_fraction", 0.1),
+            seed=saved.get("seed", 0),
+            cloze_questions=saved.get("cloze_questions", 2000),
+        )
         examples = qa.train if is_file else (qa.dev if split == "dev" else qa.train)
         evaluator = QuestionAnsweringTask(
-            [], tokenizer, dev=examples, max_seq_length=seq, doc_stride=saved.get("doc_stride", 128),
-            max_query_length=saved.get("max_query_length", 64), eval_batch_size=batch_size,
-            n_best=saved.get("n_best", 20), max_answer_length=saved.get("max_answer_length", 30),
-            allow_no_answer=qa.version_2)
+            [],
+            tokenizer,
+            dev=examples,
+            max_seq_length=seq,
+            doc_stride=saved.get("doc_stride", 128),
+            max_query_length=saved.get("max_query_length", 64),
+            eval_batch_size=batch_size,
+            n_best=saved.get("n_best", 20),
+            max_answer_length=saved.get("max_answer_length", 30),
+            allow_no_answer=qa.version_2,
+        )
     if not examples:
         raise ValueError(f"no {split} examples in {data}")
     model.eval()

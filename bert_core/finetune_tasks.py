@@ -6,6 +6,7 @@ seed; batches are length-bucketed and padded to their own longest row), so a res
 the batches it would have seen. `evaluate` scores the whole dev set and keeps its per-example
 predictions on the task (`last_predictions`) for confusion matrices and worst-error tables.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,16 @@ from .data.squad import QAExample
 from .metrics import classification_metrics, confusion_matrix, squad_metrics
 from .tokenizer import Tokenizer
 
-__all__ = ["EpochBatches", "pad_batch", "classifier_logits", "collate_qa", "qa_forward", "ClassificationTask",
-           "QuestionAnsweringTask", "worst_misclassified"]
+__all__ = [
+    "EpochBatches",
+    "pad_batch",
+    "classifier_logits",
+    "collate_qa",
+    "qa_forward",
+    "ClassificationTask",
+    "QuestionAnsweringTask",
+    "worst_misclassified",
+]
 
 
 class EpochBatches:
@@ -57,7 +66,7 @@ class EpochBatches:
         """(epoch, row indices of this rank's share of global batch `micro_index`)."""
         epoch, index = divmod(micro_index, self.num_batches(world_size))
         order = self._order(epoch, world_size)
-        return epoch, order[index, rank * self.batch_size:(rank + 1) * self.batch_size].tolist()
+        return epoch, order[index, rank * self.batch_size : (rank + 1) * self.batch_size].tolist()
 
 
 def pad_batch(ids: Sequence[Sequence[int]], types: Sequence[Sequence[int]] | None, pad_id: int) -> dict[str, Any]:
@@ -67,12 +76,16 @@ def pad_batch(ids: Sequence[Sequence[int]], types: Sequence[Sequence[int]] | Non
     token_types = torch.zeros_like(input_ids)
     attention = torch.zeros_like(input_ids)
     for i, row in enumerate(ids):
-        input_ids[i, :len(row)] = torch.tensor(row)
-        attention[i, :len(row)] = 1
+        input_ids[i, : len(row)] = torch.tensor(row)
+        attention[i, : len(row)] = 1
         if types is not None:
-            token_types[i, :len(row)] = torch.tensor(types[i])
-    return {"input_ids": input_ids, "token_type_ids": token_types, "attention_mask": attention,
-            "has_padding": any(len(x) < longest for x in ids)}
+            token_types[i, : len(row)] = torch.tensor(types[i])
+    return {
+        "input_ids": input_ids,
+        "token_type_ids": token_types,
+        "attention_mask": attention,
+        "has_padding": any(len(x) < longest for x in ids),
+    }
 
 
 def _to(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
@@ -81,7 +94,7 @@ def _to(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
 
 def _eval_order(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])  # similar lengths together: little padding
-    return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
 
 
 def classifier_logits(model: nn.Module, ids: Sequence[Sequence[int]], pad_id: int, batch_size: int = 64) -> Tensor:
@@ -93,8 +106,11 @@ def classifier_logits(model: nn.Module, ids: Sequence[Sequence[int]], pad_id: in
     out = torch.zeros(len(ids), model.config.num_labels)
     for rows in _eval_order([len(x) for x in ids], batch_size):
         batch = _to(pad_batch([ids[i] for i in rows], None, pad_id), device)
-        logits = model(batch["input_ids"], attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
-                       token_type_ids=batch["token_type_ids"]).logits  # (b, C)
+        logits = model(
+            batch["input_ids"],
+            attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
+            token_type_ids=batch["token_type_ids"],
+        ).logits  # (b, C)
         out[rows] = logits.float().cpu()
     return out
 
@@ -109,10 +125,13 @@ def collate_qa(features: Sequence[QAFeature], pad_id: int) -> dict[str, Any]:
 
 def qa_forward(model: nn.Module, batch: dict[str, Any], with_loss: bool) -> Any:
     """`BertForQuestionAnswering` on a `collate_qa` batch (loss only `with_loss`)."""
-    return model(batch["input_ids"], attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
-                 token_type_ids=batch["token_type_ids"],
-                 start_positions=batch["start_positions"] if with_loss else None,
-                 end_positions=batch["end_positions"] if with_loss else None)
+    return model(
+        batch["input_ids"],
+        attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
+        token_type_ids=batch["token_type_ids"],
+        start_positions=batch["start_positions"] if with_loss else None,
+        end_positions=batch["end_positions"] if with_loss else None,
+    )
 
 
 class ClassificationTask:
@@ -126,9 +145,18 @@ class ClassificationTask:
         seed: shuffling seed.
     """
 
-    def __init__(self, train: Sequence[LabelledText], tokenizer: Tokenizer, *, num_labels: int,
-                 dev: Sequence[LabelledText] = (), batch_size: int = 32, max_seq_length: int = 128,
-                 seed: int = 0, eval_batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        train: Sequence[LabelledText],
+        tokenizer: Tokenizer,
+        *,
+        num_labels: int,
+        dev: Sequence[LabelledText] = (),
+        batch_size: int = 32,
+        max_seq_length: int = 128,
+        seed: int = 0,
+        eval_batch_size: int = 64,
+    ) -> None:
         self.train, self.dev, self.num_labels = list(train), list(dev), num_labels
         self.tokenizer, self.max_seq_length, self.eval_batch_size = tokenizer, max_seq_length, eval_batch_size
         self._train_ids = self.encode([e.text for e in self.train])
@@ -154,8 +182,12 @@ class ClassificationTask:
         return {"cls": float(batch["labels"].numel()), "tokens": float(batch["attention_mask"].sum())}
 
     def forward(self, model: nn.Module, batch: dict[str, Any]) -> dict[str, Tensor]:
-        out = model(batch["input_ids"], attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
-                    token_type_ids=batch["token_type_ids"], labels=batch["labels"])
+        out = model(
+            batch["input_ids"],
+            attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
+            token_type_ids=batch["token_type_ids"],
+            labels=batch["labels"],
+        )
         labels = batch["labels"]
         return {"cls_loss": out.loss * labels.numel(), "cls_acc": (out.logits.argmax(-1) == labels).sum()}
 
@@ -173,18 +205,29 @@ class ClassificationTask:
         """Confusion matrix (rows: gold, columns: predicted) of the last evaluation."""
         if self.last_predictions is None:
             raise ValueError("evaluate first")
-        return confusion_matrix(self.last_predictions.argmax(-1).tolist(), [e.label for e in self.dev],
-                                self.num_labels)
+        return confusion_matrix(self.last_predictions.argmax(-1).tolist(), [e.label for e in self.dev], self.num_labels)
 
 
 class QuestionAnsweringTask:
     """Extractive QA (`BertForQuestionAnswering`) over windowed features: metrics `qa_loss`, `qa_acc`
     (start and end both right); evaluation gives dev loss, exact match and F1."""
 
-    def __init__(self, train: Sequence[QAExample], tokenizer: Tokenizer, *, dev: Sequence[QAExample] = (),
-                 batch_size: int = 16, max_seq_length: int = 384, doc_stride: int = 128, max_query_length: int = 64,
-                 seed: int = 0, eval_batch_size: int = 32, n_best: int = 20, max_answer_length: int = 30,
-                 allow_no_answer: bool = False) -> None:
+    def __init__(
+        self,
+        train: Sequence[QAExample],
+        tokenizer: Tokenizer,
+        *,
+        dev: Sequence[QAExample] = (),
+        batch_size: int = 16,
+        max_seq_length: int = 384,
+        doc_stride: int = 128,
+        max_query_length: int = 64,
+        seed: int = 0,
+        eval_batch_size: int = 32,
+        n_best: int = 20,
+        max_answer_length: int = 30,
+        allow_no_answer: bool = False,
+    ) -> None:
         self.train, self.dev, self.tokenizer = list(train), list(dev), tokenizer
         windows = dict(max_seq_length=max_seq_length, doc_stride=doc_stride, max_query_length=max_query_length)
         self.features = make_features(self.train, tokenizer, **windows)
@@ -230,16 +273,23 @@ class QuestionAnsweringTask:
             loss_sum += float(out.loss) * len(rows)
             for j, i in enumerate(rows):
                 starts[i], ends[i] = out.start_logits[j].float().cpu(), out.end_logits[j].float().cpu()
-        self.last_predictions = predict_answers(self.dev, self.dev_features, starts, ends, n_best=self.n_best,
-                                                max_answer_length=self.max_answer_length,
-                                                allow_no_answer=self.allow_no_answer)
+        self.last_predictions = predict_answers(
+            self.dev,
+            self.dev_features,
+            starts,
+            ends,
+            n_best=self.n_best,
+            max_answer_length=self.max_answer_length,
+            allow_no_answer=self.allow_no_answer,
+        )
         metrics = squad_metrics(self.last_predictions, {e.id: e.answer_texts for e in self.dev})
         metrics.pop("total", None)
         return {"loss": loss_sum / len(self.dev_features), **metrics}
 
 
-def worst_misclassified(examples: Sequence[LabelledText], probabilities: Tensor, labels: Sequence[str],
-                        k: int = 10) -> list[dict[str, Any]]:
+def worst_misclassified(
+    examples: Sequence[LabelledText], probabilities: Tensor, labels: Sequence[str], k: int = 10
+) -> list[dict[str, Any]]:
     """The `k` wrong predictions the model was most sure of (lowest probability on the true class).
 
     Args:
@@ -252,6 +302,13 @@ def worst_misclassified(examples: Sequence[LabelledText], probabilities: Tensor,
     predicted = probabilities.argmax(-1).tolist()
     wrong = [i for i, (e, p) in enumerate(zip(examples, predicted)) if p != e.label]
     wrong.sort(key=lambda i: float(probabilities[i, examples[i].label]))
-    return [{"text": examples[i].text, "label": labels[examples[i].label], "predicted": labels[predicted[i]],
-             "confidence": float(probabilities[i, predicted[i]]),
-             "label_prob": float(probabilities[i, examples[i].label])} for i in wrong[:k]]
+    return [
+        {
+            "text": examples[i].text,
+            "label": labels[examples[i].label],
+            "predicted": labels[predicted[i]],
+            "confidence": float(probabilities[i, predicted[i]]),
+            "label_prob": float(probabilities[i, examples[i].label]),
+        }
+        for i in wrong[:k]
+    ]

@@ -5,6 +5,7 @@ encoder and a `.cls.predictions` head) and, where text is involved, a `Tokenizer
 changes the model; callers that share a model with a training thread call from that thread (the
 trainer's callbacks) or use a snapshot.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -118,8 +119,9 @@ def predict_masked(
     model.eval()
     try:
         device = _device(model)
-        hidden = model.bert.hidden_at(input_ids.to(device), positions.to(device), _to(attention_mask, device),
-                                      _to(token_type_ids, device))  # (N, C): the last layer on these rows only
+        hidden = model.bert.hidden_at(
+            input_ids.to(device), positions.to(device), _to(attention_mask, device), _to(token_type_ids, device)
+        )  # (N, C): the last layer on these rows only
         logits = model.cls.predictions(hidden).float()  # (N, V)
         probs = logits.softmax(-1)
         top = probs.topk(min(top_k, probs.size(-1)), dim=-1)
@@ -128,8 +130,9 @@ def predict_masked(
         model.train(was_training)
 
 
-def fill_mask(model: nn.Module, tokenizer: Tokenizer, texts: list[str], top_k: int = 5,
-              max_length: int | None = None) -> list[FillMaskResult]:
+def fill_mask(
+    model: nn.Module, tokenizer: Tokenizer, texts: list[str], top_k: int = 5, max_length: int | None = None
+) -> list[FillMaskResult]:
     """Top-k predictions for every `[MASK]` in each text, in one batched forward pass.
 
     Args:
@@ -154,24 +157,29 @@ def fill_mask(model: nn.Module, tokenizer: Tokenizer, texts: list[str], top_k: i
     attention = torch.tensor([e.attention_mask for e in encodings])  # (B, T)
     types = torch.tensor([e.token_type_ids for e in encodings])  # (B, T)
     positions = input_ids == tokenizer.mask_token_id  # (B, T)
-    results = [FillMaskResult(t, [tok for tok, m in zip(e.tokens, e.attention_mask) if m], [], n > limit)
-               for t, e, n in zip(texts, encodings, full_lengths)]
+    results = [
+        FillMaskResult(t, [tok for tok, m in zip(e.tokens, e.attention_mask) if m], [], n > limit)
+        for t, e, n in zip(texts, encodings, full_lengths)
+    ]
     if not bool(positions.any()):
         return results
     padded = bool((attention == 0).any())
-    probs, ids = predict_masked(model, input_ids, positions, token_type_ids=types,
-                                attention_mask=attention if padded else None, top_k=top_k)
+    probs, ids = predict_masked(
+        model, input_ids, positions, token_type_ids=types, attention_mask=attention if padded else None, top_k=top_k
+    )
     rows, cols = positions.nonzero(as_tuple=True)  # row-major, the order of `probs`
     for n, (row, col) in enumerate(zip(rows.tolist(), cols.tolist())):
         guess_ids = ids[n].tolist()
-        results[row].masks.append(MaskPrediction(col, tokenizer.convert_ids_to_tokens(guess_ids), guess_ids,
-                                                 probs[n].tolist()))
+        results[row].masks.append(
+            MaskPrediction(col, tokenizer.convert_ids_to_tokens(guess_ids), guess_ids, probs[n].tolist())
+        )
     return results
 
 
 @torch.inference_mode()
-def next_sentence(model: nn.Module, input_ids: Tensor, token_type_ids: Tensor,
-                  attention_mask: Tensor | None = None) -> list[NextSentencePrediction]:
+def next_sentence(
+    model: nn.Module, input_ids: Tensor, token_type_ids: Tensor, attention_mask: Tensor | None = None
+) -> list[NextSentencePrediction]:
     """NSP probabilities for a batch of `[CLS] A [SEP] B [SEP]` sequences (B, T).
 
     Raises:
@@ -184,8 +192,9 @@ def next_sentence(model: nn.Module, input_ids: Tensor, token_type_ids: Tensor,
     model.eval()
     try:
         device = _device(model)
-        out = model.bert(input_ids.to(device), attention_mask=_to(attention_mask, device),
-                         token_type_ids=token_type_ids.to(device))
+        out = model.bert(
+            input_ids.to(device), attention_mask=_to(attention_mask, device), token_type_ids=token_type_ids.to(device)
+        )
         probs = head(out.pooler_output).float().softmax(-1).cpu()  # (B, 2)
     finally:
         model.train(was_training)
@@ -223,8 +232,9 @@ class AttentionMaps:
 
 
 @torch.inference_mode()
-def attentions(model: nn.Module, tokenizer: Tokenizer, text: str, pair: str | None = None,
-               max_length: int | None = None) -> AttentionMaps:
+def attentions(
+    model: nn.Module, tokenizer: Tokenizer, text: str, pair: str | None = None, max_length: int | None = None
+) -> AttentionMaps:
     """Attention probabilities of every layer and head for `text` (and optionally `pair`).
 
     Args:
@@ -244,8 +254,10 @@ def attentions(model: nn.Module, tokenizer: Tokenizer, text: str, pair: str | No
     encoder.eval()
     try:
         device = _device(encoder)
-        maps = encoder.attention_maps(torch.tensor([enc.input_ids], device=device),
-                                      token_type_ids=torch.tensor([enc.token_type_ids], device=device))
+        maps = encoder.attention_maps(
+            torch.tensor([enc.input_ids], device=device),
+            token_type_ids=torch.tensor([enc.token_type_ids], device=device),
+        )
     finally:
         encoder.train(was_training)
     weights = torch.stack(maps, dim=1)[0].float().cpu().numpy()  # (L, H, T, T)
@@ -254,8 +266,12 @@ def attentions(model: nn.Module, tokenizer: Tokenizer, text: str, pair: str | No
 
 # name → label, in display order; see `head_statistics`
 HEAD_STATISTICS = {
-    "entropy": "entropy (bits)", "cls": "attention to [CLS]", "sep": "attention to [SEP]",
-    "prev": "to the previous token", "next": "to the next token", "self": "to itself",
+    "entropy": "entropy (bits)",
+    "cls": "attention to [CLS]",
+    "sep": "attention to [SEP]",
+    "prev": "to the previous token",
+    "next": "to the next token",
+    "self": "to itself",
 }
 
 
@@ -308,9 +324,16 @@ class EmbeddingSet:
 
 
 @torch.inference_mode()
-def embeddings(model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], layer: int | Sequence[int] = -1,
-               pooling: str = "cls", batch_size: int = 32, max_length: int = 128,
-               progress: Callable[[int, int], None] | None = None) -> EmbeddingSet:
+def embeddings(
+    model: nn.Module,
+    tokenizer: Tokenizer,
+    texts: Sequence[str],
+    layer: int | Sequence[int] = -1,
+    pooling: str = "cls",
+    batch_size: int = 32,
+    max_length: int = 128,
+    progress: Callable[[int, int], None] | None = None,
+) -> EmbeddingSet:
     """Hidden states of `texts` at one or several layers, batched, pooled per sentence or per token.
 
     Texts are sorted by length before batching so that a batch holds texts of similar length (less
@@ -337,9 +360,9 @@ def embeddings(model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], lay
     encoder = _encoder(model)
     n_layers = encoder.config.num_hidden_layers
     layers = [layer] if isinstance(layer, int) else list(layer)
-    if any(not -n_layers - 1 <= l <= n_layers for l in layers) or not layers:
+    if any(not -n_layers - 1 <= n <= n_layers for n in layers) or not layers:
         raise ValueError(f"layers must be in [-{n_layers + 1}, {n_layers}] for a {n_layers}-layer model, got {layer}")
-    layers = [l % (n_layers + 1) for l in layers]
+    layers = [n % (n_layers + 1) for n in layers]
     texts = list(texts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     limit = min(max_length, _max_length(model))
@@ -349,15 +372,15 @@ def embeddings(model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], lay
     try:
         device = _device(encoder)
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             encs = tokenizer.encode_batch([texts[i] for i in batch], max_length=limit, padding=True)
             ids = torch.tensor([e.input_ids for e in encs], device=device)  # (B, T)
             mask = torch.tensor([e.attention_mask for e in encs], device=device)  # (B, T)
             padded = bool((mask == 0).any())
             out = encoder(ids, attention_mask=mask if padded else None, output_hidden_states=True)
             keep = mask.bool() & ~torch.tensor([e.special_tokens_mask for e in encs], device=device).bool()
-            for l in layers:
-                hidden = out.hidden_states[l].float()  # (B, T, C)
+            for li in layers:
+                hidden = out.hidden_states[li].float()  # (B, T, C)
                 if pooling == "cls":
                     pooled = hidden[:, 0]  # (B, C)
                 elif pooling == "mean":
@@ -366,20 +389,20 @@ def embeddings(model: nn.Module, tokenizer: Tokenizer, texts: Sequence[str], lay
                 for b, i in enumerate(batch):
                     if pooling == "tokens":
                         toks = [t for t, k in zip(encs[b].tokens, keep[b].tolist()) if k]
-                        rows[l, i] = hidden[b][keep[b]].cpu().numpy(), toks  # (k, C)
+                        rows[li, i] = hidden[b][keep[b]].cpu().numpy(), toks  # (k, C)
                     else:
-                        rows[l, i] = pooled[b:b + 1].cpu().numpy(), []
+                        rows[li, i] = pooled[b : b + 1].cpu().numpy(), []
             if progress is not None:
                 progress(min(start + batch_size, len(order)), len(order))
     finally:
         encoder.train(was_training)
-    keys = [(l, i) for l in layers for i in range(len(texts))]
+    keys = [(li, i) for li in layers for i in range(len(texts))]
     width = encoder.config.hidden_size
     vectors = np.concatenate([rows[k][0] for k in keys]) if keys else np.zeros((0, width), np.float32)
     counts = [len(rows[k][0]) for k in keys]
     return EmbeddingSet(
         vectors=vectors.astype(np.float32, copy=False),
         text_index=np.repeat([i for _, i in keys], counts).astype(int),
-        layer=np.repeat([l for l, _ in keys], counts).astype(int),
+        layer=np.repeat([li for li, _ in keys], counts).astype(int),
         tokens=[t for k in keys for t in rows[k][1]] if pooling == "tokens" else None,
     )

@@ -1,12 +1,14 @@
 """Atomic file writes: a crash mid-write never leaves a half-written file behind."""
+
 from __future__ import annotations
 
 import errno
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:

@@ -6,6 +6,7 @@ normalised (lowercase, punctuation and the articles a/an/the removed, whitespace
 prediction scores the best over its gold answers, and a question with no gold answer (v2 "impossible")
 counts as correct exactly when the prediction is empty.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,16 @@ import string
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-__all__ = ["accuracy", "confusion_matrix", "precision_recall_f1", "classification_metrics",
-           "normalize_answer", "exact_match", "f1_score", "squad_metrics"]
+__all__ = [
+    "accuracy",
+    "confusion_matrix",
+    "precision_recall_f1",
+    "classification_metrics",
+    "normalize_answer",
+    "exact_match",
+    "f1_score",
+    "squad_metrics",
+]
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -71,8 +80,15 @@ def precision_recall_f1(
         recall.append(r)
         f1.append(2 * p * r / (p + r) if p + r else 0.0)
         support.append(actual)
-    return {"precision": precision, "recall": recall, "f1": f1, "support": support,
-            "macro_precision": _mean(precision), "macro_recall": _mean(recall), "macro_f1": _mean(f1)}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "support": support,
+        "macro_precision": _mean(precision),
+        "macro_recall": _mean(recall),
+        "macro_f1": _mean(f1),
+    }
 
 
 def _mean(values: list[float]) -> float:
@@ -82,8 +98,12 @@ def _mean(values: list[float]) -> float:
 def classification_metrics(predictions: Sequence[int], labels: Sequence[int], num_labels: int) -> dict[str, float]:
     """Scalar summary: accuracy, macro precision/recall/F1 (what a training curve plots)."""
     prf = precision_recall_f1(predictions, labels, num_labels)
-    return {"accuracy": accuracy(predictions, labels), "macro_precision": prf["macro_precision"],
-            "macro_recall": prf["macro_recall"], "macro_f1": prf["macro_f1"]}
+    return {
+        "accuracy": accuracy(predictions, labels),
+        "macro_precision": prf["macro_precision"],
+        "macro_recall": prf["macro_recall"],
+        "macro_f1": prf["macro_f1"],
+    }
 
 
 # ------------------------------------------------------------------ SQuAD
@@ -135,13 +155,19 @@ def squad_metrics(predictions: Mapping[str, str], gold: Mapping[str, Sequence[st
     for qid, answers in gold.items():
         pred = predictions.get(qid)
         answerable = bool(_gold(answers)[0])
-        scores[qid] = (0.0, 0.0, answerable) if pred is None else (
-            exact_match(pred, answers), f1_score(pred, answers), answerable)
+        scores[qid] = (
+            (0.0, 0.0, answerable)
+            if pred is None
+            else (exact_match(pred, answers), f1_score(pred, answers), answerable)
+        )
 
     def summary(prefix: str, values: list[tuple[float, float, bool]]) -> dict[str, float]:
         n = len(values)
-        return {f"{prefix}exact_match": sum(v[0] for v in values) / n if n else 0.0,
-                f"{prefix}f1": sum(v[1] for v in values) / n if n else 0.0, f"{prefix}total": float(n)}
+        return {
+            f"{prefix}exact_match": sum(v[0] for v in values) / n if n else 0.0,
+            f"{prefix}f1": sum(v[1] for v in values) / n if n else 0.0,
+            f"{prefix}total": float(n),
+        }
 
     out = summary("", list(scores.values()))
     has = [v for v in scores.values() if v[2]]

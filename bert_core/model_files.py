@@ -4,6 +4,7 @@ Reads `config.json` in full and only the header of `model.safetensors`, so a lis
 fast; what it reports is what would make loading fail (a truncated or corrupt weights file, an invalid
 config, no vocabulary).
 """
+
 from __future__ import annotations
 
 import json
@@ -49,12 +50,18 @@ def safetensors_problem(file: Path) -> str | None:
         return f"{file.name} is missing"
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return f"{file.name} has a corrupt header ({type(exc).__name__})"
-    ends = [entry["data_offsets"][1] for name, entry in header.items() if name != "__metadata__"
-            and isinstance(entry, dict) and len(entry.get("data_offsets", ())) == 2]
+    ends = [
+        entry["data_offsets"][1]
+        for name, entry in header.items()
+        if name != "__metadata__" and isinstance(entry, dict) and len(entry.get("data_offsets", ())) == 2
+    ]
     if len(ends) != len([n for n in header if n != "__metadata__"]):
         return f"{file.name} has a corrupt header (a tensor without data offsets)"
     expected = 8 + length + max(ends, default=0)
     if expected != size:
-        return f"{file.name} is cut short ({size:,} of {expected:,} bytes)" if size < expected else \
-            f"{file.name} has {size - expected:,} unexpected bytes at its end"
+        return (
+            f"{file.name} is cut short ({size:,} of {expected:,} bytes)"
+            if size < expected
+            else f"{file.name} has {size - expected:,} unexpected bytes at its end"
+        )
     return None

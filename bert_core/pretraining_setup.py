@@ -1,18 +1,20 @@
 """From a corpus name to a ready `Trainer`: the pretraining recipe shared by the CLI and the app."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from .assets import minilm_dir
 from .checkpoint import RunDirectory, resolve_model_dir
 from .config import BertConfig
-from .data.cache import corpus_hash, tokenize_cached
 from .data import Corpus, resolve_corpus
+from .data.cache import corpus_hash, tokenize_cached
 from .data.dataset import PretrainingDataset
 from .data.pretraining import TokenizedDoc
 from .model import BertForPreTraining
@@ -69,7 +71,9 @@ class PreparedPretraining:
     eval_docs: int
 
 
-def split_documents(docs: list[TokenizedDoc], fraction: float, seed: int) -> tuple[list[TokenizedDoc], list[TokenizedDoc]]:
+def split_documents(
+    docs: list[TokenizedDoc], fraction: float, seed: int
+) -> tuple[list[TokenizedDoc], list[TokenizedDoc]]:
     """A seeded (train, held-out) split of whole documents; at least 2 stay in training."""
     n_eval = int(len(docs) * fraction)
     if n_eval == 0 or len(docs) - n_eval < 2:
@@ -87,13 +91,19 @@ def _init_source(spec: PretrainSpec) -> Path | None:
 
 def build_config(spec: PretrainSpec, vocab_size: int) -> BertConfig:
     """The model config from the preset and any custom sizes."""
-    overrides: dict[str, Any] = {k: v for k in ("num_hidden_layers", "hidden_size", "num_attention_heads")
-                                 if (v := getattr(spec, k)) is not None}
+    overrides: dict[str, Any] = {
+        k: v for k in ("num_hidden_layers", "hidden_size", "num_attention_heads") if (v := getattr(spec, k)) is not None
+    }
     if "hidden_size" in overrides:
         overrides["intermediate_size"] = 4 * overrides["hidden_size"]
-    return BertConfig.from_preset(spec.preset, vocab_size=vocab_size, hidden_dropout_prob=spec.dropout,
-                                  attention_probs_dropout_prob=spec.dropout,
-                                  max_position_embeddings=max(512, spec.max_seq_length), **overrides)
+    return BertConfig.from_preset(
+        spec.preset,
+        vocab_size=vocab_size,
+        hidden_dropout_prob=spec.dropout,
+        attention_probs_dropout_prob=spec.dropout,
+        max_position_embeddings=max(512, spec.max_seq_length),
+        **overrides,
+    )
 
 
 def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | None = None) -> PreparedPretraining:
@@ -105,8 +115,11 @@ def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | No
     """
     say = progress or (lambda message: None)
     say(f"reading {spec.corpus}")
-    corpus = resolve_corpus(spec.corpus) if spec.text_column is None else resolve_corpus(
-        spec.corpus, text_column=spec.text_column)
+    corpus = (
+        resolve_corpus(spec.corpus)
+        if spec.text_column is None
+        else resolve_corpus(spec.corpus, text_column=spec.text_column)
+    )
     source = _init_source(spec)
     if source is not None:
         tokenizer = Tokenizer.from_pretrained(source)
@@ -118,21 +131,30 @@ def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | No
     say(f"tokenising {corpus.num_documents:,} documents")
     docs = tokenize_cached(corpus.documents, tokenizer, spec.cache_dir)
     train_docs, eval_docs = split_documents(docs, spec.eval_fraction, spec.seed)
-    common = dict(max_seq_length=spec.max_seq_length, vocab_size=tokenizer.vocab_size,
-                  cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id, pad_id=tokenizer.pad_token_id,
-                  mask_id=tokenizer.mask_token_id, max_predictions=spec.max_predictions,
-                  whole_word_masking=spec.whole_word_masking, random_token_low=_first_ordinary_id(tokenizer))
+    common = dict(
+        max_seq_length=spec.max_seq_length,
+        vocab_size=tokenizer.vocab_size,
+        cls_id=tokenizer.cls_token_id,
+        sep_id=tokenizer.sep_token_id,
+        pad_id=tokenizer.pad_token_id,
+        mask_id=tokenizer.mask_token_id,
+        max_predictions=spec.max_predictions,
+        whole_word_masking=spec.whole_word_masking,
+        random_token_low=_first_ordinary_id(tokenizer),
+    )
     train_set = PretrainingDataset(train_docs, seed=spec.seed, **common)
     eval_set = PretrainingDataset(eval_docs, seed=spec.seed + 1, **common) if len(eval_docs) >= 2 else None
     if source is not None:
-        model = BertForPreTraining.from_pretrained(source, hidden_dropout_prob=spec.dropout,
-                                                   attention_probs_dropout_prob=spec.dropout)
+        model = BertForPreTraining.from_pretrained(
+            source, hidden_dropout_prob=spec.dropout, attention_probs_dropout_prob=spec.dropout
+        )
     else:
         torch.manual_seed(spec.seed)
         model = BertForPreTraining(build_config(spec, tokenizer.vocab_size))
     task = PretrainingTask(train_set, spec.batch_size, eval_dataset=eval_set)
-    return PreparedPretraining(spec, corpus, tokenizer, model, task, corpus_hash(corpus.documents),
-                               len(train_docs), len(eval_docs))
+    return PreparedPretraining(
+        spec, corpus, tokenizer, model, task, corpus_hash(corpus.documents), len(train_docs), len(eval_docs)
+    )
 
 
 def _first_ordinary_id(tokenizer: Tokenizer) -> int:
@@ -140,14 +162,16 @@ def _first_ordinary_id(tokenizer: Tokenizer) -> int:
     ([PAD], [unused0]… in Google's vocabulary), so a "random word" is a real word piece."""
     tokens = tokenizer.convert_ids_to_tokens(range(min(tokenizer.vocab_size, 2000)))
     low = 0
-    while low < len(tokens) - 1 and (low in tokenizer.special_ids or
-                                     (tokens[low].startswith("[") and tokens[low].endswith("]"))):
+    while low < len(tokens) - 1 and (
+        low in tokenizer.special_ids or (tokens[low].startswith("[") and tokens[low].endswith("]"))
+    ):
         low += 1
     return low
 
 
-def make_trainer(prepared: PreparedPretraining, args: TrainingArguments, run_dir: RunDirectory,
-                 resume: bool = False, **kwargs: Any) -> Trainer:
+def make_trainer(
+    prepared: PreparedPretraining, args: TrainingArguments, run_dir: RunDirectory, resume: bool = False, **kwargs: Any
+) -> Trainer:
     """A Trainer writing into `run_dir`, with run.json filled in; `resume` continues its latest checkpoint."""
     model = prepared.model
     if resume:
@@ -158,11 +182,21 @@ def make_trainer(prepared: PreparedPretraining, args: TrainingArguments, run_dir
     elif trainer.dist.is_main:
         config = prepared.model.config
         run_dir.update_info(
-            kind="pretraining", created_at=time.time(), corpus=prepared.spec.corpus, data_hash=prepared.data_hash,
-            corpus_stats=prepared.corpus.stats(), train_documents=prepared.train_docs,
-            eval_documents=prepared.eval_docs, spec=asdict(prepared.spec), args=asdict(args),
-            model={"layers": config.num_hidden_layers, "hidden": config.hidden_size,
-                   "heads": config.num_attention_heads, "parameters": prepared.model.num_parameters()},
+            kind="pretraining",
+            created_at=time.time(),
+            corpus=prepared.spec.corpus,
+            data_hash=prepared.data_hash,
+            corpus_stats=prepared.corpus.stats(),
+            train_documents=prepared.train_docs,
+            eval_documents=prepared.eval_docs,
+            spec=asdict(prepared.spec),
+            args=asdict(args),
+            model={
+                "layers": config.num_hidden_layers,
+                "hidden": config.hidden_size,
+                "heads": config.num_attention_heads,
+                "parameters": prepared.model.num_parameters(),
+            },
         )
     return trainer
 

@@ -4,6 +4,7 @@ Rows are L2-normalised before projecting, so distances in the map follow cosine 
 measure the neighbour list uses too. UMAP (umap-learn, compiled by numba on first use) is imported
 lazily: importing this module stays cheap.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,8 +40,9 @@ def pca(vectors: np.ndarray, n_components: int = 2) -> np.ndarray:
     return out
 
 
-def umap(vectors: np.ndarray, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1,
-         seed: int = 0) -> np.ndarray:
+def umap(
+    vectors: np.ndarray, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0
+) -> np.ndarray:
     """UMAP of (N, D) rows: (N, n_components).
 
     Args:
@@ -56,8 +58,14 @@ def umap(vectors: np.ndarray, n_components: int = 2, n_neighbors: int = 15, min_
         return pca(x, n_components)
     if x.shape[1] > _UMAP_PRE_PCA:
         x = pca(x, _UMAP_PRE_PCA)
-    reducer = UMAP(n_components=n_components, n_neighbors=max(2, min(n_neighbors, len(x) - 1)), min_dist=min_dist,
-                   random_state=seed, n_jobs=1, init="spectral" if len(x) > n_components + 1 else "random")
+    reducer = UMAP(
+        n_components=n_components,
+        n_neighbors=max(2, min(n_neighbors, len(x) - 1)),
+        min_dist=min_dist,
+        random_state=seed,
+        n_jobs=1,
+        init="spectral" if len(x) > n_components + 1 else "random",
+    )
     return reducer.fit_transform(x).astype(np.float32)
 
 

@@ -1,4 +1,5 @@
 """Training tasks the engine drives: how to get a micro-batch and what to sum from the model output."""
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,14 @@ class PretrainingTask:
     sentence pairs and new masks.
     """
 
-    def __init__(self, dataset: PretrainingDataset, batch_size: int, *,
-                 eval_dataset: PretrainingDataset | None = None, eval_batches: int = 20) -> None:
+    def __init__(
+        self,
+        dataset: PretrainingDataset,
+        batch_size: int,
+        *,
+        eval_dataset: PretrainingDataset | None = None,
+        eval_batches: int = 20,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.dataset, self.batch_size = dataset, batch_size
@@ -45,14 +52,21 @@ class PretrainingTask:
         return batch
 
     def counts(self, batch: Batch) -> dict[str, float]:
-        return {"mlm": float((batch["labels"] != -100).sum()), "nsp": float(batch["input_ids"].shape[0]),
-                "tokens": float(batch["attention_mask"].sum())}
+        return {
+            "mlm": float((batch["labels"] != -100).sum()),
+            "nsp": float(batch["input_ids"].shape[0]),
+            "tokens": float(batch["attention_mask"].sum()),
+        }
 
     def forward(self, model: nn.Module, batch: Batch) -> dict[str, Tensor]:
         labels = batch["labels"]
-        out = model(batch["input_ids"], attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
-                    token_type_ids=batch["token_type_ids"], labels=labels,
-                    next_sentence_label=batch["next_sentence_label"])
+        out = model(
+            batch["input_ids"],
+            attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
+            token_type_ids=batch["token_type_ids"],
+            labels=labels,
+            next_sentence_label=batch["next_sentence_label"],
+        )
         targets = labels[labels != -100]  # (N,) in the row-major order of the sparse logits
         n = targets.numel()
         mlm_sum = out.mlm_loss * n if n else out.prediction_logits.sum() * 0.0
@@ -86,6 +100,7 @@ class PretrainingTask:
         metrics = {k: v / counts[k.split("_")[0]] for k, v in sums.items()}
         metrics["mlm_perplexity"] = math.exp(min(metrics["mlm_loss"], 50.0))
         # What the numbers rest on: a few pairs or masked tokens give accuracies with wide error bars.
-        metrics.update(eval_documents=float(len(self.eval_dataset.docs)), eval_pairs=counts["nsp"],
-                       eval_masked=counts["mlm"])
+        metrics.update(
+            eval_documents=float(len(self.eval_dataset.docs)), eval_pairs=counts["nsp"], eval_masked=counts["mlm"]
+        )
         return metrics

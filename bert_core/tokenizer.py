@@ -122,8 +122,9 @@ class Tokenizer:
             if not Path(vocab).is_file():
                 raise FileNotFoundError(f"vocabulary file not found: {vocab}")
             vocab = WordPiece.read_file(str(vocab))
-        model = WordPiece(dict(vocab), unk_token=UNK, continuing_subword_prefix="##",
-                          max_input_chars_per_word=_MAX_CHARS_PER_WORD)
+        model = WordPiece(
+            dict(vocab), unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=_MAX_CHARS_PER_WORD
+        )
         backend = tokenizers.Tokenizer(model)
         _bert_pipeline(backend, lowercase)
         _finish_backend(backend)
@@ -201,8 +202,9 @@ class Tokenizer:
         """
         from .tokenizer_training import train_wordpiece
 
-        vocab = train_wordpiece(texts_or_files, vocab_size, lowercase=lowercase, min_frequency=min_frequency,
-                                show_progress=show_progress)
+        vocab = train_wordpiece(
+            texts_or_files, vocab_size, lowercase=lowercase, min_frequency=min_frequency, show_progress=show_progress
+        )
         return cls.from_vocab(vocab, lowercase=lowercase)
 
     def save_pretrained(self, path: str | Path) -> None:
@@ -219,13 +221,21 @@ class Tokenizer:
         out = Path(path)
         by_id = sorted((i, t) for t, i in self.get_vocab().items())
         if [i for i, _ in by_id] != list(range(len(by_id))):
-            raise ValueError(f"ids of the {len(by_id)}-token vocabulary are not 0..{len(by_id) - 1}; cannot write vocab.txt")
+            raise ValueError(
+                f"ids of the {len(by_id)}-token vocabulary are not 0..{len(by_id) - 1}; cannot write vocab.txt"
+            )
         atomic_write_text(out / "vocab.txt", "".join(f"{t}\n" for _, t in by_id))
         atomic_write(out / "tokenizer.json", lambda tmp: self._backend.save(str(tmp)))
         specials = {"unk_token": UNK, "sep_token": SEP, "pad_token": PAD, "cls_token": CLS, "mask_token": MASK}
-        config = {"tokenizer_class": "BertTokenizer", "do_lower_case": self.lowercase, "strip_accents": None,
-                  "tokenize_chinese_chars": True, "model_max_length": self.model_max_length,
-                  "clean_up_tokenization_spaces": True, **specials}
+        config = {
+            "tokenizer_class": "BertTokenizer",
+            "do_lower_case": self.lowercase,
+            "strip_accents": None,
+            "tokenize_chinese_chars": True,
+            "model_max_length": self.model_max_length,
+            "clean_up_tokenization_spaces": True,
+            **specials,
+        }
         atomic_write_text(out / "tokenizer_config.json", json.dumps(config, indent=2) + "\n")
         atomic_write_text(out / "special_tokens_map.json", json.dumps(specials, indent=2) + "\n")
 
@@ -245,9 +255,15 @@ class Tokenizer:
 
     @staticmethod
     def _convert(enc: tokenizers.Encoding) -> Encoding:
-        return Encoding(input_ids=enc.ids, token_type_ids=enc.type_ids, attention_mask=enc.attention_mask,
-                        offsets=[tuple(o) for o in enc.offsets], word_ids=enc.word_ids, tokens=enc.tokens,
-                        special_tokens_mask=enc.special_tokens_mask)
+        return Encoding(
+            input_ids=enc.ids,
+            token_type_ids=enc.type_ids,
+            attention_mask=enc.attention_mask,
+            offsets=[tuple(o) for o in enc.offsets],
+            word_ids=enc.word_ids,
+            tokens=enc.tokens,
+            special_tokens_mask=enc.special_tokens_mask,
+        )
 
     def encode(
         self, text: str, pair: str | None = None, *, max_length: int | None = None, truncation: bool = True
@@ -296,7 +312,9 @@ class Tokenizer:
         if pairs is not None and len(pairs) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(pairs)} pairs")
         inputs = list(texts) if pairs is None else list(zip(texts, pairs))
-        encs = [self._convert(e) for e in self._backend_for(max_length, truncation, pairs is not None).encode_batch(inputs)]
+        encs = [
+            self._convert(e) for e in self._backend_for(max_length, truncation, pairs is not None).encode_batch(inputs)
+        ]
         longest = max((len(e) for e in encs), default=0)
         for e in encs if padding else ():
             n = longest - len(e)

@@ -1,4 +1,5 @@
 """Learning a WordPiece vocabulary from texts or files (what `Tokenizer.train` runs)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -34,8 +35,14 @@ def _texts_from(items: Iterable[str | Path]) -> Iterator[str]:
             yield from f
 
 
-def train_wordpiece(texts_or_files: Iterable[str] | list[Path], vocab_size: int, *, lowercase: bool = True,
-                    min_frequency: int = 2, show_progress: bool = False) -> dict[str, int]:
+def train_wordpiece(
+    texts_or_files: Iterable[str] | list[Path],
+    vocab_size: int,
+    *,
+    lowercase: bool = True,
+    min_frequency: int = 2,
+    show_progress: bool = False,
+) -> dict[str, int]:
     """A WordPiece vocabulary (token → id) learned from `texts_or_files`, specials first (ids 0..4).
 
     See `Tokenizer.train` for the arguments and errors; ids are deterministic for a given token set.
@@ -65,9 +72,9 @@ def train_wordpiece(texts_or_files: Iterable[str] | list[Path], vocab_size: int,
     return {t: i for i, t in enumerate([*SPECIAL_TOKENS, *learned])}
 
 
-
-def reachable_vocab_size(texts: Iterable[str], limit: int = 30000, *, min_frequency: int = 2,
-                         max_words: int = 300_000) -> tuple[int, bool]:
+def reachable_vocab_size(
+    texts: Iterable[str], limit: int = 30000, *, min_frequency: int = 2, max_words: int = 300_000
+) -> tuple[int, bool]:
     """How many pieces a WordPiece vocabulary trained on `texts` can have, at most `limit`: a trial.
 
     The trainer stops adding pieces when no pair of pieces occurs `min_frequency` times any more,

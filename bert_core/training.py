@@ -6,6 +6,7 @@ optimizer step (all micro-batches, all ranks), so gradient accumulation and DDP 
 gradient of one big batch. Randomness is a pure function of (seed, step, rank), so a run stopped at
 step N and resumed from its checkpoint continues exactly as if it had never stopped.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,9 @@ import math
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -132,8 +134,10 @@ class Trainer:
         self.task, self.run_dir, self.tokenizer = task, run_dir, tokenizer
         self.stop_event = stop_event or threading.Event()
         self.optimizer = torch.optim.AdamW(
-            decay_groups(self.model, args.weight_decay), lr=args.learning_rate,
-            betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon,
+            decay_groups(self.model, args.weight_decay),
+            lr=args.learning_rate,
+            betas=(args.adam_beta1, args.adam_beta2),
+            eps=args.adam_epsilon,
             # One fused kernel instead of ~8 small ops per parameter tensor (measured 1.7x on a busy CPU).
             fused=self.device.type in ("cpu", "cuda"),
         )
@@ -172,8 +176,10 @@ class Trainer:
         args, step = self.args, self.global_step
         torch.manual_seed(args.seed * 1_000_003 + step * 101 + self.dist.rank)  # dropout; exact on resume
         started = time.perf_counter()
-        micro = [self.task.batch(step * args.gradient_accumulation_steps + i, self.dist.rank, self.dist.world_size)
-                 for i in range(args.gradient_accumulation_steps)]
+        micro = [
+            self.task.batch(step * args.gradient_accumulation_steps + i, self.dist.rank, self.dist.world_size)
+            for i in range(args.gradient_accumulation_steps)
+        ]
         totals = self._global_counts(micro)
         sums: dict[str, Tensor] = {}
         self._wrapped.train()
@@ -192,8 +198,10 @@ class Trainer:
                 if not torch.isfinite(value) or (args.max_loss > 0 and float(value) > args.max_loss):
                     self.optimizer.zero_grad(set_to_none=True)
                     self.status = "diverged"
-                    raise TrainingDiverged(f"loss became {value.item():.4g} at step {step + 1}; "
-                                           "lower the learning rate (the last checkpoint is kept)")
+                    raise TrainingDiverged(
+                        f"loss became {value.item():.4g} at step {step + 1}; "
+                        "lower the learning rate (the last checkpoint is kept)"
+                    )
                 self.scaler.scale(objective * self.dist.world_size).backward()
             for key, value in out.items():
                 sums[key] = sums.get(key, 0.0) + value.detach().float()
@@ -202,8 +210,11 @@ class Trainer:
             for param in self._encoder_params:
                 param.grad = None
         self.scaler.unscale_(self.optimizer)
-        grad_norm = (torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm)
-                     if args.max_grad_norm > 0 else _grad_norm(self.model))
+        grad_norm = (
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm)
+            if args.max_grad_norm > 0
+            else _grad_norm(self.model)
+        )
         lr = args.learning_rate * args.lr_factor(step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -213,9 +224,14 @@ class Trainer:
         self.global_step += 1
         metrics = self._reduce_metrics(sums, totals)
         elapsed = time.perf_counter() - started
-        metrics.update(step=self.global_step, lr=lr, grad_norm=float(grad_norm), step_time=elapsed,
-                       tokens_per_s=totals.get("tokens", 0.0) / max(elapsed, 1e-9),
-                       elapsed=time.perf_counter() - self._started)
+        metrics.update(
+            step=self.global_step,
+            lr=lr,
+            grad_norm=float(grad_norm),
+            step_time=elapsed,
+            tokens_per_s=totals.get("tokens", 0.0) / max(elapsed, 1e-9),
+            elapsed=time.perf_counter() - self._started,
+        )
         if self.run_dir is not None and self.dist.is_main:
             self.run_dir.append_metrics(metrics)
         self._emit("on_step_end", metrics)
@@ -245,8 +261,8 @@ class Trainer:
     def train(self) -> dict[str, float]:
         """Run to the end (or a stop) and return the last step's metrics."""
         last: dict[str, float] = {}
-        for last in self:
-            pass
+        for metrics in self:
+            last = metrics
         return last
 
     def evaluate(self) -> dict[str, float]:
@@ -269,8 +285,9 @@ class Trainer:
         if self.run_dir is None or not self.dist.is_main or self.global_step == 0:
             return
         state = {"args": asdict(self.args), "status": self.status, "last_eval": self.last_eval}
-        path = self.run_dir.save_checkpoint(self.global_step, self.model, self.tokenizer, state,
-                                            self.optimizer.state_dict())
+        path = self.run_dir.save_checkpoint(
+            self.global_step, self.model, self.tokenizer, state, self.optimizer.state_dict()
+        )
         self._emit("on_save", path)
 
     def resume(self, checkpoint: str | None = None) -> int:
@@ -296,8 +313,11 @@ class Trainer:
     # ---------------------------------------------------------------- helpers
     def _global_counts(self, micro: list[Batch]) -> dict[str, float]:
         keys = sorted({k for b in micro for k in self.task.counts(b)})
-        local = torch.tensor([sum(self.task.counts(b).get(k, 0.0) for b in micro) for k in keys],
-                             dtype=torch.float64, device=self.device if self.dist.enabled else "cpu")
+        local = torch.tensor(
+            [sum(self.task.counts(b).get(k, 0.0) for b in micro) for k in keys],
+            dtype=torch.float64,
+            device=self.device if self.dist.enabled else "cpu",
+        )
         return dict(zip(keys, all_reduce_sum(local, self.dist).tolist()))
 
     def _reduce_metrics(self, sums: dict[str, Tensor], totals: dict[str, float]) -> dict[str, float]:

@@ -4,6 +4,7 @@ The entry script sets up the page, the session and the sidebar (active model, de
 over to the page the user picked. Page files live in the top-level `pages/` folder, found from this
 file's location so the app starts from any working directory.
 """
+
 from __future__ import annotations
 
 import sys
@@ -49,8 +50,14 @@ def sidebar() -> None:
         # a deleted run, or a finished session's live job, falls back to MiniLM
         active = keep_choice(state.ACTIVE_MODEL, sources, default=models.MINILM)
         st.session_state[state.ACTIVE_MODEL_WIDGET] = active
-        st.selectbox("Active model", sources, key=state.ACTIVE_MODEL_WIDGET, format_func=labels.get,
-                     on_change=_pick_model, help="The model the inspection pages use.")
+        st.selectbox(
+            "Active model",
+            sources,
+            key=state.ACTIVE_MODEL_WIDGET,
+            format_func=labels.get,
+            on_change=_pick_model,
+            help="The model the inspection pages use.",
+        )
         job = state.my_job()
         if job is not None:
             st.fragment(run_every=2.0 if job.active else None)(_job_caption)()

@@ -6,6 +6,7 @@ and the `require.config` call are dropped, d3 v5 (from the `mpld3` package) and 
 `xstatic-jquery`) are inlined, and a two-line shim makes `requirejs(deps, fn)` call
 `fn(jQuery, d3)` at once. The result goes into an iframe (`st.iframe`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,8 +33,10 @@ FIT_WIDTH = """document.querySelectorAll('#vis svg').forEach(function (svg) {
   svg.style.width = '100%'; svg.style.maxWidth = w + 'px'; svg.style.height = 'auto'; svg.style.display = 'block';
 });"""
 MODEL_VIEW_WIDTH = 970  # bertviz model_view.js: DIV_WIDTH
-SHIM = ("window.require = window.requirejs = function (deps, fn) { return fn(window.jQuery, window.d3); };\n"
-        "window.require.config = function () {};")
+SHIM = (
+    "window.require = window.requirejs = function (deps, fn) { return fn(window.jQuery, window.d3); };\n"
+    "window.require.config = function () {};"
+)
 
 
 class OfflineAssetError(FileNotFoundError):
@@ -79,8 +82,10 @@ def make_offline(html: str, *, fit_width: bool = False) -> str:
         raise ValueError("bertviz HTML still references a CDN after rewriting")
     libraries = _script(_asset(*D3)) + _script(_asset(*JQUERY)) + _script(SHIM)
     fit = _script(FIT_WIDTH) if fit_width else ""
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8">{libraries}</head>'
-            f'<body style="margin:8px">{html}{fit}</body></html>')
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8">{libraries}</head>'
+        f'<body style="margin:8px">{html}{fit}</body></html>'
+    )
 
 
 def _layers(weights: np.ndarray) -> list[torch.Tensor]:
@@ -92,8 +97,9 @@ def head_view_html(weights: np.ndarray, tokens: list[str], segment_b_start: int 
     """bertviz's head view (lines between tokens, one colour per head), offline."""
     from bertviz import head_view
 
-    html = head_view(attention=_layers(weights), tokens=list(tokens), sentence_b_start=segment_b_start,
-                     html_action="return").data
+    html = head_view(
+        attention=_layers(weights), tokens=list(tokens), sentence_b_start=segment_b_start, html_action="return"
+    ).data
     return make_offline(html)
 
 
@@ -101,8 +107,13 @@ def model_view_html(weights: np.ndarray, tokens: list[str], segment_b_start: int
     """bertviz's model view (a thumbnail per layer and head; click one to zoom), offline."""
     from bertviz import model_view
 
-    html = model_view(attention=_layers(weights), tokens=list(tokens), sentence_b_start=segment_b_start,
-                      display_mode="light", html_action="return").data
+    html = model_view(
+        attention=_layers(weights),
+        tokens=list(tokens),
+        sentence_b_start=segment_b_start,
+        display_mode="light",
+        html_action="return",
+    ).data
     return make_offline(html, fit_width=True)
 
 

@@ -3,6 +3,7 @@ words stay consistent (perplexity, entropy in bits, held-out, macro-F1 mean the 
 
 Pages name a chart by its id when they draw it (`explorer.presenter.show_chart(…, about="mlm")`).
 """
+
 from __future__ import annotations
 
 PREFIX = "**What am I looking at?** "  # markdown: a caption, bold lead
@@ -10,48 +11,48 @@ PREFIX = "**What am I looking at?** "  # markdown: a caption, bold lead
 HELP: dict[str, str] = {
     # pretrain page
     "mlm": "Left: how wrong the model's guesses for the hidden words are (the loss; lower is better). The dashed "
-           "line is blind guessing among all word pieces; the diamonds are held-out text, which the model "
-           "never trains on. Right: the share of hidden words guessed exactly.",
+    "line is blind guessing among all word pieces; the diamonds are held-out text, which the model "
+    "never trains on. Right: the share of hidden words guessed exactly.",
     "nsp": "Can the model tell whether sentence B really followed sentence A? 50% is a coin flip (the dashed "
-           "line); the diamonds are held-out text, which the model never trains on.",
+    "line); the diamonds are held-out text, which the model never trains on.",
     "lr": "How big a step the model takes at each update: it ramps up during warmup, then shrinks slowly to "
-          "zero so training settles down.",
+    "zero so training settles down.",
     "speed": "Word pieces processed per second: how fast this computer trains. It does not say how well the "
-             "model learns.",
+    "model learns.",
     # runs page
     "overlay": "The masked-word loss of several runs on one chart, smoothed. Lower is better; a curve that is "
-               "still falling would gain from more steps.",
+    "still falling would gain from more steps.",
     # tokenizer page
     "vocab": "Left: how many pieces an average word is cut into (fewer means shorter inputs). Right: how often "
-             "a piece is unknown ([UNK]) to the vocabulary.",
+    "a piece is unknown ([UNK]) to the vocabulary.",
     # fill-in-the-blank page
     "topk": "The model's top guesses for the blank and how sure it is of each, in percent. Perplexity is the "
-            "same idea for a whole text: the number of words the model is, on average, choosing between.",
+    "same idea for a whole text: the number of words the model is, on average, choosing between.",
     # attention page
     "attn_grid": "One small square per layer (row) and head (column). In each square a row is a word and the "
-                 "bright cells show which words it looks at. Click a square to enlarge it.",
+    "bright cells show which words it looks at. Click a square to enlarge it.",
     "attn_heatmap": "One head, enlarged: each row is a word, and the brightness of a cell shows how much that "
-                    "word looks at the word of that column. Every row adds up to 100%.",
+    "word looks at the word of that column. Every row adds up to 100%.",
     "attn_stats": "One number per head. Entropy in bits: 0 when a head looks at a single word, higher when it "
-                  "spreads its attention (each extra bit doubles the number of words it looks at).",
+    "spreads its attention (each extra bit doubles the number of words it looks at).",
     # embeddings page
     "emb_scatter": "Every dot is a text (or a word) turned into a vector by the model and squashed onto a flat "
-                   "map. Dots close together mean the model sees them as similar.",
+    "map. Dots close together mean the model sees them as similar.",
     # fine-tune page
     "ft_curves": "Left: the training loss (lower is better). Right: how often the answer is right; the dotted "
-                 "lines are held-out (dev) examples, which the model never trains on. Macro-F1 averages the score of each "
-                 "class, so a model that always says the same class scores low.",
+    "lines are held-out (dev) examples, which the model never trains on. Macro-F1 averages the score of each "
+    "class, so a model that always says the same class scores low.",
     "macro_f1": "Macro-F1 scores each label on its own (does the model find that label, and is it right when "
-                "it says it?) and averages them, so a model that always gives the same answer scores low.",
+    "it says it?) and averages them, so a model that always gives the same answer scores low.",
     "ft_confusion": "Rows are the true labels, columns the model's answers on the held-out examples: the "
-                    "diagonal is what it got right, the other cells its mistakes.",
+    "diagonal is what it got right, the other cells its mistakes.",
     "ft_probs": "How sure the model is of each label for your sentence, in percent.",
     "qa_probs": "For every word of the context: how likely the answer starts there (green) and ends there "
-                "(red). The answer is the best start–end pair.",
+    "(red). The answer is the best start–end pair.",
     "ft_embeddings": "The same held-out texts mapped before and after fine-tuning, coloured by their true label: "
-                     "after training, the labels should form separate groups.",
+    "after training, the labels should form separate groups.",
     "ft_attention": "How much the [CLS] summary position looks at each word in the last layer, before and after "
-                    "fine-tuning: the words the model learned to rely on.",
+    "fine-tuning: the words the model learned to rely on.",
 }
 
 

@@ -5,6 +5,7 @@ because a per-step MLM loss on a small batch is noisy; chance lines give the sca
 model that guesses uniformly over V words has loss ln V, a coin flip for NSP has loss ln 2 and 50%
 accuracy.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,26 +39,37 @@ def _series(records: Records, key: str) -> tuple[list[float], list[float]]:
 def _layout(fig: go.Figure, title: str) -> go.Figure:
     # The legend sits at the foot of the figure (container coordinates) below a bottom margin reserved
     # for it, so it can wrap onto a second line in a narrow column without reaching the axis titles.
-    fig.update_layout(title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 15}},
-                      height=HEIGHT + LEGEND_SPACE,
-                      margin={"l": 10, "r": 10, "t": 70, "b": 10 + LEGEND_SPACE},
-                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
-                      hovermode="x unified", uirevision=title)  # keep zoom across live updates
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 15}},
+        height=HEIGHT + LEGEND_SPACE,
+        margin={"l": 10, "r": 10, "t": 70, "b": 10 + LEGEND_SPACE},
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+        hovermode="x unified",
+        uirevision=title,
+    )  # keep zoom across live updates
     fig.update_xaxes(title_text="step", title_standoff=4, rangemode="tozero")
     return fig
 
 
 def _chance(fig: go.Figure, y: float, label: str, col: int) -> None:
-    fig.add_hline(y=y, line={"color": CHANCE_COLOR, "dash": "dash", "width": 1}, annotation_text=label,
-                  annotation_position="top right", annotation_font_size=11, row=1, col=col)
+    fig.add_hline(
+        y=y,
+        line={"color": CHANCE_COLOR, "dash": "dash", "width": 1},
+        annotation_text=label,
+        annotation_position="top right",
+        annotation_font_size=11,
+        row=1,
+        col=col,
+    )
 
 
 def _mode(n: int) -> str:
     return "lines+markers" if n < 20 else "lines"  # a lone point drawn as a line is invisible
 
 
-def loss_accuracy_figure(records: Records, prefix: str, title: str, loss_chance: float | None,
-                         acc_chance: float | None, evals: Records = ()) -> go.Figure:
+def loss_accuracy_figure(
+    records: Records, prefix: str, title: str, loss_chance: float | None, acc_chance: float | None, evals: Records = ()
+) -> go.Figure:
     """Loss (left panel) and accuracy in % (right panel) of `prefix` (`mlm` or `nsp`) per step.
 
     Args:
@@ -71,16 +83,45 @@ def loss_accuracy_figure(records: Records, prefix: str, title: str, loss_chance:
     _, acc = _series(records, f"{prefix}_acc")
     mode = _mode(len(steps))
     for col, values, color, name in ((1, loss, LOSS_COLOR, "loss"), (2, [100 * a for a in acc], ACC_COLOR, "accuracy")):
-        fig.add_trace(go.Scatter(x=steps, y=values, name=f"{name} (per step)", mode="lines", opacity=0.25,
-                                 line={"color": color, "width": 1}, showlegend=False), row=1, col=col)
-        fig.add_trace(go.Scatter(x=steps, y=ema(values), name=f"{name} (smoothed)", mode=mode,
-                                 line={"color": color, "width": 2}, marker={"size": 5}), row=1, col=col)
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=values,
+                name=f"{name} (per step)",
+                mode="lines",
+                opacity=0.25,
+                line={"color": color, "width": 1},
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=ema(values),
+                name=f"{name} (smoothed)",
+                mode=mode,
+                line={"color": color, "width": 2},
+                marker={"size": 5},
+            ),
+            row=1,
+            col=col,
+        )
     for col, key, scale in ((1, "loss", 1.0), (2, "acc", 100.0)):
         e_steps, e_values = _series(evals, f"{prefix}_{key}")
         if e_steps:
-            fig.add_trace(go.Scatter(x=e_steps, y=[scale * v for v in e_values], name=f"held-out {key}",
-                                     mode="markers", marker={"color": "#d62728", "symbol": "diamond", "size": 9}),
-                          row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=e_steps,
+                    y=[scale * v for v in e_values],
+                    name=f"held-out {key}",
+                    mode="markers",
+                    marker={"color": "#d62728", "symbol": "diamond", "size": 9},
+                ),
+                row=1,
+                col=col,
+            )
     if loss_chance is not None:
         _chance(fig, loss_chance, f"chance {loss_chance:.2f}", col=1)
     if acc_chance is not None:
@@ -121,8 +162,13 @@ def throughput_figure(records: Records) -> go.Figure:
     return single_metric_figure(records, "tokens_per_s", "Speed", "tokens / s")
 
 
-def overlay_figure(curves: Mapping[str, Records], key: str = "mlm_loss", title: str = "MLM loss",
-                   chance: Mapping[str, float] | None = None, relative: bool = False) -> go.Figure:
+def overlay_figure(
+    curves: Mapping[str, Records],
+    key: str = "mlm_loss",
+    title: str = "MLM loss",
+    chance: Mapping[str, float] | None = None,
+    relative: bool = False,
+) -> go.Figure:
     """Smoothed `key` of several runs on one chart (the runs page), each run in its own colour.
 
     Args:
@@ -142,23 +188,42 @@ def overlay_figure(curves: Mapping[str, Records], key: str = "mlm_loss", title: 
             continue
         color = RUN_COLORS[i % len(RUN_COLORS)]
         y = [v / base for v in ema(values)] if relative and base else ema(values)
-        fig.add_trace(go.Scatter(x=steps, y=y, mode=_mode(len(steps)), name=name, legendgroup=name,
-                                 line={"color": color, "width": 2}))
+        fig.add_trace(
+            go.Scatter(
+                x=steps, y=y, mode=_mode(len(steps)), name=name, legendgroup=name, line={"color": color, "width": 2}
+            )
+        )
         drawn.append((name, color, steps))
     end = max((s[-1] for _, _, s in drawn), default=1)
     if relative and drawn:  # every run's chance is 1 here: one line instead of several drawn on top of each other
-        fig.add_trace(go.Scatter(x=[0, end], y=[1.0, 1.0], mode="lines", name="chance (loss = ln V)",
-                                 line={"color": CHANCE_COLOR, "dash": "dash", "width": 1}))
+        fig.add_trace(
+            go.Scatter(
+                x=[0, end],
+                y=[1.0, 1.0],
+                mode="lines",
+                name="chance (loss = ln V)",
+                line={"color": CHANCE_COLOR, "dash": "dash", "width": 1},
+            )
+        )
     for name, color, _ in drawn if not relative else ():
         base = chance.get(name)
         if not base:
             continue
-        fig.add_trace(go.Scatter(x=[0, end], y=[base, base], mode="lines", name=f"{name}: chance",
-                                 legendgroup=name, showlegend=False,
-                                 line={"color": color, "dash": "dash", "width": 1},
-                                 hovertemplate=f"{name}: chance ln V = {base:.2f}<extra></extra>"))
-    fig.update_yaxes(title_text=f"{key.replace('_', ' ')} ÷ ln V" if relative else key.replace("_", " "),
-                     rangemode="tozero")
+        fig.add_trace(
+            go.Scatter(
+                x=[0, end],
+                y=[base, base],
+                mode="lines",
+                name=f"{name}: chance",
+                legendgroup=name,
+                showlegend=False,
+                line={"color": color, "dash": "dash", "width": 1},
+                hovertemplate=f"{name}: chance ln V = {base:.2f}<extra></extra>",
+            )
+        )
+    fig.update_yaxes(
+        title_text=f"{key.replace('_', ' ')} ÷ ln V" if relative else key.replace("_", " "), rangemode="tozero"
+    )
     return _layout(fig, title)
 
 
@@ -172,16 +237,37 @@ def vocab_comparison_figure(stats: Mapping[str, Mapping[str, float]]) -> go.Figu
     per_word = [stats[n]["tokens_per_word"] for n in names]
     unk = [1000 * stats[n]["unk_rate"] for n in names]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("tokens per word", "[UNK] per 1,000 tokens"))
-    fig.add_trace(go.Bar(x=names, y=per_word, showlegend=False, marker_color=LOSS_COLOR,
-                         text=[f"{v:.2f}" for v in per_word], textposition="auto"), row=1, col=1)
-    fig.add_trace(go.Bar(x=names, y=unk, showlegend=False, marker_color="#d62728",
-                         text=[f"{v:.2f}" if v else "0" for v in unk], textposition="outside",
-                         cliponaxis=False), row=1, col=2)
+    fig.add_trace(
+        go.Bar(
+            x=names,
+            y=per_word,
+            showlegend=False,
+            marker_color=LOSS_COLOR,
+            text=[f"{v:.2f}" for v in per_word],
+            textposition="auto",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=names,
+            y=unk,
+            showlegend=False,
+            marker_color="#d62728",
+            text=[f"{v:.2f}" if v else "0" for v in unk],
+            textposition="outside",
+            cliponaxis=False,
+        ),
+        row=1,
+        col=2,
+    )
     fig.update_yaxes(rangemode="tozero")
     if not any(unk):
         fig.update_yaxes(range=[0, 1], row=1, col=2)
-        fig.add_annotation(text=NO_UNK_TEXT, xref="x2 domain", yref="y2 domain", x=0.5, y=0.55, showarrow=False,
-                           font={"size": 13})
+        fig.add_annotation(
+            text=NO_UNK_TEXT, xref="x2 domain", yref="y2 domain", x=0.5, y=0.55, showarrow=False, font={"size": 13}
+        )
     else:
         fig.update_yaxes(range=[0, max(unk) * 1.2], row=1, col=2)  # room for the value above the tallest bar
     fig.update_layout(height=HEIGHT, margin={"l": 10, "r": 10, "t": 40, "b": 10})

@@ -3,6 +3,7 @@
 Training curves reuse `charts`' conventions: raw per-step values faint, a moving average on top,
 held-out (dev) values as markers joined by a line, chance as a dashed line.
 """
+
 from __future__ import annotations
 
 import html
@@ -53,8 +54,13 @@ def baseline_label(class_counts: Mapping[str, int] | None, num_labels: int | Non
     return None
 
 
-def finetune_curves_figure(records: Records, evals: Records, task: str, num_labels: int | None = None,
-                           dev_class_counts: Mapping[str, int] | None = None) -> go.Figure:
+def finetune_curves_figure(
+    records: Records,
+    evals: Records,
+    task: str,
+    num_labels: int | None = None,
+    dev_class_counts: Mapping[str, int] | None = None,
+) -> go.Figure:
     """Training and dev loss (left) and accuracy or EM/F1 in % (right) per step.
 
     Args:
@@ -68,26 +74,63 @@ def finetune_curves_figure(records: Records, evals: Records, task: str, num_labe
             always answering the majority class, which is what a model that learned nothing but the
             class balance scores; without counts, 1/num_labels.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy %" if task == "sentiment" else
-                                                        "dev exact match / F1 %"), horizontal_spacing=0.12)
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("loss", "accuracy %" if task == "sentiment" else "dev exact match / F1 %"),
+        horizontal_spacing=0.12,
+    )
     steps, loss = _series(records, "loss")
     _, acc = _series(records, "cls_acc" if task == "sentiment" else "qa_acc")
     acc = [100 * a for a in acc]
     for col, values, color, name in ((1, loss, LOSS_COLOR, "train loss"), (2, acc, ACC_COLOR, "train accuracy")):
-        fig.add_trace(go.Scatter(x=steps, y=values, mode="lines", opacity=0.25, line={"color": color, "width": 1},
-                                 showlegend=False, name=f"{name} (per step)"), row=1, col=col)
-        fig.add_trace(go.Scatter(x=steps, y=ema(values), mode=_mode(len(steps)), name=f"{name} (smoothed)",
-                                 line={"color": color, "width": 2}, marker={"size": 5}), row=1, col=col)
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=values,
+                mode="lines",
+                opacity=0.25,
+                line={"color": color, "width": 1},
+                showlegend=False,
+                name=f"{name} (per step)",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=ema(values),
+                mode=_mode(len(steps)),
+                name=f"{name} (smoothed)",
+                line={"color": color, "width": 2},
+                marker={"size": 5},
+            ),
+            row=1,
+            col=col,
+        )
     dev_keys = [("loss", 1, "dev loss", "circle")]
-    dev_keys += ([("accuracy", 2, "dev accuracy", "diamond")] if task == "sentiment" else
-                 [("exact_match", 2, "dev exact match", "diamond"), ("f1", 2, "dev F1", "square")])
+    dev_keys += (
+        [("accuracy", 2, "dev accuracy", "diamond")]
+        if task == "sentiment"
+        else [("exact_match", 2, "dev exact match", "diamond"), ("f1", 2, "dev F1", "square")]
+    )
     for i, (key, col, name, symbol) in enumerate(dev_keys):
         e_steps, values = _series(evals, key)
         scale = 1.0 if key == "loss" else 100.0
         if e_steps:
-            fig.add_trace(go.Scatter(x=e_steps, y=[scale * v for v in values], name=name, mode="lines+markers",
-                                     line={"color": DEV_COLOR if i < 2 else "#ff7f0e", "width": 1.5, "dash": "dot"},
-                                     marker={"symbol": symbol, "size": 9}), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=e_steps,
+                    y=[scale * v for v in values],
+                    name=name,
+                    mode="lines+markers",
+                    line={"color": DEV_COLOR if i < 2 else "#ff7f0e", "width": 1.5, "dash": "dot"},
+                    marker={"symbol": symbol, "size": 9},
+                ),
+                row=1,
+                col=col,
+            )
     baseline = baseline_label(dev_class_counts, num_labels) if task == "sentiment" else None
     if baseline is not None:
         _chance(fig, *baseline, col=2)
@@ -104,14 +147,26 @@ def confusion_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> 
         raise ValueError(f"a {len(labels)}×{len(labels)} matrix is needed for labels {list(labels)}, got {m.shape}")
     share = m / np.maximum(m.sum(1, keepdims=True), 1)  # per true class: recall on the diagonal
     text = [[f"{int(m[i, j]):,}<br>{100 * share[i, j]:.0f}%" for j in range(len(labels))] for i in range(len(labels))]
-    fig = go.Figure(go.Heatmap(z=share, x=list(labels), y=list(labels), text=text, texttemplate="%{text}",
-                               colorscale="Blues", zmin=0, zmax=1, showscale=False,
-                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=share,
+            x=list(labels),
+            y=list(labels),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )
     fig.update_xaxes(title_text="predicted", side="bottom", type="category")
     fig.update_yaxes(title_text="true", autorange="reversed", type="category")
     size = max(260, 60 * len(labels) + 140)
-    fig.update_layout(title={"text": "Confusion matrix (dev)", "x": 0.01}, height=size,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(
+        title={"text": "Confusion matrix (dev)", "x": 0.01}, height=size, margin={"l": 10, "r": 10, "t": 50, "b": 10}
+    )
     return fig
 
 
@@ -121,17 +176,32 @@ def class_probability_figure(probabilities: Mapping[str, float]) -> go.Figure:
     values = [100 * probabilities[n] for n in names]
     best = int(np.argmax(values)) if values else -1
     colors = [AFTER_COLOR if i == best else BEFORE_COLOR for i in range(len(names))]
-    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=colors,
-                           text=[f"{v:.1f}%" for v in values], textposition="auto"))
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=names,
+            orientation="h",
+            marker_color=colors,
+            text=[f"{v:.1f}%" for v in values],
+            textposition="auto",
+        )
+    )
     fig.update_xaxes(range=[0, 100], title_text="probability %")
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_layout(height=max(160, 45 * len(names) + 80), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title={"text": "Class probabilities", "x": 0.01})
+    fig.update_layout(
+        height=max(160, 45 * len(names) + 80),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        title={"text": "Class probabilities", "x": 0.01},
+    )
     return fig
 
 
-def qa_probability_figure(tokens: Sequence[str], start_probs: Sequence[float], end_probs: Sequence[float],
-                          answer: tuple[int, int] | None = None) -> go.Figure:
+def qa_probability_figure(
+    tokens: Sequence[str],
+    start_probs: Sequence[float],
+    end_probs: Sequence[float],
+    answer: tuple[int, int] | None = None,
+) -> go.Figure:
     """P(answer starts here) and P(answer ends here) over the context tokens, the best answer shaded.
 
     Args:
@@ -142,19 +212,35 @@ def qa_probability_figure(tokens: Sequence[str], start_probs: Sequence[float], e
     x = list(range(len(tokens)))
     hover = [f"{i}: {t}" for i, t in enumerate(tokens)]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=x, y=[100 * p for p in start_probs], name="start", marker_color="#2ca02c",
-                         hovertext=hover))
+    fig.add_trace(go.Bar(x=x, y=[100 * p for p in start_probs], name="start", marker_color="#2ca02c", hovertext=hover))
     fig.add_trace(go.Bar(x=x, y=[100 * p for p in end_probs], name="end", marker_color="#d62728", hovertext=hover))
     if answer is not None:
-        fig.add_vrect(x0=answer[0] - 0.5, x1=answer[1] + 0.5, fillcolor=HIGHLIGHT, opacity=0.35, line_width=0,
-                      annotation_text="answer", annotation_position="top left")
+        fig.add_vrect(
+            x0=answer[0] - 0.5,
+            x1=answer[1] + 0.5,
+            fillcolor=HIGHLIGHT,
+            opacity=0.35,
+            line_width=0,
+            annotation_text="answer",
+            annotation_position="top left",
+        )
     ticks = len(tokens) <= 80  # token labels stay readable up to about this many
-    fig.update_xaxes(tickmode="array" if ticks else "auto", tickvals=x if ticks else None,
-                     ticktext=list(tokens) if ticks else None, tickangle=-60, title_text=None if ticks else "token")
+    fig.update_xaxes(
+        tickmode="array" if ticks else "auto",
+        tickvals=x if ticks else None,
+        ticktext=list(tokens) if ticks else None,
+        tickangle=-60,
+        title_text=None if ticks else "token",
+    )
     fig.update_yaxes(title_text="probability %", rangemode="tozero")
-    fig.update_layout(barmode="group", height=HEIGHT + 40, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      title={"text": "Where the answer starts and ends (per context token)", "x": 0.01},
-                      legend={"orientation": "h", "y": 1.12, "x": 0.6}, hovermode="x unified")
+    fig.update_layout(
+        barmode="group",
+        height=HEIGHT + 40,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        title={"text": "Where the answer starts and ends (per context token)", "x": 0.01},
+        legend={"orientation": "h", "y": 1.12, "x": 0.6},
+        hovermode="x unified",
+    )
     return fig
 
 
@@ -163,13 +249,21 @@ def answer_html(context: str, start: int, end: int) -> str:
     if not 0 <= start <= end <= len(context):
         raise ValueError(f"span ({start}, {end}) is outside a context of {len(context)} characters")
     before, span, after = (html.escape(part) for part in (context[:start], context[start:end], context[end:]))
-    marked = (f'<mark style="background:{HIGHLIGHT};padding:1px 3px;border-radius:3px;font-weight:600">{span}</mark>'
-              if span else "")
+    marked = (
+        f'<mark style="background:{HIGHLIGHT};padding:1px 3px;border-radius:3px;font-weight:600">{span}</mark>'
+        if span
+        else ""
+    )
     return f'<div style="line-height:1.7;white-space:pre-wrap">{before}{marked}{after}</div>'
 
 
-def embedding_before_after_figure(before: np.ndarray, after: np.ndarray, labels: Sequence[str] | None,
-                                  texts: Sequence[str], separation: tuple[float, float] | None = None) -> go.Figure:
+def embedding_before_after_figure(
+    before: np.ndarray,
+    after: np.ndarray,
+    labels: Sequence[str] | None,
+    texts: Sequence[str],
+    separation: tuple[float, float] | None = None,
+) -> go.Figure:
     """Two scatter maps of the same inputs: under the starting model (left) and the fine-tuned one (right).
 
     Args:
@@ -187,14 +281,29 @@ def embedding_before_after_figure(before: np.ndarray, after: np.ndarray, labels:
     for g, group in enumerate(groups):
         rows = [i for i in range(len(texts)) if labels is None or labels[i] == group]
         for col, xy in ((1, before), (2, after)):
-            fig.add_trace(go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(group or "texts"),
-                                       legendgroup=str(group), showlegend=col == 1,
-                                       marker={"color": PALETTE[g % len(PALETTE)], "size": 6, "opacity": 0.75},
-                                       hovertext=[hover[i] for i in rows], hoverinfo="text"), row=1, col=col)
+            fig.add_trace(
+                go.Scattergl(
+                    x=xy[rows, 0],
+                    y=xy[rows, 1],
+                    mode="markers",
+                    name=str(group or "texts"),
+                    legendgroup=str(group),
+                    showlegend=col == 1,
+                    marker={"color": PALETTE[g % len(PALETTE)], "size": 6, "opacity": 0.75},
+                    hovertext=[hover[i] for i in rows],
+                    hoverinfo="text",
+                ),
+                row=1,
+                col=col,
+            )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
-    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"orientation": "h", "y": -0.05}, title={"text": "", "x": 0.01})
+    fig.update_layout(
+        height=420,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.05},
+        title={"text": "", "x": 0.01},
+    )
     return fig
 
 
@@ -203,11 +312,19 @@ def cls_attention_figure(tokens: Sequence[str], before: Sequence[float], after: 
     if not len(tokens) == len(before) == len(after):
         raise ValueError(f"{len(tokens)} tokens but {len(before)} and {len(after)} attention values")
     x = [f"{i}:{t}" for i, t in enumerate(tokens)]
-    fig = go.Figure([go.Bar(x=x, y=[100 * v for v in before], name="before", marker_color=BEFORE_COLOR),
-                     go.Bar(x=x, y=[100 * v for v in after], name="after", marker_color=AFTER_COLOR)])
+    fig = go.Figure(
+        [
+            go.Bar(x=x, y=[100 * v for v in before], name="before", marker_color=BEFORE_COLOR),
+            go.Bar(x=x, y=[100 * v for v in after], name="after", marker_color=AFTER_COLOR),
+        ]
+    )
     fig.update_xaxes(tickangle=-60, type="category")
     fig.update_yaxes(title_text="attention %", rangemode="tozero")
-    fig.update_layout(barmode="group", height=HEIGHT + 40, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      title={"text": "[CLS] attention in the last layer (mean over heads)", "x": 0.01},
-                      legend={"orientation": "h", "y": 1.12, "x": 0.7})
+    fig.update_layout(
+        barmode="group",
+        height=HEIGHT + 40,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        title={"text": "[CLS] attention in the last layer (mean over heads)", "x": 0.01},
+        legend={"orientation": "h", "y": 1.12, "x": 0.7},
+    )
     return fig

@@ -5,6 +5,7 @@ a session that enters it in the sidebar may publish any run for everyone and sto
 (steps, model size, batch, sequence length, upload size) are checked when a run is requested, so a
 too-large request is refused with a message naming the limit.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -69,10 +70,13 @@ def check_run_limits(*, steps: int, layers: int, hidden: int, batch_size: int, s
         ValueError: naming the setting and its limit.
     """
     limits = settings.classroom()
-    for label, value, limit in (("steps", steps, limits.max_steps), ("layers", layers, limits.max_layers),
-                                ("hidden size", hidden, limits.max_hidden),
-                                ("batch size", batch_size, limits.max_batch_size),
-                                ("sequence length", seq_length, limits.max_seq_length)):
+    for label, value, limit in (
+        ("steps", steps, limits.max_steps),
+        ("layers", layers, limits.max_layers),
+        ("hidden size", hidden, limits.max_hidden),
+        ("batch size", batch_size, limits.max_batch_size),
+        ("sequence length", seq_length, limits.max_seq_length),
+    ):
         if value > limit:
             raise ValueError(f"{label} {value:,} is over this server's limit of {limit:,} (classroom.toml)")
 
@@ -82,9 +86,11 @@ def queue_notice(job: Job | None) -> None:
     position = state.job_registry().queue_position(job)
     if position is not None:
         ahead = position - 1
-        st.info(f":material/hourglass_top: Waiting for a free training slot: you are **number {position}** in the "
-                f"queue ({ahead} run{'s' if ahead != 1 else ''} ahead of you). It starts by itself; you can "
-                "leave this page.")
+        st.info(
+            f":material/hourglass_top: Waiting for a free training slot: you are **number {position}** in the "
+            f"queue ({ahead} run{'s' if ahead != 1 else ''} ahead of you). It starts by itself; you can "
+            "leave this page."
+        )
 
 
 def stop_any_job_panel() -> None:
@@ -99,13 +105,21 @@ def stop_any_job_panel() -> None:
         position = registry.queue_position(job)
         where = f"queued #{position}" if position else view.status
         c1, c2 = st.columns([4, 1])
-        c1.markdown(f"**{md(view.run_name)}** — {where}, step {view.step:,} / {view.max_steps:,} "
-                    f"(session …{job.owner[-4:]})")
+        c1.markdown(
+            f"**{md(view.run_name)}** — {where}, step {view.step:,} / {view.max_steps:,} (session …{job.owner[-4:]})"
+        )
         if c2.button("Stop", key=f"teacher_stop_{n}_{view.run_name}", icon=":material/stop:"):
             job.stop()
             state.flash("info", f"Asked {md(view.run_name)} to stop.")
             st.rerun()
 
 
-__all__ = ["JobError", "check_run_limits", "check_teacher_password", "queue_notice", "stop_any_job_panel",
-           "teacher_enabled", "teacher_login"]
+__all__ = [
+    "JobError",
+    "check_run_limits",
+    "check_teacher_password",
+    "queue_notice",
+    "stop_any_job_panel",
+    "teacher_enabled",
+    "teacher_login",
+]

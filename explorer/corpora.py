@@ -9,6 +9,7 @@ every corpus picker offers it and is switched to it, and the Embeddings page's "
 reads it, until another upload replaces it. A small record beside it (`corpus.json`) lets a reload
 of the same session (`?sid=`) find it again, since a reload starts with an empty session state.
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,8 +69,9 @@ def save_upload(name: str, data: bytes, upload_id: str = "") -> SavedUpload:
         raise CorpusError(f"{name} is empty")
     limit = settings.max_upload_bytes()
     if len(data) > limit:
-        raise CorpusError(f"{name} is {len(data) / 2**20:.1f} MB, over this server's upload limit of "
-                          f"{limit / 2**20:g} MB")
+        raise CorpusError(
+            f"{name} is {len(data) / 2**20:.1f} MB, over this server's upload limit of {limit / 2**20:g} MB"
+        )
     path = session_upload_dir() / f"{secrets.token_hex(8)}{suffix}"
     path.write_bytes(data)
     return SavedUpload(str(path), name, upload_id)

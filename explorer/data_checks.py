@@ -1,5 +1,6 @@
 """Warnings about what the data can support: a vocabulary the corpus cannot fill, a held-out set too
 small for its numbers to mean anything. Plain functions returning text (or None), for the pages."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -18,9 +19,11 @@ def vocab_notice(requested: int, reachable: int, exact: bool) -> str | None:
     """A warning when a trained vocabulary cannot reach the requested size (None when it can)."""
     if requested <= reachable or not exact:
         return None
-    return (f"This corpus yields at most **{reachable:,}** word pieces, so asking for {requested:,} gives about "
-            f"{reachable:,} (a trial training stops there: no pair of pieces occurs twice any more). A bigger "
-            "corpus gives a bigger vocabulary.")
+    return (
+        f"This corpus yields at most **{reachable:,}** word pieces, so asking for {requested:,} gives about "
+        f"{reachable:,} (a trial training stops there: no pair of pieces occurs twice any more). A bigger "
+        "corpus gives a bigger vocabulary."
+    )
 
 
 def heldout_plan(documents: int, fraction: float = PretrainSpec.eval_fraction) -> str:
@@ -38,9 +41,12 @@ def standard_error(accuracy: float, n: float) -> float:
 
 
 def heldout_size(metrics: Mapping[str, float]) -> str:
-    """"3 documents · 12 pairs · 45 masked tokens" of a held-out evaluation ("" for older records)."""
-    parts = [(metrics.get("eval_documents"), "document"), (metrics.get("eval_pairs"), "pair"),
-             (metrics.get("eval_masked"), "masked token")]
+    """ "3 documents · 12 pairs · 45 masked tokens" of a held-out evaluation ("" for older records)."""
+    parts = [
+        (metrics.get("eval_documents"), "document"),
+        (metrics.get("eval_pairs"), "pair"),
+        (metrics.get("eval_masked"), "masked token"),
+    ]
     return " · ".join(f"{int(n):,} {name}{'s' if int(n) != 1 else ''}" for n, name in parts if n is not None)
 
 
@@ -51,7 +57,9 @@ def heldout_warning(metrics: Mapping[str, float]) -> str | None:
     if pairs is None or masked is None or (pairs >= MIN_HELDOUT_PAIRS and masked >= MIN_HELDOUT_MASKED):
         return None
     nsp = 100 * 1.96 * standard_error(0.5, pairs)
-    return (f"The held-out set is tiny ({heldout_size(metrics)}): an NSP accuracy measured on {int(pairs)} pairs "
-            f"is uncertain by about ±{nsp:.0f} points, so its numbers can contradict each other. Upload a corpus "
-            f"with more documents (at least {MIN_HELDOUT_PAIRS} held-out pairs and {MIN_HELDOUT_MASKED} masked "
-            "tokens) for numbers that mean something.")
+    return (
+        f"The held-out set is tiny ({heldout_size(metrics)}): an NSP accuracy measured on {int(pairs)} pairs "
+        f"is uncertain by about ±{nsp:.0f} points, so its numbers can contradict each other. Upload a corpus "
+        f"with more documents (at least {MIN_HELDOUT_PAIRS} held-out pairs and {MIN_HELDOUT_MASKED} masked "
+        "tokens) for numbers that mean something."
+    )

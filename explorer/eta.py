@@ -6,6 +6,7 @@ checkpoints, which run between steps, count too) minus any evaluation that ran i
 typical value is a trimmed mean over a long window, because on a shared CPU single steps swing
 between fast and slow and a short median jumped by a factor of two from one refresh to the next.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -31,7 +32,7 @@ def trimmed_mean(values: Sequence[float], trim: float = TRIM) -> float:
     """The mean of `values` without the lowest and the highest `trim` share of them."""
     ordered = sorted(values)
     cut = int(len(ordered) * trim)
-    kept = ordered[cut:len(ordered) - cut] or ordered
+    kept = ordered[cut : len(ordered) - cut] or ordered
     return sum(kept) / len(kept)
 
 
@@ -43,7 +44,7 @@ def step_seconds(metrics: Records, evals: Records = (), window: int = WINDOW) ->
     that is not positive (a resumed run restarts its clock) is skipped. None with too few steps.
     """
     evaluated = _eval_seconds_after(evals)
-    recent = [m for m in metrics[-(window + 1):] if "step" in m]
+    recent = [m for m in metrics[-(window + 1) :] if "step" in m]
     durations: list[float] = []
     for before, record in zip(recent, recent[1:]):
         if record["step"] != before["step"] + 1 or record["step"] <= 1:
@@ -57,8 +58,9 @@ def step_seconds(metrics: Records, evals: Records = (), window: int = WINDOW) ->
     return trimmed_mean(durations) if len(durations) >= MIN_STEPS else None
 
 
-def evaluations_left(step: int, max_steps: int, eval_every: int, stopping: bool = False,
-                     last_eval_step: int | None = None) -> int:
+def evaluations_left(
+    step: int, max_steps: int, eval_every: int, stopping: bool = False, last_eval_step: int | None = None
+) -> int:
     """Evaluations still to run: one every `eval_every` steps before the last, then the final one
     (what `bert_core.training.Trainer` does); a stopping run has only the final one left.
 
@@ -79,9 +81,17 @@ def eval_seconds(evals: Records, guess: float | None = None) -> float:
     return guess or 0.0
 
 
-def remaining_seconds(metrics: Records, evals: Records, *, step: int, max_steps: int, eval_every: int = 0,
-                      stopping: bool = False, has_eval: bool = True,
-                      eval_guess_steps: float = 0.0) -> float | None:
+def remaining_seconds(
+    metrics: Records,
+    evals: Records,
+    *,
+    step: int,
+    max_steps: int,
+    eval_every: int = 0,
+    stopping: bool = False,
+    has_eval: bool = True,
+    eval_guess_steps: float = 0.0,
+) -> float | None:
     """Seconds left: steps left × typical step time + evaluations left × typical evaluation time.
 
     Args:

@@ -4,6 +4,7 @@ form values → a `FinetuneConfig`, and the Start / Stop callbacks.
 Callbacks run before the page script (Streamlit's on_click), so they may reset widget values; failures
 become a flash message instead of a traceback.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -46,12 +47,24 @@ MINILM, RANDOM, HUB, RUN = "minilm", "random", "hub", "run:"
 SEQ_LEN_CHOICES = [32, 64, 128, 192, 256, 384, 512]
 # Per-task defaults applied when the task changes (QA needs room for a question and a context window).
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "sentiment": {state.FT_SEQ_LEN: 64, state.FT_BATCH: 32, state.FT_LR: 1e-4, state.FT_EPOCHS: 1.0,
-                  state.FT_MAX_TRAIN: 4000, state.FT_EVALS: 4},
+    "sentiment": {
+        state.FT_SEQ_LEN: 64,
+        state.FT_BATCH: 32,
+        state.FT_LR: 1e-4,
+        state.FT_EPOCHS: 1.0,
+        state.FT_MAX_TRAIN: 4000,
+        state.FT_EVALS: 4,
+    },
     # QA: bert_core's recipe (finetune_recipe), its schedule fitted to the built-in set's 168 questions;
     # one dev evaluation per epoch (56 questions cost about a training step each time).
-    "qa": {state.FT_SEQ_LEN: 256, state.FT_BATCH: RECIPES["qa"].batch_size, state.FT_LR: RECIPES["qa"].learning_rate,
-           state.FT_EPOCHS: fit_epochs("qa", len(load_qa_builtin("train"))), state.FT_MAX_TRAIN: 0, state.FT_EVALS: 1},
+    "qa": {
+        state.FT_SEQ_LEN: 256,
+        state.FT_BATCH: RECIPES["qa"].batch_size,
+        state.FT_LR: RECIPES["qa"].learning_rate,
+        state.FT_EPOCHS: fit_epochs("qa", len(load_qa_builtin("train"))),
+        state.FT_MAX_TRAIN: 0,
+        state.FT_EVALS: 1,
+    },
 }
 PREVIEW_ROWS = 5
 
@@ -105,8 +118,9 @@ def save_upload(task: str, name: str, data: bytes, upload_id: str = "") -> Saved
     suffix = Path(name).suffix.lower()
     allowed = [f".{t}" for t in UPLOAD_TYPES[task]]
     if suffix not in allowed:
-        raise CorpusError(f"{name}: a {'sentiment' if task == 'sentiment' else 'QA'} data file must be "
-                          f"{' or '.join(allowed)}")
+        raise CorpusError(
+            f"{name}: a {'sentiment' if task == 'sentiment' else 'QA'} data file must be {' or '.join(allowed)}"
+        )
     if not data.strip():
         raise CorpusError(f"{name} is empty")
     if len(data) > settings.MAX_UPLOAD_MB * 2**20:
@@ -168,9 +182,14 @@ def qa_summary(spec: str, name: str) -> dict[str, Any]:
     source: str | bytes = spec if spec.startswith("builtin:") else Path(spec).read_bytes()
     data = load_qa(source, name=name, cloze_questions=400)
     stats = data.stats()
-    stats["preview"] = [{"question": e.question, "answer": " | ".join(e.answer_texts) or "(no answer)",
-                         "context": e.context[:160] + ("…" if len(e.context) > 160 else "")}
-                        for e in data.train[:PREVIEW_ROWS]]
+    stats["preview"] = [
+        {
+            "question": e.question,
+            "answer": " | ".join(e.answer_texts) or "(no answer)",
+            "context": e.context[:160] + ("…" if len(e.context) > 160 else ""),
+        }
+        for e in data.train[:PREVIEW_ROWS]
+    ]
     stats["notes"] = list(data.notes)
     return stats
 
@@ -219,21 +238,33 @@ def config_from_state() -> FinetuneConfig:
     source = data_source()
     if source is None:
         raise ValueError("upload a data file first, or pick a built-in data set")
-    options: dict[str, Any] = {"max_seq_length": int(ss[state.FT_SEQ_LEN]), "batch_size": int(ss[state.FT_BATCH]),
-                               "seed": int(ss[state.FT_SEED])}
+    options: dict[str, Any] = {
+        "max_seq_length": int(ss[state.FT_SEQ_LEN]),
+        "batch_size": int(ss[state.FT_BATCH]),
+        "seed": int(ss[state.FT_SEED]),
+    }
     if task == "sentiment" and ss[state.FT_DATA] == UPLOAD:
-        options.update(text_column=ss.get(state.FT_TEXT_COLUMN) or None,
-                       label_column=ss.get(state.FT_LABEL_COLUMN) or None)
+        options.update(
+            text_column=ss.get(state.FT_TEXT_COLUMN) or None, label_column=ss.get(state.FT_LABEL_COLUMN) or None
+        )
     if task == "qa":
         seq = options["max_seq_length"]
         options["doc_stride"] = min(int(ss[state.FT_DOC_STRIDE]), max(0, seq - 64 - 4))
         options["max_query_length"] = min(64, seq // 2)
     return FinetuneConfig(
-        run_name=validate_run_name(ss[state.FT_RUN_NAME]), task=task,
-        init=init_spec(ss[state.FT_INIT], ss[state.FT_HUB_NAME]), data=source[0], data_label=source[1],
-        options=options, epochs=float(ss[state.FT_EPOCHS]), learning_rate=float(ss[state.FT_LR]),
-        freeze_encoder_steps=int(ss[state.FT_FREEZE]), max_train_examples=int(ss[state.FT_MAX_TRAIN]),
-        max_dev_examples=int(ss[state.FT_MAX_DEV]), evals_per_epoch=int(ss[state.FT_EVALS]))
+        run_name=validate_run_name(ss[state.FT_RUN_NAME]),
+        task=task,
+        init=init_spec(ss[state.FT_INIT], ss[state.FT_HUB_NAME]),
+        data=source[0],
+        data_label=source[1],
+        options=options,
+        epochs=float(ss[state.FT_EPOCHS]),
+        learning_rate=float(ss[state.FT_LR]),
+        freeze_encoder_steps=int(ss[state.FT_FREEZE]),
+        max_train_examples=int(ss[state.FT_MAX_TRAIN]),
+        max_dev_examples=int(ss[state.FT_MAX_DEV]),
+        evals_per_epoch=int(ss[state.FT_EVALS]),
+    )
 
 
 def on_start() -> None:
@@ -255,4 +286,3 @@ def on_stop() -> None:
     job = my_finetune_job()
     if job is not None:
         job.stop()
-

@@ -12,6 +12,7 @@ When the run has ended, the job keeps two models for the page: the fine-tuned on
 of the starting point taken before the first step (pretrained encoder + untrained head), for the
 try-it box and the before/after view.
 """
+
 from __future__ import annotations
 
 import copy
@@ -130,16 +131,36 @@ def subsample(prepared: PreparedFinetuning, max_train: int, max_dev: int) -> Pre
     train, dev = _sample(task.train, max_train, spec.seed), _sample(task.dev, max_dev, spec.seed + 1)
     if isinstance(task, ClassificationTask):
         built: ClassificationTask | QuestionAnsweringTask = ClassificationTask(
-            train, prepared.tokenizer, num_labels=task.num_labels, dev=dev, batch_size=spec.batch_size,
-            max_seq_length=spec.max_seq_length, seed=spec.seed, eval_batch_size=spec.eval_batch_size)
+            train,
+            prepared.tokenizer,
+            num_labels=task.num_labels,
+            dev=dev,
+            batch_size=spec.batch_size,
+            max_seq_length=spec.max_seq_length,
+            seed=spec.seed,
+            eval_batch_size=spec.eval_batch_size,
+        )
     else:
         built = QuestionAnsweringTask(
-            train, prepared.tokenizer, dev=dev, batch_size=spec.batch_size, max_seq_length=spec.max_seq_length,
-            doc_stride=spec.doc_stride, max_query_length=spec.max_query_length, seed=spec.seed,
-            eval_batch_size=spec.eval_batch_size, n_best=spec.n_best, max_answer_length=spec.max_answer_length,
-            allow_no_answer=task.allow_no_answer)
-    info = dict(prepared.data_info, train_used=len(train), dev_used=len(dev),
-                dev_class_counts=dev_class_counts(built, getattr(prepared.data, "labels", None)))
+            train,
+            prepared.tokenizer,
+            dev=dev,
+            batch_size=spec.batch_size,
+            max_seq_length=spec.max_seq_length,
+            doc_stride=spec.doc_stride,
+            max_query_length=spec.max_query_length,
+            seed=spec.seed,
+            eval_batch_size=spec.eval_batch_size,
+            n_best=spec.n_best,
+            max_answer_length=spec.max_answer_length,
+            allow_no_answer=task.allow_no_answer,
+        )
+    info = dict(
+        prepared.data_info,
+        train_used=len(train),
+        dev_used=len(dev),
+        dev_class_counts=dev_class_counts(built, getattr(prepared.data, "labels", None)),
+    )
     return replace(prepared, task=built, data_info=info)
 
 
@@ -151,8 +172,14 @@ def qa_errors(task: QuestionAnsweringTask, k: int = WORST_K) -> list[dict[str, A
         gold = example.answer_texts or [""]
         if any(normalize_answer(predicted) == normalize_answer(g) for g in gold):
             continue
-        rows.append({"question": example.question, "predicted": predicted or "(no answer)",
-                     "gold": " | ".join(gold) or "(no answer)", "f1": f1_score(predicted, gold)})
+        rows.append(
+            {
+                "question": example.question,
+                "predicted": predicted or "(no answer)",
+                "gold": " | ".join(gold) or "(no answer)",
+                "f1": f1_score(predicted, gold),
+            }
+        )
     rows.sort(key=lambda r: r["f1"])
     return rows[:k]
 
@@ -180,10 +207,24 @@ class FinetuneJob(BackgroundJob):
     def view(self) -> FinetuneView:
         with self._lock:
             return FinetuneView(
-                self.config.run_name, self.run_path, self.config.task, self._status, self._message, self._max_steps,
-                self._step, self._per_epoch, tuple(self._metrics), tuple(self._evals), self._labels,
-                dict(self._data_info), self._confusion, self._worst, self._started_at, self._models is not None,
-                self._eval_every)
+                self.config.run_name,
+                self.run_path,
+                self.config.task,
+                self._status,
+                self._message,
+                self._max_steps,
+                self._step,
+                self._per_epoch,
+                tuple(self._metrics),
+                tuple(self._evals),
+                self._labels,
+                dict(self._data_info),
+                self._confusion,
+                self._worst,
+                self._started_at,
+                self._models is not None,
+                self._eval_every,
+            )
 
     def models(self) -> FinetunedModels | None:
         """The starting and fine-tuned models once the run has ended (None before, or after a failure)."""
@@ -203,17 +244,27 @@ class FinetuneJob(BackgroundJob):
                 pass
             self._finish(prepared, trainer, start_model)
             status = trainer.status
-            run_dir.update_info(status=status, steps=trainer.global_step, final_eval=trainer.last_eval,
-                                wall_time_s=round(time.perf_counter() - started, 1), device=str(trainer.device),
-                                final_metrics=self._metrics[-1] if self._metrics else {})
-            message = {"finished": f"finished {trainer.global_step} steps",
-                       "stopped": f"stopped at step {trainer.global_step}"}.get(status, status)
+            run_dir.update_info(
+                status=status,
+                steps=trainer.global_step,
+                final_eval=trainer.last_eval,
+                wall_time_s=round(time.perf_counter() - started, 1),
+                device=str(trainer.device),
+                final_metrics=self._metrics[-1] if self._metrics else {},
+            )
+            message = {
+                "finished": f"finished {trainer.global_step} steps",
+                "stopped": f"stopped at step {trainer.global_step}",
+            }.get(status, status)
             self._set(status, f"{message} in {time.perf_counter() - started:.0f} s")
         except TrainingDiverged as exc:
             self._finish_with_error(run_dir, "diverged", str(exc))
         except (torch.OutOfMemoryError, MemoryError):
-            self._finish_with_error(run_dir, "failed", f"ran out of memory at step {self._step + 1}: try a smaller "
-                                    "batch size or shorter sequences")
+            self._finish_with_error(
+                run_dir,
+                "failed",
+                f"ran out of memory at step {self._step + 1}: try a smaller batch size or shorter sequences",
+            )
         except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
             message = disk_full_message(self._step, self.run_path) if is_disk_full(exc) else str(exc)
             self._finish_with_error(run_dir, "failed", message)
@@ -227,24 +278,38 @@ class FinetuneJob(BackgroundJob):
 
     def _prepare(self, run_dir: RunDirectory) -> tuple[PreparedFinetuning, Trainer, torch.nn.Module]:
         config = self.config
-        prepared = prepare_finetuning(config.task, config.init, config.data, progress=lambda m: self._set(message=m),
-                                      **config.options)
+        prepared = prepare_finetuning(
+            config.task, config.init, config.data, progress=lambda m: self._set(message=m), **config.options
+        )
         prepared = subsample(prepared, config.max_train_examples, config.max_dev_examples)
         per_epoch = prepared.steps_per_epoch
-        args = finetune_arguments(prepared, epochs=config.epochs, learning_rate=config.learning_rate,
-                                  precision=config.precision, freeze_encoder_steps=config.freeze_encoder_steps,
-                                  eval_every=max(1, per_epoch // max(1, config.evals_per_epoch)))
+        args = finetune_arguments(
+            prepared,
+            epochs=config.epochs,
+            learning_rate=config.learning_rate,
+            precision=config.precision,
+            freeze_encoder_steps=config.freeze_encoder_steps,
+            eval_every=max(1, per_epoch // max(1, config.evals_per_epoch)),
+        )
         start_model = copy.deepcopy(prepared.model).eval()  # "before": pretrained encoder, untrained head
         self._set(message="building the trainer")
         trainer = make_finetune_trainer(prepared, args, run_dir, stop_event=self._stop)
-        run_dir.update_info(name=config.run_name, owner=self.owner, corpus_label=config.data_label or config.data, status="running",
-                            max_train_examples=config.max_train_examples, max_dev_examples=config.max_dev_examples)
+        run_dir.update_info(
+            name=config.run_name,
+            owner=self.owner,
+            corpus_label=config.data_label or config.data,
+            status="running",
+            max_train_examples=config.max_train_examples,
+            max_dev_examples=config.max_dev_examples,
+        )
         with self._lock:
             self._labels = tuple(getattr(prepared.data, "labels", None) or ())
             self._data_info = dict(prepared.data_info)
             self._max_steps, self._per_epoch, self._eval_every = args.max_steps, per_epoch, args.eval_every
         trainer.add_callback("on_step_end", self._on_step_end)
-        trainer.add_callback("on_evaluate", lambda t, m: self._on_evaluate(prepared, dict(m, eval_time=t.last_eval_time)))
+        trainer.add_callback(
+            "on_evaluate", lambda t, m: self._on_evaluate(prepared, dict(m, eval_time=t.last_eval_time))
+        )
         self._set(message="scoring the untrained model on the dev set (the 'before')")
         before = trainer.evaluate()
         run_dir.update_info(eval_before=before)
@@ -276,11 +341,17 @@ class FinetuneJob(BackgroundJob):
             labels, contexts = tuple(self._labels[e.label] for e in task.dev), ()
         else:
             texts, labels, contexts = tuple(e.question for e in task.dev), (), tuple(e.context for e in task.dev)
-        models = FinetunedModels(start_model, trainer.model.eval(), prepared.tokenizer,
-                                 int(prepared.spec.max_seq_length), texts, labels, contexts,
-                                 int(prepared.spec.doc_stride),
-                                 f"{self.run_path}:{trainer.global_step}:{id(trainer.model)}")
+        models = FinetunedModels(
+            start_model,
+            trainer.model.eval(),
+            prepared.tokenizer,
+            int(prepared.spec.max_seq_length),
+            texts,
+            labels,
+            contexts,
+            int(prepared.spec.doc_stride),
+            f"{self.run_path}:{trainer.global_step}:{id(trainer.model)}",
+        )
         with self._lock:
             self._models = models
             self._step = trainer.global_step
-

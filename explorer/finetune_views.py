@@ -3,6 +3,7 @@
 Model queries run under `torch.inference_mode()` inside `bert_core`; derived arrays are cached with
 `st.cache_data`, the models passed as `_models` next to their `key` (run path, step and identity).
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -27,8 +28,10 @@ from .safe_text import md
 
 COMPARE_MAX_TEXTS = 300  # dev inputs in the before/after map
 PLOT_CONFIG = widgets.PLOT_CONFIG
-MACRO_F1_HELP = ("Dashed line: the dev accuracy of always answering the most common class (the majority-class "
-                 "baseline): a model must beat it to have learned anything.")
+MACRO_F1_HELP = (
+    "Dashed line: the dev accuracy of always answering the most common class (the majority-class "
+    "baseline): a model must beat it to have learned anything."
+)
 
 
 def _pct(value: float | None) -> str:
@@ -41,8 +44,9 @@ def metric_row(view: FinetuneView) -> None:
     acc_key = "cls_acc" if view.task == "sentiment" else "qa_acc"
     cols = st.columns(5)
     cols[0].metric("train loss", f"{last['loss']:.3f}" if last else "—")
-    cols[1].metric("train accuracy" if view.task == "sentiment" else "train spans right",
-                   _pct(last.get(acc_key)) if last else "—")
+    cols[1].metric(
+        "train accuracy" if view.task == "sentiment" else "train spans right", _pct(last.get(acc_key)) if last else "—"
+    )
     if view.task == "sentiment":
         cols[2].metric("dev accuracy", _pct(dev.get("accuracy")), help=f"at step {dev.get('step', 0)}")
         cols[3].metric("dev macro-F1", _pct(dev.get("macro_f1")), help=chart_help.text("macro_f1"))
@@ -56,8 +60,9 @@ def learning_curves(view: FinetuneView) -> None:
     if not view.metrics and not view.evals:
         st.info("Curves appear after the first step.")
         return
-    figure = charts.finetune_curves_figure(view.metrics, view.evals, view.task, len(view.labels) or None,
-                                           view.data_info.get("dev_class_counts"))
+    figure = charts.finetune_curves_figure(
+        view.metrics, view.evals, view.task, len(view.labels) or None, view.data_info.get("dev_class_counts")
+    )
     presenter.show_chart(figure, key="ft_curves", about="ft_curves", width="stretch", config=PLOT_CONFIG)
     if view.task == "sentiment":
         st.caption(MACRO_F1_HELP)
@@ -69,34 +74,63 @@ def results(view: FinetuneView) -> None:
     if not after:
         return
     st.subheader("Results on the dev set")
-    keys = ([("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("macro_precision", "macro precision"),
-             ("macro_recall", "macro recall")] if view.task == "sentiment" else
-            [("exact_match", "exact match"), ("f1", "F1")])
+    keys = (
+        [
+            ("accuracy", "accuracy"),
+            ("macro_f1", "macro-F1"),
+            ("macro_precision", "macro precision"),
+            ("macro_recall", "macro recall"),
+        ]
+        if view.task == "sentiment"
+        else [("exact_match", "exact match"), ("f1", "F1")]
+    )
     cols = st.columns(len(keys) + 1)
     for column, (key, label) in zip(cols, keys):
         delta = f"{100 * (after[key] - before[key]):+.1f} points vs. before" if key in before else None
         column.metric(label, _pct(after.get(key)), delta=delta)
-    cols[-1].metric("dev loss", f"{after['loss']:.3f}",
-                    delta=f"{after['loss'] - before['loss']:+.3f}" if "loss" in before else None,
-                    delta_color="inverse")
+    cols[-1].metric(
+        "dev loss",
+        f"{after['loss']:.3f}",
+        delta=f"{after['loss'] - before['loss']:+.3f}" if "loss" in before else None,
+        delta_color="inverse",
+    )
     if view.task == "sentiment" and view.confusion is not None:
         left, right = st.columns([2, 3])
-        presenter.show_chart(charts.confusion_figure(view.confusion, view.labels), key="ft_confusion", where=left,
-                             about="ft_confusion", width="stretch",
-                          config=PLOT_CONFIG)
+        presenter.show_chart(
+            charts.confusion_figure(view.confusion, view.labels),
+            key="ft_confusion",
+            where=left,
+            about="ft_confusion",
+            width="stretch",
+            config=PLOT_CONFIG,
+        )
         with right:
             st.markdown("**Most confident mistakes** (lowest probability on the true class)")
-            rows = [{"text": r["text"], "true": r["label"], "predicted": r["predicted"],
-                     "confidence": round(100 * r["confidence"], 1)} for r in view.worst]
+            rows = [
+                {
+                    "text": r["text"],
+                    "true": r["label"],
+                    "predicted": r["predicted"],
+                    "confidence": round(100 * r["confidence"], 1),
+                }
+                for r in view.worst
+            ]
             if rows:
-                st.dataframe(rows, hide_index=True, width="stretch", key="ft_worst",
-                             column_config={"confidence": st.column_config.NumberColumn("confidence %")})
+                st.dataframe(
+                    rows,
+                    hide_index=True,
+                    width="stretch",
+                    key="ft_worst",
+                    column_config={"confidence": st.column_config.NumberColumn("confidence %")},
+                )
             else:
                 st.success("No mistakes on the dev set.")
     elif view.task == "qa":
         st.markdown("**Questions it got wrong** (lowest F1 first)")
-        rows = [{"question": r["question"], "predicted": r["predicted"], "gold": r["gold"],
-                 "F1 %": round(100 * r["f1"], 1)} for r in view.worst]
+        rows = [
+            {"question": r["question"], "predicted": r["predicted"], "gold": r["gold"], "F1 %": round(100 * r["f1"], 1)}
+            for r in view.worst
+        ]
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch", key="ft_worst")
         else:
@@ -121,19 +155,28 @@ def try_sentiment(models: FinetunedModels) -> None:
     if not text.strip():
         st.caption("Type a sentence.")
         return
-    after = label_probabilities(models.tuned, predict_sentiment(models.tuned, models.tokenizer, [text],
-                                                                max_length=models.max_seq_length))[0]
-    before = label_probabilities(models.start, predict_sentiment(models.start, models.tokenizer, [text],
-                                                                 max_length=models.max_seq_length))[0]
+    after = label_probabilities(
+        models.tuned, predict_sentiment(models.tuned, models.tokenizer, [text], max_length=models.max_seq_length)
+    )[0]
+    before = label_probabilities(
+        models.start, predict_sentiment(models.start, models.tokenizer, [text], max_length=models.max_seq_length)
+    )[0]
     best = max(after, key=after.get)
     st.markdown(f"Fine-tuned model: **{md(best)}** ({100 * after[best]:.1f}%)")
     left, right = st.columns(2)
     left.caption("Fine-tuned")
-    presenter.show_chart(charts.class_probability_figure(after), key="ft_try_after", where=left, about="ft_probs",
-                         width="stretch", config=PLOT_CONFIG)
+    presenter.show_chart(
+        charts.class_probability_figure(after),
+        key="ft_try_after",
+        where=left,
+        about="ft_probs",
+        width="stretch",
+        config=PLOT_CONFIG,
+    )
     right.caption("Before fine-tuning (same encoder start, untrained head: about a coin flip)")
-    presenter.show_chart(charts.class_probability_figure(before), key="ft_try_before", where=right, width="stretch",
-                         config=PLOT_CONFIG)
+    presenter.show_chart(
+        charts.class_probability_figure(before), key="ft_try_before", where=right, width="stretch", config=PLOT_CONFIG
+    )
 
 
 def _answer_tokens(prediction: QAPrediction) -> tuple[int, int] | None:
@@ -153,8 +196,15 @@ def try_qa(models: FinetunedModels) -> None:
     if not question.strip() or not context.strip():
         st.caption("Type a question and a context.")
         return
-    prediction = answer(models.tuned, models.tokenizer, question, context, n_best=5,
-                        max_seq_length=models.max_seq_length, doc_stride=models.doc_stride)
+    prediction = answer(
+        models.tuned,
+        models.tokenizer,
+        question,
+        context,
+        n_best=5,
+        max_seq_length=models.max_seq_length,
+        doc_stride=models.doc_stride,
+    )
     best = prediction.spans[0] if prediction.spans else None
     if best is None or best.start == best.end:
         st.warning("The model finds no answer in this context.")
@@ -162,13 +212,26 @@ def try_qa(models: FinetunedModels) -> None:
     else:
         st.markdown(f"Answer: **{md(best.text)}** (p = {best.prob:.2f})")
         st.html(charts.answer_html(context, best.start, best.end))
-    presenter.show_chart(charts.qa_probability_figure(prediction.tokens, prediction.start_probs,
-                                                      prediction.end_probs, _answer_tokens(prediction)),
-                         key="ft_try_qa_probs", about="qa_probs", width="stretch", config=PLOT_CONFIG)
-    st.markdown("**n-best answers**" + (f" (context cut into {prediction.windows} windows)"
-                                        if prediction.windows > 1 else ""))
-    st.dataframe([{"answer": s.text or "(no answer)", "probability %": round(100 * s.prob, 1),
-                   "score": round(s.score, 2)} for s in prediction.spans], hide_index=True, key="ft_nbest")
+    presenter.show_chart(
+        charts.qa_probability_figure(
+            prediction.tokens, prediction.start_probs, prediction.end_probs, _answer_tokens(prediction)
+        ),
+        key="ft_try_qa_probs",
+        about="qa_probs",
+        width="stretch",
+        config=PLOT_CONFIG,
+    )
+    st.markdown(
+        "**n-best answers**" + (f" (context cut into {prediction.windows} windows)" if prediction.windows > 1 else "")
+    )
+    st.dataframe(
+        [
+            {"answer": s.text or "(no answer)", "probability %": round(100 * s.prob, 1), "score": round(s.score, 2)}
+            for s in prediction.spans
+        ],
+        hide_index=True,
+        key="ft_nbest",
+    )
 
 
 # ---------------------------------------------------------------- before / after
@@ -176,15 +239,25 @@ def try_qa(models: FinetunedModels) -> None:
 def _embedding_maps(_models: FinetunedModels, key: str, method: str) -> dict:
     texts = list(_models.dev_texts[:COMPARE_MAX_TEXTS])
     labels = list(_models.dev_labels[:COMPARE_MAX_TEXTS]) or None
-    pair = compare_embeddings(_models.start, _models.tuned, _models.tokenizer, texts,
-                              max_length=min(_models.max_seq_length, 128))
-    maps = {name: projection.project(vectors, method, 2, seed=0) if method == "umap" else
-            projection.project(vectors, method, 2) for name, vectors in (("before", pair.before), ("after", pair.after))}
+    pair = compare_embeddings(
+        _models.start, _models.tuned, _models.tokenizer, texts, max_length=min(_models.max_seq_length, 128)
+    )
+    maps = {
+        name: projection.project(vectors, method, 2, seed=0)
+        if method == "umap"
+        else projection.project(vectors, method, 2)
+        for name, vectors in (("before", pair.before), ("after", pair.after))
+    }
     separation = None
     if labels and len(set(labels)) > 1:
         separation = (class_separation(pair.before, labels), class_separation(pair.after, labels))
-    return {"before": maps["before"], "after": maps["after"], "labels": labels, "texts": texts,
-            "separation": separation}
+    return {
+        "before": maps["before"],
+        "after": maps["after"],
+        "labels": labels,
+        "texts": texts,
+        "separation": separation,
+    }
 
 
 @st.cache_data(max_entries=16, show_spinner="computing attention with both models…")
@@ -194,23 +267,39 @@ def _attention_pair(_models: FinetunedModels, key: str, text: str, pair: str):
 
 def before_after(models: FinetunedModels, task: str) -> None:
     ss = st.session_state
-    view = st.radio("Compare", ["embeddings", "attention"], key=state.FT_COMPARE_VIEW, horizontal=True,
-                    format_func={"embeddings": "sentence embeddings ([CLS], last layer)",
-                                 "attention": "[CLS] attention (last layer)"}.get)
+    view = st.radio(
+        "Compare",
+        ["embeddings", "attention"],
+        key=state.FT_COMPARE_VIEW,
+        horizontal=True,
+        format_func={
+            "embeddings": "sentence embeddings ([CLS], last layer)",
+            "attention": "[CLS] attention (last layer)",
+        }.get,
+    )
     if view == "embeddings":
         if not models.dev_texts:
             st.info("No dev inputs to map.")
             return
-        method = st.radio("Projection", ["pca", "umap"], key=state.FT_COMPARE_METHOD, horizontal=True,
-                          format_func=str.upper)
+        method = st.radio(
+            "Projection", ["pca", "umap"], key=state.FT_COMPARE_METHOD, horizontal=True, format_func=str.upper
+        )
         data = _embedding_maps(models, models.key, method)
-        presenter.show_chart(charts.embedding_before_after_figure(data["before"], data["after"], data["labels"],
-                                                                  data["texts"], data["separation"]),
-                             key="ft_compare_embeddings", about="ft_embeddings", width="stretch", config=PLOT_CONFIG)
-        st.caption(f"The same {len(data['texts']):,} dev {'texts' if task == 'sentiment' else 'questions'}, "
-                   "embedded by the starting model (left) and the fine-tuned one (right). The classifier reads "
-                   "the [CLS] vector: fine-tuning pulls the classes apart there. *Class separation* = distance "
-                   "between class centres / spread within a class (cosine).")
+        presenter.show_chart(
+            charts.embedding_before_after_figure(
+                data["before"], data["after"], data["labels"], data["texts"], data["separation"]
+            ),
+            key="ft_compare_embeddings",
+            about="ft_embeddings",
+            width="stretch",
+            config=PLOT_CONFIG,
+        )
+        st.caption(
+            f"The same {len(data['texts']):,} dev {'texts' if task == 'sentiment' else 'questions'}, "
+            "embedded by the starting model (left) and the fine-tuned one (right). The classifier reads "
+            "the [CLS] vector: fine-tuning pulls the classes apart there. *Class separation* = distance "
+            "between class centres / spread within a class (cosine)."
+        )
         return
     if not ss[state.FT_COMPARE_TEXT] and models.dev_texts:
         ss[state.FT_COMPARE_TEXT] = models.dev_texts[0]
@@ -218,12 +307,22 @@ def before_after(models: FinetunedModels, task: str) -> None:
     pair = ""
     if task == "qa" and models.dev_contexts:
         pair = models.dev_contexts[list(models.dev_texts).index(text)] if text in models.dev_texts else ""
-        st.caption("For a dev question its passage is the second segment." if pair else
-                   "A typed question is shown alone (no passage).")
+        st.caption(
+            "For a dev question its passage is the second segment."
+            if pair
+            else "A typed question is shown alone (no passage)."
+        )
     if not text.strip():
         return
     result = _attention_pair(models, models.key, text, pair)
-    presenter.show_chart(charts.cls_attention_figure(result.tokens, result.before, result.after),
-                         key="ft_compare_attention", about="ft_attention", width="stretch", config=PLOT_CONFIG)
-    st.caption("How much the [CLS] position attends to each token in the last layer, averaged over heads, "
-               "before and after fine-tuning (inputs are cut to 64 tokens).")
+    presenter.show_chart(
+        charts.cls_attention_figure(result.tokens, result.before, result.after),
+        key="ft_compare_attention",
+        about="ft_attention",
+        width="stretch",
+        config=PLOT_CONFIG,
+    )
+    st.caption(
+        "How much the [CLS] position attends to each token in the last layer, averaged over heads, "
+        "before and after fine-tuning (inputs are cut to 64 tokens)."
+    )

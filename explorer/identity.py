@@ -7,6 +7,7 @@ sessions — a run's `owner` in run.json, upload folder names, the job registry'
 job list — uses the *owner id* instead, a one-way hash of the token. Knowing an owner id gives no way
 back to the token, so reading a published run's configuration no longer hands over its author's session.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Layout pieces and plain helpers of the inspection pages: maskable words, chart clicks, point labels."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,14 +46,22 @@ def fill_mask_panel(loaded: models.LoadedModel, query: str, top_k: int, key: str
         return
     result = fill_mask(loaded.model, loaded.tokenizer, [query], top_k=top_k)[0]
     if result.truncated:
-        st.warning(f"The sentence is longer than the model's {len(result.tokens)} positions: it was cut, and "
-                   "blanks past the cut are not guessed.", icon=":material/content_cut:")
+        st.warning(
+            f"The sentence is longer than the model's {len(result.tokens)} positions: it was cut, and "
+            "blanks past the cut are not guessed.",
+            icon=":material/content_cut:",
+        )
     if not result.masks:
         st.info("No [MASK] reached the model (the sentence may be too long).")
     for n, mask in enumerate(result.masks, 1):
         title = f"[MASK] {n} of {len(result.masks)}" if len(result.masks) > 1 else "[MASK]"
-        presenter.show_chart(charts_inspect.topk_figure(mask.tokens, mask.probs, title), key=f"{key}_{n}",
-                             about="topk" if n == len(result.masks) else None, config=PLOT_CONFIG, width="stretch")
+        presenter.show_chart(
+            charts_inspect.topk_figure(mask.tokens, mask.probs, title),
+            key=f"{key}_{n}",
+            about="topk" if n == len(result.masks) else None,
+            config=PLOT_CONFIG,
+            width="stretch",
+        )
 
 
 # ---------------------------------------------------------------- chart clicks
@@ -88,7 +97,7 @@ def cap_points(emb: EmbeddingSet, limit: int) -> tuple[EmbeddingSet, bool]:
 
 
 def _short(text: str, n: int = 140) -> str:
-    return text if len(text) <= n else text[:n - 1] + "…"
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def point_texts(emb: EmbeddingSet, texts: TextSet) -> list[str]:

@@ -6,6 +6,7 @@ Derived arrays are cached with `st.cache_data`, keyed by small ids: the model is
 run's step), texts by a digest of their content. Embeddings are computed and cached in chunks, so
 the page shows progress between chunks and a repeated query is answered from the cache in full.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,9 +80,11 @@ def load_or_explain(source: str) -> models.LoadedModel | None:
 
 def no_mlm_head_notice(loaded: models.LoadedModel) -> None:
     """Say plainly that a model cannot fill blanks, and where to get one that can."""
-    st.warning(f"**{md(loaded.label)}** has no trained masked-word (MLM) head: it is a sentence encoder, trained "
-               "for other tasks, so its guesses for a `[MASK]` would be random noise. Pretrain a BERT (even a "
-               "tiny one for a few minutes) and pick it in the sidebar, or compare with one of your runs.")
+    st.warning(
+        f"**{md(loaded.label)}** has no trained masked-word (MLM) head: it is a sentence encoder, trained "
+        "for other tasks, so its guesses for a `[MASK]` would be random noise. Pretrain a BERT (even a "
+        "tiny one for a few minutes) and pick it in the sidebar, or compare with one of your runs."
+    )
     st.page_link(page("pretrain"), label="Pretrain a BERT", icon=":material/model_training:")
 
 
@@ -148,16 +151,20 @@ def uploaded_texts(name: str, data: bytes, count: int) -> TextSet:
         CorpusError: an unreadable file or no text column (the message is fit to show).
     """
     if len(data) > settings.max_upload_bytes():
-        raise CorpusError(f"{name} is {len(data) / 2**20:.1f} MB, over this server's upload limit of "
-                          f"{settings.classroom().max_upload_mb} MB")
+        raise CorpusError(
+            f"{name} is {len(data) / 2**20:.1f} MB, over this server's upload limit of "
+            f"{settings.classroom().max_upload_mb} MB"
+        )
     if name.lower().endswith(".txt"):
         return pasted_texts(decode_text(data, name), count)  # refuses binary files, guesses Latin-1/UTF-16
     rows = read_table(data, name=name)
     columns = list(rows[0]) if rows else []
     text_col = next((c for c in ("text", "sentence", "review", "content", "body") if c in columns), None)
     if text_col is None:
-        raise CorpusError(f"{name} has no text column (looked for text, sentence, review, content, body; "
-                          f"found {', '.join(columns) or 'none'})")
+        raise CorpusError(
+            f"{name} has no text column (looked for text, sentence, review, content, body; "
+            f"found {', '.join(columns) or 'none'})"
+        )
     label_col = next((c for c in ("label", "category", "class", "sentiment") if c in columns), None)
     rows = [r for r in rows if str(r.get(text_col) or "").strip()][:count]
     labels = tuple(str(r.get(label_col, "")) for r in rows) if label_col else None
@@ -166,8 +173,16 @@ def uploaded_texts(name: str, data: bytes, count: int) -> TextSet:
 
 # ---------------------------------------------------------------- embeddings
 @st.cache_data(max_entries=256, show_spinner=False)
-def _embedding_chunk(_model, _tokenizer, model_key: str, texts_key: str, chunk: int, _texts: tuple[str, ...],
-                     layers: tuple[int, ...], pooling: str) -> EmbeddingSet:
+def _embedding_chunk(
+    _model,
+    _tokenizer,
+    model_key: str,
+    texts_key: str,
+    chunk: int,
+    _texts: tuple[str, ...],
+    layers: tuple[int, ...],
+    pooling: str,
+) -> EmbeddingSet:
     return embeddings(_model, _tokenizer, _texts, list(layers), pooling)
 
 
@@ -176,9 +191,10 @@ def embed(loaded: models.LoadedModel, texts: TextSet, layers: tuple[int, ...], p
     bar = st.progress(0.0, text=f"embedding {len(texts.texts):,} texts with {loaded.label}…")
     parts = []
     for start in range(0, len(texts.texts), EMBED_CHUNK):
-        chunk = texts.texts[start:start + EMBED_CHUNK]
-        part = _embedding_chunk(loaded.model, loaded.tokenizer, loaded.key, texts.key, start // EMBED_CHUNK, chunk,
-                                layers, pooling)
+        chunk = texts.texts[start : start + EMBED_CHUNK]
+        part = _embedding_chunk(
+            loaded.model, loaded.tokenizer, loaded.key, texts.key, start // EMBED_CHUNK, chunk, layers, pooling
+        )
         parts.append((start, part))
         done = start + len(chunk)
         bar.progress(done / len(texts.texts), text=f"embedded {done:,} / {len(texts.texts):,} texts")
@@ -191,14 +207,18 @@ def _merge(parts: list[tuple[int, EmbeddingSet]], width: int) -> EmbeddingSet:
     if not parts:
         return EmbeddingSet(np.zeros((0, width), np.float32), np.zeros(0, int), np.zeros(0, int), None)
     tokens = None if parts[0][1].tokens is None else [t for _, p in parts for t in p.tokens]
-    return EmbeddingSet(np.concatenate([p.vectors for _, p in parts]),
-                        np.concatenate([p.text_index + start for start, p in parts]),
-                        np.concatenate([p.layer for _, p in parts]), tokens)
+    return EmbeddingSet(
+        np.concatenate([p.vectors for _, p in parts]),
+        np.concatenate([p.text_index + start for start, p in parts]),
+        np.concatenate([p.layer for _, p in parts]),
+        tokens,
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner="projecting… (UMAP's first run in a server compiles for ~20 s)")
-def project(embedding_key: tuple, _vectors: np.ndarray, method: str, dims: int, n_neighbors: int,
-            min_dist: float) -> np.ndarray:
+def project(
+    embedding_key: tuple, _vectors: np.ndarray, method: str, dims: int, n_neighbors: int, min_dist: float
+) -> np.ndarray:
     """2-D or 3-D coordinates of the rows (cached by the embedding's key and the settings)."""
     kwargs = {"n_neighbors": n_neighbors, "min_dist": min_dist, "seed": SEED} if method == "umap" else {}
     return projection.project(_vectors, method, dims, **kwargs)
@@ -208,7 +228,6 @@ def text_source_error(exc: Exception) -> str:
     if isinstance(exc, (CorpusError, AssetNotFoundError)):
         return md(exc)
     return f"could not read the texts: {md(exc)}"
-
 
 
 def log2(n: int) -> float:

@@ -4,6 +4,7 @@ The registry (`explorer.state.job_registry()`, a `st.cache_resource` singleton) 
 that session's latest job and caps how many jobs train at once; a job over the cap waits in a
 first-come-first-served queue (status "queued") and starts by itself when a slot frees.
 """
+
 from __future__ import annotations
 
 import threading
@@ -113,8 +114,9 @@ class JobRegistry:
                 raise JobError(f"run {job.run_path.name!r} is being trained by someone else")
             self._queue = [j for j in self._queue if j.active]
             if len(self._queue) >= self.max_queue:
-                raise JobError(f"{len(self._queue)} runs are already waiting for the server (its limit); "
-                               "try again later")
+                raise JobError(
+                    f"{len(self._queue)} runs are already waiting for the server (its limit); try again later"
+                )
             self._jobs[owner] = job
             self._queue.append(job)
             ready = self._pump_locked()

@@ -6,6 +6,7 @@ recompute the probe sentences, pick an example for the batch inspector and, when
 the model for the inspection pages. Pages only ever read `job.view()`, an immutable copy, so the UI
 thread and the training thread share no mutable structure.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,8 +32,10 @@ from . import eta
 logger = logging.getLogger(__name__)
 ACTIVE = ("queued", "preparing", "running", "stopping")
 QUEUED_MESSAGE = "waiting for a free training slot"
-OOM_HINT = ("ran out of memory{where}: try a smaller batch size, shorter sequences or a smaller model "
-            "(the last checkpoint is kept)")
+OOM_HINT = (
+    "ran out of memory{where}: try a smaller batch size, shorter sequences or a smaller model "
+    "(the last checkpoint is kept)"
+)
 DEFAULT_PROBES = (
     "The [MASK] rose sharply in early trading.",
     "The prime minister said the [MASK] would be held next year.",
@@ -43,10 +46,15 @@ DEFAULT_PROBES = (
 def disk_full_message(step: int, run_path: Path) -> str:
     """What a user reads when the disk fills up under a run (the job has stopped)."""
     checkpoint = RunDirectory(run_path).latest_checkpoint()
-    kept = f"Its newest checkpoint (step {checkpoint.name.removeprefix('checkpoint-')}) is intact and loads" \
-        if checkpoint else "No checkpoint had been saved yet"
-    return (f"The server's disk is full (no space left on device): the run stopped at step {step}. {kept}. "
-            "Free some space (delete old runs on the Runs page), then resume it.")
+    kept = (
+        f"Its newest checkpoint (step {checkpoint.name.removeprefix('checkpoint-')}) is intact and loads"
+        if checkpoint
+        else "No checkpoint had been saved yet"
+    )
+    return (
+        f"The server's disk is full (no space left on device): the run stopped at step {step}. {kept}. "
+        "Free some space (delete old runs on the Runs page), then resume it."
+    )
 
 
 def record_failure(run_dir: RunDirectory, status: str, message: str, step: int) -> None:
@@ -135,9 +143,16 @@ class ProgressView:
         """Seconds left: recent wall time per step and the evaluations still to come (`explorer.eta`)."""
         if not self.active:
             return None
-        return eta.remaining_seconds(self.metrics, self.evals, step=self.step, max_steps=self.max_steps,
-                                     eval_every=self.eval_every, stopping=self.status == "stopping",
-                                     has_eval=bool(self.evals), eval_guess_steps=self.EVAL_GUESS_STEPS)
+        return eta.remaining_seconds(
+            self.metrics,
+            self.evals,
+            step=self.step,
+            max_steps=self.max_steps,
+            eval_every=self.eval_every,
+            stopping=self.status == "stopping",
+            has_eval=bool(self.evals),
+            eval_guess_steps=self.EVAL_GUESS_STEPS,
+        )
 
 
 @dataclass(frozen=True)
@@ -246,10 +261,22 @@ class TrainingJob(BackgroundJob):
 
     def view(self) -> JobView:
         with self._lock:
-            return JobView(self.config.run_name, self.run_path, self._status, self._message, self.config.args.max_steps,
-                           self._step, self._vocab_size, tuple(self._metrics), tuple(self._evals),
-                           tuple(self._probe_records), self._example, tuple(self._checkpoints), self._started_at,
-                           self.config.args.eval_every)
+            return JobView(
+                self.config.run_name,
+                self.run_path,
+                self._status,
+                self._message,
+                self.config.args.max_steps,
+                self._step,
+                self._vocab_size,
+                tuple(self._metrics),
+                tuple(self._evals),
+                tuple(self._probe_records),
+                self._example,
+                tuple(self._checkpoints),
+                self._started_at,
+                self.config.args.eval_every,
+            )
 
     def snapshot(self) -> tuple[torch.nn.Module, Tokenizer, int] | None:
         """(a frozen copy of the model, its tokenizer, its step), or None before the first step.
@@ -276,10 +303,17 @@ class TrainingJob(BackgroundJob):
                 pass
             self._observe(trainer, force=True)
             status = trainer.status
-            message = {"finished": f"finished {trainer.global_step} steps",
-                       "stopped": f"stopped at step {trainer.global_step}; resume it any time"}.get(status, status)
-            run_dir.update_info(status=status, steps=trainer.global_step, final_eval=trainer.last_eval,
-                                final_metrics=self._metrics[-1] if self._metrics else {}, device=str(trainer.device))
+            message = {
+                "finished": f"finished {trainer.global_step} steps",
+                "stopped": f"stopped at step {trainer.global_step}; resume it any time",
+            }.get(status, status)
+            run_dir.update_info(
+                status=status,
+                steps=trainer.global_step,
+                final_eval=trainer.last_eval,
+                final_metrics=self._metrics[-1] if self._metrics else {},
+                device=str(trainer.device),
+            )
             self._set(status, message)
         except TrainingDiverged as exc:
             self._finish_with_error(run_dir, "diverged", str(exc))
@@ -317,8 +351,12 @@ class TrainingJob(BackgroundJob):
             with self._lock:
                 self._metrics = [m for m in self._metrics if m.get("step", 0) <= trainer.global_step]
         else:  # the owner decides who sees the run (explorer.runs.visible_runs)
-            run_dir.update_info(name=config.run_name, corpus_label=config.corpus_label or spec.corpus,
-                                vocab_size=prepared.tokenizer.vocab_size, owner=self.owner)
+            run_dir.update_info(
+                name=config.run_name,
+                corpus_label=config.corpus_label or spec.corpus,
+                vocab_size=prepared.tokenizer.vocab_size,
+                owner=self.owner,
+            )
         run_dir.update_info(status="running")
         with self._lock:
             self._tokenizer, self._vocab_size = prepared.tokenizer, prepared.tokenizer.vocab_size
@@ -351,8 +389,11 @@ class TrainingJob(BackgroundJob):
             with self._lock:
                 probes, tokenizer = list(self._probes), self._tokenizer
             assert tokenizer is not None
-            results = tuple(fill_mask(trainer.model, tokenizer, probes, top_k=5,
-                                      max_length=self.config.spec.max_seq_length)) if probes else ()
+            results = (
+                tuple(fill_mask(trainer.model, tokenizer, probes, top_k=5, max_length=self.config.spec.max_seq_length))
+                if probes
+                else ()
+            )
             example = self._inspect(trainer, tokenizer)
             with self._lock:
                 if not self._probe_records or self._probe_records[-1].step != trainer.global_step:
@@ -385,8 +426,9 @@ class TrainingJob(BackgroundJob):
         for tok, orig, kind, seg in zip(seen, original, kinds[0].tolist(), types[0].tolist()):
             guess, prob = next(g) if kind != KIND_NONE else (None, None)
             tokens.append(InspectedToken(tok, orig, int(kind), guess, prob, int(seg)))
-        return InspectedExample(trainer.global_step, tuple(tokens), bool(batch["next_sentence_label"][0]),
-                                nsp.random_prob)
+        return InspectedExample(
+            trainer.global_step, tuple(tokens), bool(batch["next_sentence_label"][0]), nsp.random_prob
+        )
 
 
 def resume_config(run_path: Path, *, max_steps: int | None = None, probes: list[str] | None = None) -> JobConfig:
@@ -400,5 +442,11 @@ def resume_config(run_path: Path, *, max_steps: int | None = None, probes: list[
         raise JobError(f"run {run_path.name!r} was not pretrained here, so it cannot be resumed")
     spec = PretrainSpec(**info["spec"])
     args = TrainingArguments(**{**info["args"], **({"max_steps": max_steps} if max_steps else {})})
-    return JobConfig(run_path.name, spec, args, corpus_label=info.get("corpus_label", ""),
-                     probes=list(probes) if probes is not None else list(DEFAULT_PROBES), resume=True)
+    return JobConfig(
+        run_path.name,
+        spec,
+        args,
+        corpus_label=info.get("corpus_label", ""),
+        probes=list(probes) if probes is not None else list(DEFAULT_PROBES),
+        resume=True,
+    )

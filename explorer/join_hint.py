@@ -4,6 +4,7 @@ code of it, drawn here with `segno` (pure Python; nothing comes from a CDN).
 The address logic is pure (`student_url`), so it is tested without a server: no hint when the server
 only listens on this machine (loopback), the LAN address when it listens on every interface.
 """
+
 from __future__ import annotations
 
 import functools
@@ -80,8 +81,7 @@ def qr_svg(url: str, scale: int = 6) -> str:
 def current_url() -> str | None:
     """The students' URL of this running server, or None (see `student_url`)."""
     address = st.get_option("server.address")
-    return student_url(address, int(st.get_option("server.port")), lan_ip(),
-                       st.get_option("server.baseUrlPath") or "")
+    return student_url(address, int(st.get_option("server.port")), lan_ip(), st.get_option("server.baseUrlPath") or "")
 
 
 def sidebar_hint(expanded: bool = False) -> None:

@@ -1,5 +1,6 @@
 """The Home page's "lesson-ready runs": the runs `python -m bert_core demo` prepared, when they are there,
 each with a button that makes it the active model and opens the page that shows it best."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,12 +23,24 @@ class DemoRun:
 
 
 DEMO_RUNS = (
-    DemoRun(PRETRAIN_RUN, "Pretrained tiny BERT", "fill_mask",
-            "A tiny BERT trained from scratch on news stories: let the class guess blanks with it."),
-    DemoRun(SENTIMENT_RUN, "Sentiment model", "embeddings",
-            "MiniLM fine-tuned on movie reviews: see fresh and rotten reviews form two groups."),
-    DemoRun(QA_RUN, "Question-answering model", "attention",
-            "MiniLM fine-tuned to find answers in a passage: look at what its heads attend to."),
+    DemoRun(
+        PRETRAIN_RUN,
+        "Pretrained tiny BERT",
+        "fill_mask",
+        "A tiny BERT trained from scratch on news stories: let the class guess blanks with it.",
+    ),
+    DemoRun(
+        SENTIMENT_RUN,
+        "Sentiment model",
+        "embeddings",
+        "MiniLM fine-tuned on movie reviews: see fresh and rotten reviews form two groups.",
+    ),
+    DemoRun(
+        QA_RUN,
+        "Question-answering model",
+        "attention",
+        "MiniLM fine-tuned to find answers in a passage: look at what its heads attend to.",
+    ),
 )
 
 

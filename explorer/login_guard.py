@@ -7,6 +7,7 @@ wait runs, no password is compared at all. A correct password clears that sessio
 are logged on the server (never the password itself). A count is forgotten after `FORGET_AFTER_S`
 without a wrong guess, so a class's typos do not lock the teacher out for the day.
 """
+
 from __future__ import annotations
 
 import logging

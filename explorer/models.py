@@ -5,6 +5,7 @@ latest checkpoint); `run:NAME@checkpoint-STEP` names one kept checkpoint of a ru
 models are loaded once per (path, modification time) and shared read-only by every session; the
 live model is the training job's latest snapshot (a frozen copy, never the weights being trained).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -135,8 +136,15 @@ def load_model(source: str) -> LoadedModel | None:
             return None
         model, tokenizer, step = snap
         label = live_label(job.config.run_name, job.view().status, step)
-        return LoadedModel(source, label, model, tokenizer,
-                           mlm_head_trained(model), step, f"live:{job.config.run_name}:{step}:{id(model)}")
+        return LoadedModel(
+            source,
+            label,
+            model,
+            tokenizer,
+            mlm_head_trained(model),
+            step,
+            f"live:{job.config.run_name}:{step}:{id(model)}",
+        )
     try:
         path = _source_dir(source)
     except FileNotFoundError:
@@ -149,5 +157,4 @@ def load_model(source: str) -> LoadedModel | None:
         model, tokenizer = _load_dir(str(path), mtime)
     except SafetensorError as exc:  # say which file, not only the parser's words
         raise ValueError(f"{weights} is damaged or cut short ({exc})") from None
-    return LoadedModel(source, source_label(source), model, tokenizer, mlm_head_trained(model),
-                       key=f"{path}:{mtime}")
+    return LoadedModel(source, source_label(source), model, tokenizer, mlm_head_trained(model), key=f"{path}:{mtime}")

@@ -1,4 +1,5 @@
 """The app's pages, defined once: `app.py` navigates over them and pages link to each other with them."""
+
 from __future__ import annotations
 
 from pathlib import Path

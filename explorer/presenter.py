@@ -10,6 +10,7 @@ is read-only), so the dark look is constant CSS: the app is inverted (`invert(1)
 keeps hues), and charts, images and the QR code are inverted back, the charts drawn with the
 `plotly_dark` template. No user text ever goes into the CSS.
 """
+
 from __future__ import annotations
 
 import copy
@@ -68,8 +69,9 @@ def _scale_fonts(node: Any, factor: float) -> None:
             _scale_fonts(item, factor)
 
 
-def presenter_figure(figure: go.Figure, *, scale: float = FONT_SCALE, dark_theme: bool = False,
-                     height: int | None = None) -> go.Figure:
+def presenter_figure(
+    figure: go.Figure, *, scale: float = FONT_SCALE, dark_theme: bool = False, height: int | None = None
+) -> go.Figure:
     """A copy of `figure` with every font `scale` times larger (the default font too), optionally drawn
     with the `plotly_dark` template and a new height. The input figure is not changed."""
     spec = copy.deepcopy(figure.to_plotly_json())
@@ -102,8 +104,15 @@ def presenter_figure(figure: go.Figure, *, scale: float = FONT_SCALE, dark_theme
     return fig
 
 
-def show_chart(figure: go.Figure, *, key: str, about: str | None = None, where: Any = None,
-               height: int | None = None, **kwargs: Any) -> Any:
+def show_chart(
+    figure: go.Figure,
+    *,
+    key: str,
+    about: str | None = None,
+    where: Any = None,
+    height: int | None = None,
+    **kwargs: Any,
+) -> Any:
     """Draw `figure` with `st.plotly_chart` (in `where`, a column or container, default the page),
     scaled for presenter mode, and the `chart_help` caption named `about` under it.
 
@@ -147,8 +156,13 @@ def chart_grid(figures: Sequence[tuple[str, go.Figure]], *, key: str, columns: i
         column = row[i % columns]
         show_chart(figure, key=f"{key}_{i}", about=about, where=column, width="stretch")
         if enabled():
-            column.button("Focus", key=f"{key}_focus_{i}", on_click=_set_focus, args=(about,),
-                          help="Show this chart alone, full-width, for the whole class.")
+            column.button(
+                "Focus",
+                key=f"{key}_focus_{i}",
+                on_click=_set_focus,
+                args=(about,),
+                help="Show this chart alone, full-width, for the whole class.",
+            )
 
 
 def settings_expander(key: str, busy: bool) -> Any:
@@ -173,13 +187,21 @@ def inject_css() -> None:
 
 def sidebar_controls() -> None:
     """The sidebar's presenter toggle and, when on, its dark-look toggle."""
-    st.toggle("Presenter mode", key=state.PRESENTER_WIDGET, on_change=_copy_toggle,
-              args=(state.PRESENTER_WIDGET, state.PRESENTER),
-              help="Large text in charts and tables, a Focus button on the training charts, "
-                   "for showing the app on a projector.")
+    st.toggle(
+        "Presenter mode",
+        key=state.PRESENTER_WIDGET,
+        on_change=_copy_toggle,
+        args=(state.PRESENTER_WIDGET, state.PRESENTER),
+        help="Large text in charts and tables, a Focus button on the training charts, "
+        "for showing the app on a projector.",
+    )
     if enabled():
-        st.toggle("Dark look", key=state.PRESENTER_DARK_WIDGET, on_change=_copy_toggle,
-                  args=(state.PRESENTER_DARK_WIDGET, state.PRESENTER_DARK))
+        st.toggle(
+            "Dark look",
+            key=state.PRESENTER_DARK_WIDGET,
+            on_change=_copy_toggle,
+            args=(state.PRESENTER_DARK_WIDGET, state.PRESENTER_DARK),
+        )
 
 
 def _copy_toggle(widget_key: str, key: str) -> None:

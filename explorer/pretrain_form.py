@@ -3,6 +3,7 @@
 Callbacks run before the page script (Streamlit's on_click), so they may reset widget values (a fresh
 run name after a start); failures become a flash message instead of a traceback.
 """
+
 from __future__ import annotations
 
 import re
@@ -99,33 +100,51 @@ def config_from_state() -> JobConfig:
     init = init_spec(ss[state.PRETRAIN_INIT])
     custom = ss[state.PRETRAIN_PRESET] == "custom" and init is None
     spec = PretrainSpec(
-        corpus=corpus[0], text_column=ss[state.PRETRAIN_TEXT_COLUMN].strip() or None, init=init,
+        corpus=corpus[0],
+        text_column=ss[state.PRETRAIN_TEXT_COLUMN].strip() or None,
+        init=init,
         preset="tiny" if custom else ss[state.PRETRAIN_PRESET],
         num_hidden_layers=int(ss[state.PRETRAIN_LAYERS]) if custom else None,
         hidden_size=int(ss[state.PRETRAIN_HIDDEN]) if custom else None,
         num_attention_heads=int(ss[state.PRETRAIN_HEADS]) if custom else None,
-        vocab=ss[state.PRETRAIN_VOCAB], vocab_size=int(ss[state.PRETRAIN_VOCAB_SIZE]),
-        max_seq_length=int(ss[state.PRETRAIN_SEQ_LEN]), whole_word_masking=bool(ss[state.PRETRAIN_WWM]),
-        batch_size=int(ss[state.PRETRAIN_BATCH]), seed=int(ss[state.PRETRAIN_SEED]),
+        vocab=ss[state.PRETRAIN_VOCAB],
+        vocab_size=int(ss[state.PRETRAIN_VOCAB_SIZE]),
+        max_seq_length=int(ss[state.PRETRAIN_SEQ_LEN]),
+        whole_word_masking=bool(ss[state.PRETRAIN_WWM]),
+        batch_size=int(ss[state.PRETRAIN_BATCH]),
+        seed=int(ss[state.PRETRAIN_SEED]),
     )
     if custom and spec.hidden_size % spec.num_attention_heads:
-        raise ValueError(f"hidden size {spec.hidden_size} must be divisible by the number of heads "
-                         f"{spec.num_attention_heads}")
+        raise ValueError(
+            f"hidden size {spec.hidden_size} must be divisible by the number of heads {spec.num_attention_heads}"
+        )
     steps = int(ss[state.PRETRAIN_STEPS])
     if init is None:  # a pretrained start keeps its own size (MiniLM: 6 × 384), checked when it loads
         preset = BertConfig.from_preset(spec.preset)
         layers, hidden = spec.num_hidden_layers or preset.num_hidden_layers, spec.hidden_size or preset.hidden_size
     else:
         layers = hidden = 0
-    classroom.check_run_limits(steps=steps, layers=layers, hidden=hidden, batch_size=spec.batch_size,
-                               seq_length=spec.max_seq_length)
-    args = TrainingArguments(max_steps=steps, learning_rate=float(ss[state.PRETRAIN_LR]),
-                             warmup_steps=min(int(ss[state.PRETRAIN_WARMUP]), steps - 1), seed=spec.seed,
-                             save_every=int(ss[state.PRETRAIN_SAVE_EVERY]), eval_every=0,
-                             freeze_encoder_steps=int(ss[state.PRETRAIN_FREEZE]) if init else 0,
-                             max_loss=MAX_LOSS)
-    return JobConfig(validate_run_name(ss[state.PRETRAIN_RUN_NAME]), spec, args, corpus_label=corpus[1],
-                     probes=probe_lines(), probe_every=max(1, int(ss[state.PRETRAIN_PROBE_EVERY])))
+    classroom.check_run_limits(
+        steps=steps, layers=layers, hidden=hidden, batch_size=spec.batch_size, seq_length=spec.max_seq_length
+    )
+    args = TrainingArguments(
+        max_steps=steps,
+        learning_rate=float(ss[state.PRETRAIN_LR]),
+        warmup_steps=min(int(ss[state.PRETRAIN_WARMUP]), steps - 1),
+        seed=spec.seed,
+        save_every=int(ss[state.PRETRAIN_SAVE_EVERY]),
+        eval_every=0,
+        freeze_encoder_steps=int(ss[state.PRETRAIN_FREEZE]) if init else 0,
+        max_loss=MAX_LOSS,
+    )
+    return JobConfig(
+        validate_run_name(ss[state.PRETRAIN_RUN_NAME]),
+        spec,
+        args,
+        corpus_label=corpus[1],
+        probes=probe_lines(),
+        probe_every=max(1, int(ss[state.PRETRAIN_PROBE_EVERY])),
+    )
 
 
 def probe_lines() -> list[str]:
@@ -161,10 +180,16 @@ def on_resume(extra_steps: int = 0) -> None:
         return
     view = job.view()
     try:
-        config = resume_config(view.run_path, max_steps=view.max_steps + extra_steps if extra_steps else None,
-                               probes=probe_lines())
-        classroom.check_run_limits(steps=config.args.max_steps, layers=0, hidden=0,
-                                   batch_size=config.spec.batch_size, seq_length=config.spec.max_seq_length)
+        config = resume_config(
+            view.run_path, max_steps=view.max_steps + extra_steps if extra_steps else None, probes=probe_lines()
+        )
+        classroom.check_run_limits(
+            steps=config.args.max_steps,
+            layers=0,
+            hidden=0,
+            batch_size=config.spec.batch_size,
+            seq_length=config.spec.max_seq_length,
+        )
         config.probe_every = max(1, int(st.session_state[state.PRETRAIN_PROBE_EVERY]))
         state.job_registry().start(state.owner_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:

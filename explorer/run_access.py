@@ -4,6 +4,7 @@ A run's `owner` is a public owner id (explorer.identity), never a session token.
 cannot be read, or whose owner is not an owner id, marks the run *damaged*: only the teacher sees it,
 with the reason, instead of it turning public as an empty file would.
 """
+
 from __future__ import annotations
 
 import json
@@ -100,6 +101,7 @@ def can_manage(info: dict[str, Any], owner: str, teacher: bool = False, *, share
 def public_info(info: dict[str, Any], viewer: str) -> dict[str, Any]:
     """run.json as a browser may see it: the owner as "you" / "another session" and absolute server
     paths shown relative to the runs, uploads or app folder (`uploads/…/x.txt`)."""
+
     def show(value: Any) -> Any:
         if isinstance(value, str):
             return settings.hide_server_paths(value)
@@ -113,4 +115,3 @@ def public_info(info: dict[str, Any], viewer: str) -> dict[str, Any]:
     if info.get("owner"):
         shown["owner"] = "you" if info["owner"] == viewer else "another session"
     return shown
-

@@ -4,6 +4,7 @@ Imports are untrusted: the zip is checked entry by entry (no absolute or `..` pa
 bounded size and compression ratio), only known model files are extracted, and the result must
 load and run a forward pass before it is moved into the runs folder.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,8 +44,10 @@ def validate_run_name(name: str) -> str:
     """
     name = name.strip()
     if not NAME_RE.match(name) or ".." in name:
-        raise RunError(f"{name!r} is not a valid run name: use 1–64 letters, digits, '.', '_' or '-' "
-                       "(no '/', no '..', not starting with '.')")
+        raise RunError(
+            f"{name!r} is not a valid run name: use 1–64 letters, digits, '.', '_' or '-' "
+            "(no '/', no '..', not starting with '.')"
+        )
     return name
 
 
@@ -91,16 +94,25 @@ def summarize(path: Path) -> RunSummary | None:
         return None
     info = run_info(path)
     model = info.get("model", {})
-    model_text = (f"{model.get('layers')}×{model.get('hidden')}, {model.get('heads')} heads"
-                  if model else info.get("description", "—"))
+    model_text = (
+        f"{model.get('layers')}×{model.get('hidden')}, {model.get('heads')} heads"
+        if model
+        else info.get("description", "—")
+    )
     last = step_metrics(path)[-1:] or [info.get("final_metrics", {})]
     problems = run_problems(path, info, checkpoints[-1])
     return RunSummary(
-        name=path.name, path=path, status="damaged" if problems else info.get("status", "saved"),
+        name=path.name,
+        path=path,
+        status="damaged" if problems else info.get("status", "saved"),
         steps=int(info.get("steps", _checkpoint_step(checkpoints[-1]))),
-        corpus=info.get("corpus_label") or info.get("corpus") or info.get("data", "—"), model=model_text,
+        corpus=info.get("corpus_label") or info.get("corpus") or info.get("data", "—"),
+        model=model_text,
         created_at=info.get("created_at") or checkpoints[-1].stat().st_mtime,
-        final=dict(last[0]), final_eval=dict(info.get("final_eval") or {}), info=info, problems=problems,
+        final=dict(last[0]),
+        final_eval=dict(info.get("final_eval") or {}),
+        info=info,
+        problems=problems,
     )
 
 
@@ -240,22 +252,25 @@ def _model_files(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, zipfile.
         if info.is_dir() or any(p.startswith(("__MACOSX", ".")) for p in path.parts):
             continue
         if path.suffix.lower() in PICKLE_SUFFIXES:
-            raise RunError(f"the zip holds {raw!r}: pickled weights are never loaded here; "
-                           "convert them to model.safetensors")
+            raise RunError(
+                f"the zip holds {raw!r}: pickled weights are never loaded here; convert them to model.safetensors"
+            )
         total += info.file_size
         if total > max_bytes:
             raise RunError(f"the zip expands to more than {max_bytes:,} bytes")
         if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) and info.file_size > 1 << 20:
-            raise RunError(f"{raw!r} expands {info.file_size / max(info.compress_size, 1):.0f}x; "
-                           "refusing a possible zip bomb")
+            raise RunError(
+                f"{raw!r} expands {info.file_size / max(info.compress_size, 1):.0f}x; refusing a possible zip bomb"
+            )
         if path.name in EXPORT_FILES and len(path.parts) <= 2:
             if path.name in found:
                 raise RunError(f"the zip holds {path.name} twice")
             found[path.name] = info
     missing = [n for n in ("config.json", "model.safetensors") if n not in found]
     if missing:
-        raise RunError(f"the zip lacks {', '.join(missing)} (a Hugging Face model folder has config.json "
-                       "and model.safetensors)")
+        raise RunError(
+            f"the zip lacks {', '.join(missing)} (a Hugging Face model folder has config.json and model.safetensors)"
+        )
     if "vocab.txt" not in found and "tokenizer.json" not in found:
         raise RunError("the zip lacks a vocabulary (vocab.txt or tokenizer.json)")
     return found
@@ -285,8 +300,10 @@ def load_test(model_dir: Path) -> str:
         model = BertForPreTraining.from_pretrained(model_dir).eval()
         tokenizer = Tokenizer.from_pretrained(model_dir)
         if tokenizer.vocab_size > model.config.vocab_size:
-            raise ValueError(f"the vocabulary ({tokenizer.vocab_size}) is larger than the model's "
-                             f"embedding table ({model.config.vocab_size})")
+            raise ValueError(
+                f"the vocabulary ({tokenizer.vocab_size}) is larger than the model's "
+                f"embedding table ({model.config.vocab_size})"
+            )
         enc = tokenizer.encode("The cat sat on the [MASK].")
         with torch.inference_mode():
             out = model(torch.tensor([enc.input_ids]))
@@ -300,7 +317,9 @@ def load_test(model_dir: Path) -> str:
     return f"{c.num_hidden_layers} layers × {c.hidden_size} hidden, vocabulary {tokenizer.vocab_size:,}"
 
 
-def import_zip(root: Path, name: str, data: bytes, *, max_bytes: int = 2 * 2**30, owner: str | None = None) -> RunSummary:
+def import_zip(
+    root: Path, name: str, data: bytes, *, max_bytes: int = 2 * 2**30, owner: str | None = None
+) -> RunSummary:
     """Validate a Hugging Face-layout zip, load-test it, and add it as run `name` (one checkpoint).
 
     Raises:
@@ -323,9 +342,15 @@ def import_zip(root: Path, name: str, data: bytes, *, max_bytes: int = 2 * 2**30
         except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
             raise RunError(f"the zip cannot be read: {exc}") from None
         description = load_test(checkpoint)
-        RunDirectory(checkpoint.parent).update_info(kind="imported", name=name, created_at=time.time(),
-                                                    status="imported", steps=IMPORTED_STEP, description=description,
-                                                    owner=owner)
+        RunDirectory(checkpoint.parent).update_info(
+            kind="imported",
+            name=name,
+            created_at=time.time(),
+            status="imported",
+            steps=IMPORTED_STEP,
+            description=description,
+            owner=owner,
+        )
         (Path(tmp) / name).rename(target)
     summary = summarize(target)
     assert summary is not None

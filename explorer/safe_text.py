@@ -9,6 +9,7 @@ entity, emphasis, code, math, table, heading, quote, list or one of Streamlit's 
 leaves ordinary punctuation (`'x' in ['a', 'b'].`, `key: value`) as it is, so messages still read
 the same in tests and logs.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,8 @@ def _line(line: str) -> str:
     if start is None:
         return line
     if start.group(2)[0].isdigit():  # "1." → "1\."
-        return f"{line[:start.end()]}\\{line[start.end():]}"
-    return f"{start.group(1)}\\{line[start.end(1):]}"
+        return f"{line[: start.end()]}\\{line[start.end() :]}"
+    return f"{start.group(1)}\\{line[start.end(1) :]}"
 
 
 def md(text: object) -> str:

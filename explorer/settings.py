@@ -1,13 +1,14 @@
 """Server-wide settings: environment variables and the classroom limits of classroom.toml (one place)."""
+
 from __future__ import annotations
 
 import functools
 import os
 import tempfile
-import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+import tomllib
 import torch
 
 
@@ -121,4 +122,3 @@ def max_upload_bytes() -> int:
 def teacher_password() -> str | None:
     """The teacher role's password (`$BERT_EXPLORER_TEACHER_PASSWORD`); None: no teacher role."""
     return os.environ.get(TEACHER_PASSWORD_ENV) or None
-

@@ -4,6 +4,7 @@ Per-user mutable state lives in `st.session_state` under the keys below; the onl
 shared between sessions is the job registry (`job_registry`), which guards itself with a lock.
 Widget keys are namespaced per page (`pretrain_…`, `tok_…`, `runs_…`).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -154,31 +155,86 @@ FT_SHOWN_RUN = "ft_shown_run"  # FinetunedModels.key the inputs above were fille
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
 # MLM loss falls from ln V = 10.3 to ~8.2 by step 40 (batch 32: same loss per step, twice the time).
 _DEFAULTS: dict[str, Any] = {
-    ACTIVE_MODEL: "minilm", PRESENTER: False, PRESENTER_DARK: False, PRESENTER_FOCUS: None,
-    PRETRAIN_CORPUS_CHOICE: "builtin:lee", PRETRAIN_TEXT_COLUMN: "", PRETRAIN_PRESET: "tiny",
-    PRETRAIN_INIT: "random", PRETRAIN_FREEZE: 0,
-    PRETRAIN_LAYERS: 2, PRETRAIN_HIDDEN: 128, PRETRAIN_HEADS: 2, PRETRAIN_STEPS: 300, PRETRAIN_BATCH: 16,
-    PRETRAIN_SEQ_LEN: 64, PRETRAIN_LR: 1e-3, PRETRAIN_WARMUP: 20, PRETRAIN_WWM: False, PRETRAIN_SEED: 0,
-    PRETRAIN_VOCAB: "stock", PRETRAIN_VOCAB_SIZE: 8000, PRETRAIN_SAVE_EVERY: 100, PRETRAIN_PROBE_EVERY: 10,
-    PRETRAIN_PROBES: "\n".join(DEFAULT_PROBES), PRETRAIN_EXTRA_STEPS: 200,
-    TOK_TEXT: "The unbelievably fluffy kitten purred on the windowsill.", TOK_PAIR: "", TOK_CORPUS: "builtin:lee",
+    ACTIVE_MODEL: "minilm",
+    PRESENTER: False,
+    PRESENTER_DARK: False,
+    PRESENTER_FOCUS: None,
+    PRETRAIN_CORPUS_CHOICE: "builtin:lee",
+    PRETRAIN_TEXT_COLUMN: "",
+    PRETRAIN_PRESET: "tiny",
+    PRETRAIN_INIT: "random",
+    PRETRAIN_FREEZE: 0,
+    PRETRAIN_LAYERS: 2,
+    PRETRAIN_HIDDEN: 128,
+    PRETRAIN_HEADS: 2,
+    PRETRAIN_STEPS: 300,
+    PRETRAIN_BATCH: 16,
+    PRETRAIN_SEQ_LEN: 64,
+    PRETRAIN_LR: 1e-3,
+    PRETRAIN_WARMUP: 20,
+    PRETRAIN_WWM: False,
+    PRETRAIN_SEED: 0,
+    PRETRAIN_VOCAB: "stock",
+    PRETRAIN_VOCAB_SIZE: 8000,
+    PRETRAIN_SAVE_EVERY: 100,
+    PRETRAIN_PROBE_EVERY: 10,
+    PRETRAIN_PROBES: "\n".join(DEFAULT_PROBES),
+    PRETRAIN_EXTRA_STEPS: 200,
+    TOK_TEXT: "The unbelievably fluffy kitten purred on the windowsill.",
+    TOK_PAIR: "",
+    TOK_CORPUS: "builtin:lee",
     TOK_VOCAB_SIZE: 2000,
-    FILL_TEXT: "The prime minister said the [MASK] would rise next year.", FILL_TOP_K: 5, FILL_COMPARE: "",
-    ATTN_TEXT: "The cat sat on the mat because it was tired.", ATTN_PAIR: "", ATTN_LAYER: 0, ATTN_HEAD: 0,
-    EMB_SOURCE: "builtin:rotten_tomatoes", EMB_PASTE: "", EMB_COUNT: 500, EMB_POOLING: "mean", EMB_LAYER: -1,
-    EMB_ALL_LAYERS: False, EMB_METHOD: "umap", EMB_DIMS: 2, EMB_NEIGHBORS: 15, EMB_MIN_DIST: 0.1, EMB_COLOR: "label",
+    FILL_TEXT: "The prime minister said the [MASK] would rise next year.",
+    FILL_TOP_K: 5,
+    FILL_COMPARE: "",
+    ATTN_TEXT: "The cat sat on the mat because it was tired.",
+    ATTN_PAIR: "",
+    ATTN_LAYER: 0,
+    ATTN_HEAD: 0,
+    EMB_SOURCE: "builtin:rotten_tomatoes",
+    EMB_PASTE: "",
+    EMB_COUNT: 500,
+    EMB_POOLING: "mean",
+    EMB_LAYER: -1,
+    EMB_ALL_LAYERS: False,
+    EMB_METHOD: "umap",
+    EMB_DIMS: 2,
+    EMB_NEIGHBORS: 15,
+    EMB_MIN_DIST: 0.1,
+    EMB_COLOR: "label",
     EMB_WORDS: "",
     # Fine-tune defaults: MiniLM on 4,000 Rotten Tomatoes snippets, 1 epoch, 64 tokens (see the page's help
     # for the measured time and accuracy).
-    FT_TASK: "sentiment", FT_DATA: "builtin:rotten_tomatoes", FT_INIT: "minilm", FT_HUB_NAME: "bert-base-uncased",
-    FT_EPOCHS: 1.0, FT_BATCH: 32, FT_LR: 1e-4, FT_SEQ_LEN: 64, FT_DOC_STRIDE: 64, FT_SEED: 0, FT_FREEZE: 0,
-    FT_MAX_TRAIN: 4000, FT_MAX_DEV: 500, FT_EVALS: 4, FT_TRY_TEXT: "A warm, funny and beautifully acted film.",
-    FT_TRY_QUESTION: "", FT_TRY_CONTEXT: "", FT_COMPARE_VIEW: "embeddings", FT_COMPARE_METHOD: "pca",
+    FT_TASK: "sentiment",
+    FT_DATA: "builtin:rotten_tomatoes",
+    FT_INIT: "minilm",
+    FT_HUB_NAME: "bert-base-uncased",
+    FT_EPOCHS: 1.0,
+    FT_BATCH: 32,
+    FT_LR: 1e-4,
+    FT_SEQ_LEN: 64,
+    FT_DOC_STRIDE: 64,
+    FT_SEED: 0,
+    FT_FREEZE: 0,
+    FT_MAX_TRAIN: 4000,
+    FT_MAX_DEV: 500,
+    FT_EVALS: 4,
+    FT_TRY_TEXT: "A warm, funny and beautifully acted film.",
+    FT_TRY_QUESTION: "",
+    FT_TRY_CONTEXT: "",
+    FT_COMPARE_VIEW: "embeddings",
+    FT_COMPARE_METHOD: "pca",
     FT_COMPARE_TEXT: "",
 }
 # Widget values kept when the user visits another page (Streamlit forgets unrendered widgets).
-_PERSISTENT = [k for k in _DEFAULTS if k != ACTIVE_MODEL] + [PRETRAIN_RUN_NAME, RUNS_OVERLAY, RUNS_SELECTED,
-                                                                FT_RUN_NAME, FT_TEXT_COLUMN, FT_LABEL_COLUMN]
+_PERSISTENT = [k for k in _DEFAULTS if k != ACTIVE_MODEL] + [
+    PRETRAIN_RUN_NAME,
+    RUNS_OVERLAY,
+    RUNS_SELECTED,
+    FT_RUN_NAME,
+    FT_TEXT_COLUMN,
+    FT_LABEL_COLUMN,
+]
 
 
 def init_session() -> str:
@@ -263,8 +319,11 @@ def show_flash() -> None:
 
 def runs_with_checkpoints() -> list[str]:
     """Names of the saved runs this session may see that have a checkpoint to start from."""
-    return [r.name for r in visible_runs(settings.runs_dir(), owner_id(), is_teacher())
-            if RunDirectory(r.path).latest_checkpoint() is not None]
+    return [
+        r.name
+        for r in visible_runs(settings.runs_dir(), owner_id(), is_teacher())
+        if RunDirectory(r.path).latest_checkpoint() is not None
+    ]
 
 
 def chosen_data(choice_key: str, uploaded_key: str, upload_choice: str = "upload") -> tuple[str, str] | None:

@@ -1,4 +1,5 @@
 """The tokenizer page's computations: token tables, vocabulary training and vocabulary comparison."""
+
 from __future__ import annotations
 
 import random
@@ -24,11 +25,20 @@ def token_rows(tokenizer: Tokenizer, text: str, pair: str | None = None) -> list
     enc = tokenizer.encode(text, pair or None)
     unk = tokenizer.unk_token_id
     rows = []
-    for i, (tok, tid, seg, word, (a, b)) in enumerate(zip(enc.tokens, enc.input_ids, enc.token_type_ids,
-                                                          enc.word_ids, enc.offsets)):
+    for i, (tok, tid, seg, word, (a, b)) in enumerate(
+        zip(enc.tokens, enc.input_ids, enc.token_type_ids, enc.word_ids, enc.offsets)
+    ):
         source = (pair or "") if seg == 1 else text
-        rows.append({"#": i, "token": tok, "id": tid, "segment": "A" if seg == 0 else "B",
-                     "unk": tid == unk, "word": source[a:b] if word is not None else ""})
+        rows.append(
+            {
+                "#": i,
+                "token": tok,
+                "id": tid,
+                "segment": "A" if seg == 0 else "B",
+                "unk": tid == unk,
+                "word": source[a:b] if word is not None else "",
+            }
+        )
     return rows
 
 
@@ -53,8 +63,12 @@ def vocab_stats(tokenizer: Tokenizer, sentences: list[str]) -> dict[str, float]:
     tokens = sum(len(x) for x in ids)
     words = sum(len(s.split()) for s in sentences)
     unks = sum(x.count(tokenizer.unk_token_id) for x in ids)
-    return {"tokens_per_word": tokens / max(words, 1), "unk_rate": unks / max(tokens, 1),
-            "vocab_size": tokenizer.vocab_size, "tokens": tokens}
+    return {
+        "tokens_per_word": tokens / max(words, 1),
+        "unk_rate": unks / max(tokens, 1),
+        "vocab_size": tokenizer.vocab_size,
+        "tokens": tokens,
+    }
 
 
 def sample(sentences: list[str], n: int = SAMPLE_SENTENCES, seed: int = 0) -> list[str]:

@@ -7,6 +7,7 @@ under the layer slider, a run is deleted under a "Start from" box. Worse, the br
 itself (a sentence where an index was expected). A page calls one of these functions before it reads
 the value or draws the widget; a value that is not valid any more is replaced by a default.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping, Sequence
@@ -40,8 +41,9 @@ def valid_number(value: Any, low: float, high: float, default: float | None = No
     return min(max(fallback, low), high)
 
 
-def keep_choice(key: str, options: Sequence[Any], default: Any = _MISSING,
-                store: MutableMapping[str, Any] | None = None) -> Any:
+def keep_choice(
+    key: str, options: Sequence[Any], default: Any = _MISSING, store: MutableMapping[str, Any] | None = None
+) -> Any:
     """Make `store[key]` (default: `st.session_state`) one of `options` for a selectbox, radio,
     pills or segmented control; return the value kept."""
     store = st.session_state if store is None else store
@@ -51,8 +53,9 @@ def keep_choice(key: str, options: Sequence[Any], default: Any = _MISSING,
     return value
 
 
-def keep_choices(key: str, options: Iterable[Any], default: Iterable[Any] = (),
-                 store: MutableMapping[str, Any] | None = None) -> list[Any]:
+def keep_choices(
+    key: str, options: Iterable[Any], default: Iterable[Any] = (), store: MutableMapping[str, Any] | None = None
+) -> list[Any]:
     """Make `store[key]` a list of items of `options` for a multiselect (items no longer offered are
     dropped; `default` when nothing was stored); return it."""
     store = st.session_state if store is None else store
@@ -65,8 +68,9 @@ def keep_choices(key: str, options: Iterable[Any], default: Iterable[Any] = (),
     return kept
 
 
-def keep_in_range(key: str, low: float, high: float, default: float | None = None,
-                  store: MutableMapping[str, Any] | None = None) -> float:
+def keep_in_range(
+    key: str, low: float, high: float, default: float | None = None, store: MutableMapping[str, Any] | None = None
+) -> float:
     """Make `store[key]` a number within [low, high] for a slider or number input; return it."""
     store = st.session_state if store is None else store
     stored = store.get(key, _MISSING)

@@ -1,4 +1,5 @@
 """Reusable pieces of page layout: the live training panel, the probe timeline, the batch inspector."""
+
 from __future__ import annotations
 
 import html
@@ -20,9 +21,16 @@ KIND_STYLE = {  # background colour, legend text
     KIND_KEPT: ("#a1d99b", "kept unchanged (10%)"),
 }
 PLOT_CONFIG = {"displayModeBar": False}  # live charts: the toolbar would cover the titles
-STATUS_ICON = {"queued": ":material/schedule:", "preparing": ":material/hourglass_top:", "running": ":material/directions_run:",
-               "stopping": ":material/pause_circle:", "stopped": ":material/stop_circle:",
-               "finished": ":material/check_circle:", "diverged": ":material/warning:", "failed": ":material/error:"}
+STATUS_ICON = {
+    "queued": ":material/schedule:",
+    "preparing": ":material/hourglass_top:",
+    "running": ":material/directions_run:",
+    "stopping": ":material/pause_circle:",
+    "stopped": ":material/stop_circle:",
+    "finished": ":material/check_circle:",
+    "diverged": ":material/warning:",
+    "failed": ":material/error:",
+}
 
 
 def format_seconds(seconds: float) -> str:
@@ -62,14 +70,18 @@ def before_after(view: JobView) -> None:
     size = data_checks.heldout_size(before)
     size = f" (held-out set: {size})" if size else ""
     if after is before:
-        st.caption(f"Held-out before training{size}: masked-token accuracy **{100 * before['mlm_acc']:.1f}%**, "
-                   f"perplexity **{before['mlm_perplexity']:,.0f}**. The after-value appears when the run "
-                   "stops or finishes.")
+        st.caption(
+            f"Held-out before training{size}: masked-token accuracy **{100 * before['mlm_acc']:.1f}%**, "
+            f"perplexity **{before['mlm_perplexity']:,.0f}**. The after-value appears when the run "
+            "stops or finishes."
+        )
     else:
-        st.caption(f"Held-out (step 0 → step {after['step']}){size}: masked-token accuracy "
-                   f"**{100 * before['mlm_acc']:.1f}% → {100 * after['mlm_acc']:.1f}%**, perplexity "
-                   f"**{before['mlm_perplexity']:,.0f} → {after['mlm_perplexity']:,.0f}**, NSP accuracy "
-                   f"**{100 * before['nsp_acc']:.0f}% → {100 * after['nsp_acc']:.0f}%**")
+        st.caption(
+            f"Held-out (step 0 → step {after['step']}){size}: masked-token accuracy "
+            f"**{100 * before['mlm_acc']:.1f}% → {100 * after['mlm_acc']:.1f}%**, perplexity "
+            f"**{before['mlm_perplexity']:,.0f} → {after['mlm_perplexity']:,.0f}**, NSP accuracy "
+            f"**{100 * before['nsp_acc']:.0f}% → {100 * after['nsp_acc']:.0f}%**"
+        )
     warning = data_checks.heldout_warning(before)
     if warning:
         st.warning(warning, icon=":material/warning:")
@@ -81,9 +93,15 @@ def training_charts(view: JobView, key: str) -> None:
         st.info("Charts appear after the first step.")
         return
     evals = [e for e in view.evals if "mlm_loss" in e]
-    presenter.chart_grid([("mlm", charts.mlm_figure(view.metrics, view.vocab_size, evals)),
-                          ("nsp", charts.nsp_figure(view.metrics, evals)), ("lr", charts.lr_figure(view.metrics)),
-                          ("speed", charts.throughput_figure(view.metrics))], key=key)
+    presenter.chart_grid(
+        [
+            ("mlm", charts.mlm_figure(view.metrics, view.vocab_size, evals)),
+            ("nsp", charts.nsp_figure(view.metrics, evals)),
+            ("lr", charts.lr_figure(view.metrics)),
+            ("speed", charts.throughput_figure(view.metrics)),
+        ],
+        key=key,
+    )
 
 
 def _guess_cell(tokens: list[str], probs: list[float]) -> str:
@@ -117,8 +135,10 @@ def batch_inspector(example: InspectedExample | None) -> None:
     if example is None:
         st.caption("The inspector shows an example after the first step.")
         return
-    legend = " ".join(f'<span style="background:{c};padding:2px 6px;border-radius:4px">{html.escape(t)}</span>'
-                      for c, t in KIND_STYLE.values())
+    legend = " ".join(
+        f'<span style="background:{c};padding:2px 6px;border-radius:4px">{html.escape(t)}</span>'
+        for c, t in KIND_STYLE.values()
+    )
     parts = []
     for tok in example.tokens:
         text = html.escape(tok.token)
@@ -136,24 +156,43 @@ def batch_inspector(example: InspectedExample | None) -> None:
         parts.append(
             f'<span title="{tip}" style="{underline}display:inline-block;text-align:center;background:{colour};'
             f'border-radius:4px;padding:0 4px;margin:1px;line-height:1.2">{text}<br>'
-            f'<small>was <b>{html.escape(tok.original)}</b></small><br>'
-            f'<small style="color:{"#006d2c" if ok else "#a50f15"}">{"✓" if ok else "✗"} {guess}</small></span>')
+            f"<small>was <b>{html.escape(tok.original)}</b></small><br>"
+            f'<small style="color:{"#006d2c" if ok else "#a50f15"}">{"✓" if ok else "✗"} {guess}</small></span>'
+        )
     label = "B is a random sentence" if example.is_random_next else "B really follows A"
     verdict = "random" if example.random_next_prob >= 0.5 else "follows"
-    st.html(f'<div style="font-size:0.85rem;margin-bottom:6px">{legend}</div>'
-            f'<div style="line-height:2.6;font-family:monospace">{" ".join(parts)}</div>')
-    st.markdown(f"**Next-sentence pair** (step {example.step}): truth — *{label}*; the model says *{verdict}* "
-                f"(P(random) = {100 * example.random_next_prob:.0f}%). Segment A runs from `[CLS]` to the first "
-                "`[SEP]`; segment B (dotted underline) follows it. Hover a coloured token for details.")
+    st.html(
+        f'<div style="font-size:0.85rem;margin-bottom:6px">{legend}</div>'
+        f'<div style="line-height:2.6;font-family:monospace">{" ".join(parts)}</div>'
+    )
+    st.markdown(
+        f"**Next-sentence pair** (step {example.step}): truth — *{label}*; the model says *{verdict}* "
+        f"(P(random) = {100 * example.random_next_prob:.0f}%). Segment A runs from `[CLS]` to the first "
+        "`[SEP]`; segment B (dotted underline) follows it. Hover a coloured token for details."
+    )
 
 
-def start_stop_buttons(start_key: str, stop_key: str, on_start: Callable[[], None], on_stop: Callable[[], None],
-                       *, busy: bool, can_start: bool = True) -> Any:
+def start_stop_buttons(
+    start_key: str,
+    stop_key: str,
+    on_start: Callable[[], None],
+    on_stop: Callable[[], None],
+    *,
+    busy: bool,
+    can_start: bool = True,
+) -> Any:
     """A training page's Start and Stop buttons, side by side; returns the column after them (for a
     Resume button). Start is disabled while a run is active or when `can_start` is False."""
     b1, b2, spare, _ = st.columns([3, 3, 5, 3])  # room for "Start" in presenter mode's larger text
-    b1.button("Start", key=start_key, type="primary", on_click=on_start, disabled=busy or not can_start,
-              icon=":material/play_arrow:", width="stretch")
+    b1.button(
+        "Start",
+        key=start_key,
+        type="primary",
+        on_click=on_start,
+        disabled=busy or not can_start,
+        icon=":material/play_arrow:",
+        width="stretch",
+    )
     b2.button("Stop", key=stop_key, on_click=on_stop, disabled=not busy, icon=":material/stop:", width="stretch")
     return spare
 

@@ -1,4 +1,5 @@
 """Attention: every layer and head for a sentence or a pair, per-head statistics, bertviz views (offline)."""
+
 import streamlit as st
 
 from bert_core.inference import HEAD_STATISTICS, head_statistics
@@ -9,9 +10,11 @@ from explorer.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Attention")
-st.caption("In every layer each head decides, for each token, how much to look at every other token. Some heads "
-           "look at the next or previous word, some at `[SEP]` or `[CLS]` (a way of doing nothing), a few at "
-           "words that belong together.")
+st.caption(
+    "In every layer each head decides, for each token, how much to look at every other token. Some heads "
+    "look at the next or previous word, some at `[SEP]` or `[CLS]` (a way of doing nothing), a few at "
+    "words that belong together."
+)
 
 loaded = inspection.active_model()
 if loaded is None:
@@ -27,16 +30,28 @@ maps = inspection.attention_maps(loaded.model, loaded.tokenizer, loaded.key, tex
 n_layers, n_heads, n_tokens = maps.weights.shape[0], maps.weights.shape[1], len(maps.tokens)
 st.caption(f"**{md(loaded.label)}** · {n_tokens} tokens · {n_layers} layers × {n_heads} heads")
 if maps.truncated:
-    st.warning(f"The input is longer than {n_tokens} tokens: only its first {n_tokens} are shown (a longer input "
-               "makes the grid unreadable and can exceed the model's positions).", icon=":material/content_cut:")
+    st.warning(
+        f"The input is longer than {n_tokens} tokens: only its first {n_tokens} are shown (a longer input "
+        "makes the grid unreadable and can exceed the model's positions).",
+        icon=":material/content_cut:",
+    )
 
-grid_tab, stats_tab, head_tab, model_tab = st.tabs(["Every head", "Head statistics", "Head view (bertviz)",
-                                                    "Model view (bertviz)"])
+grid_tab, stats_tab, head_tab, model_tab = st.tabs(
+    ["Every head", "Head statistics", "Head view (bertviz)", "Model view (bertviz)"]
+)
 with grid_tab:
-    st.caption("Rows are layers, columns heads; in each square a row is the token attending, a column the token "
-               "it looks at. Click a square to enlarge it below.")
-    presenter.show_chart(charts_inspect.attention_grid_figure(maps.weights, maps.tokens), key=state.ATTN_GRID,
-                         about="attn_grid", on_select="rerun", selection_mode="points", width="content")
+    st.caption(
+        "Rows are layers, columns heads; in each square a row is the token attending, a column the token "
+        "it looks at. Click a square to enlarge it below."
+    )
+    presenter.show_chart(
+        charts_inspect.attention_grid_figure(maps.weights, maps.tokens),
+        key=state.ATTN_GRID,
+        about="attn_grid",
+        on_select="rerun",
+        selection_mode="points",
+        width="content",
+    )
     click = views.take_click(state.ATTN_GRID, state.ATTN_GRID_PICKED)
     if click is not None:
         ss[state.ATTN_LAYER], ss[state.ATTN_HEAD] = int(click[0]), int(click[1])
@@ -45,33 +60,47 @@ with grid_tab:
     c1, c2, _ = st.columns([1, 1, 3])
     layer = c1.selectbox("Layer", list(range(n_layers)), key=state.ATTN_LAYER)
     head = c2.selectbox("Head", list(range(n_heads)), key=state.ATTN_HEAD)
-    presenter.show_chart(charts_inspect.attention_heatmap_figure(maps.weights[layer, head], maps.tokens,
-                                                                 f"layer {layer}, head {head}"),
-                         key="attn_enlarged", about="attn_heatmap")
+    presenter.show_chart(
+        charts_inspect.attention_heatmap_figure(maps.weights[layer, head], maps.tokens, f"layer {layer}, head {head}"),
+        key="attn_enlarged",
+        about="attn_heatmap",
+    )
 
 with stats_tab:
     stats = head_statistics(maps.weights, maps.tokens)
-    presenter.show_chart(charts_inspect.head_statistics_figure(stats, HEAD_STATISTICS, n_tokens), key="attn_stats",
-                         about="attn_stats", width="stretch")
-    st.caption("Each number is averaged over the tokens of the input. **Entropy** (in bits): 0 when a head puts "
-               f"all its weight on one token, log2 {n_tokens} = {inspection.log2(n_tokens):.1f} when it spreads "
-               "evenly. A head with most weight on **[SEP]** or **[CLS]** is a *delimiter* head (often a no-op); "
-               "one with most weight on the **previous** or **next** token is a *positional* head. The five attention "
-               "shares use one colour scale (0 to 1), entropy its own; hover a cell for its value.")
+    presenter.show_chart(
+        charts_inspect.head_statistics_figure(stats, HEAD_STATISTICS, n_tokens),
+        key="attn_stats",
+        about="attn_stats",
+        width="stretch",
+    )
+    st.caption(
+        "Each number is averaged over the tokens of the input. **Entropy** (in bits): 0 when a head puts "
+        f"all its weight on one token, log2 {n_tokens} = {inspection.log2(n_tokens):.1f} when it spreads "
+        "evenly. A head with most weight on **[SEP]** or **[CLS]** is a *delimiter* head (often a no-op); "
+        "one with most weight on the **previous** or **next** token is a *positional* head. The five attention "
+        "shares use one colour scale (0 to 1), entropy its own; hover a cell for its value."
+    )
 
 with head_tab:
-    st.caption("Lines link each token (left) to the tokens it attends to (right); one colour per head. Hover a "
-               "token to see only its lines; double-click a colour to show that head alone.")
+    st.caption(
+        "Lines link each token (left) to the tokens it attends to (right); one colour per head. Hover a "
+        "token to see only its lines; double-click a colour to show that head alone."
+    )
     try:
-        st.iframe(inspection.bertviz_html("head", loaded.key, text, pair, maps),
-                  height=bertviz_offline.head_view_height(n_tokens))
+        st.iframe(
+            inspection.bertviz_html("head", loaded.key, text, pair, maps),
+            height=bertviz_offline.head_view_height(n_tokens),
+        )
     except (OSError, ValueError) as exc:
         st.error(f"bertviz's head view is unavailable: {md(exc)}")
 
 with model_tab:
     st.caption("Every head of every layer at a glance; click a thumbnail to enlarge it.")
     try:
-        st.iframe(inspection.bertviz_html("model", loaded.key, text, pair, maps),
-                  height=bertviz_offline.model_view_height(n_layers, n_heads, n_tokens, pair=bool(pair)))
+        st.iframe(
+            inspection.bertviz_html("model", loaded.key, text, pair, maps),
+            height=bertviz_offline.model_view_height(n_layers, n_heads, n_tokens, pair=bool(pair)),
+        )
     except (OSError, ValueError) as exc:
         st.error(f"bertviz's model view is unavailable: {md(exc)}")

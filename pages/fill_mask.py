@@ -1,4 +1,5 @@
 """Fill-mask: hide words and see what the model guesses; compare two models (or checkpoints) side by side."""
+
 import streamlit as st
 
 from bert_core.inference import count_masks
@@ -9,9 +10,11 @@ from explorer.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Fill in the blank")
-st.caption("BERT was trained to guess hidden words. Hide a word (click it below, or type `[MASK]`; several are "
-           "allowed) and see the model's top guesses with their probabilities. Each blank is guessed on its "
-           "own, seeing the rest of the sentence on both sides.")
+st.caption(
+    "BERT was trained to guess hidden words. Hide a word (click it below, or type `[MASK]`; several are "
+    "allowed) and see the model's top guesses with their probabilities. Each blank is guessed on its "
+    "own, seeing the rest of the sentence on both sides."
+)
 
 loaded = inspection.active_model()
 if loaded is None:
@@ -20,18 +23,31 @@ if loaded is None:
 st.text_input("Sentence", key=state.FILL_TEXT)
 text = ss[state.FILL_TEXT]
 words = views.maskable_words(text)
-picked = st.pills("Click words to hide them", list(range(len(words))), format_func=lambda i: md(words[i][2]),
-                  selection_mode="multi", key=views.pills_key(state.FILL_WORDS, text)) if words else []
+picked = (
+    st.pills(
+        "Click words to hide them",
+        list(range(len(words))),
+        format_func=lambda i: md(words[i][2]),
+        selection_mode="multi",
+        key=views.pills_key(state.FILL_WORDS, text),
+    )
+    if words
+    else []
+)
 query = views.mask_words(text, words, picked or [])
 
 c1, c2 = st.columns([1, 2])
 c1.slider("Guesses per blank", 1, 20, key=state.FILL_TOP_K)
 choices = [""] + [s for s in models.comparison_sources() if s != loaded.source]
 keep_choice(state.FILL_COMPARE, choices, default="")
-c2.selectbox("Compare with", choices, key=state.FILL_COMPARE,
-             format_func=lambda s: models.source_label(s) if s else "— no second model —",
-             help="Another model or checkpoint, side by side: an early and a late checkpoint of a run "
-                  "(runs keep their two newest), or two runs.")
+c2.selectbox(
+    "Compare with",
+    choices,
+    key=state.FILL_COMPARE,
+    format_func=lambda s: models.source_label(s) if s else "— no second model —",
+    help="Another model or checkpoint, side by side: an early and a late checkpoint of a run "
+    "(runs keep their two newest), or two runs.",
+)
 
 if count_masks(query) == 0:
     st.info("Click a word above to hide it, or type `[MASK]` in the sentence.")

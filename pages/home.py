@@ -1,4 +1,5 @@
 """Home: what BERT is and what to try first."""
+
 import streamlit as st
 
 from explorer import lesson

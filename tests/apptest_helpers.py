@@ -1,4 +1,5 @@
 """What the AppTest page tests share: start `explorer/app.py` on test folders, check a run, switch pages."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ PAGE = "../pages/{}.py"  # page paths are relative to the entry script's folder
 
 
 @contextmanager
-def running_app(monkeypatch: pytest.MonkeyPatch, runs: Path, uploads: Path, *, timeout: float = 120,
-                **env: str) -> Iterator[AppTest]:
+def running_app(
+    monkeypatch: pytest.MonkeyPatch, runs: Path, uploads: Path, *, timeout: float = 120, **env: str
+) -> Iterator[AppTest]:
     """The app, run once, with its runs and uploads folders (and any other `BERT_EXPLORER_*` or
     other variables in `env`); every job it started is stopped on exit."""
     monkeypatch.setenv("BERT_EXPLORER_RUNS", str(runs))

@@ -1,4 +1,5 @@
 """Shared fixtures: deterministic seeds, a tiny config, the packaged MiniLM directory."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,15 @@ def _seed_everything() -> None:
 @pytest.fixture
 def tiny_config() -> BertConfig:
     """Hugging Face's own test size: vocab 99, hidden 32, 2 layers, 4 heads."""
-    return BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                      intermediate_size=37, max_position_embeddings=64, type_vocab_size=2)
+    return BertConfig(
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        type_vocab_size=2,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +68,12 @@ def model(tokenizer):
     from bert_core import BertForPreTraining
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
     return BertForPreTraining(config).eval()

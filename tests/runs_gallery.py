@@ -1,5 +1,6 @@
 """Saved runs of every kind for the runs-page tests: pretraining, fine-tuning (sentiment and QA), and an
 uploaded model with no metrics, built in seconds from `tiny_run.make_tiny_run`."""
+
 from __future__ import annotations
 
 import json
@@ -15,17 +16,28 @@ def make_gallery(root: Path) -> Path:
     """`root` with tiny-run (pretraining), ft-sentiment-tiny-1203-101500 and ft-qa-tiny-1203-111500
     (fine-tuning, per-step `loss` only), and uploaded-model (kind "imported", no metrics). Returns `root`."""
     make_tiny_run(root)
-    for name, final_eval, created in (("ft-sentiment-tiny-1203-101500", {"accuracy": 0.81, "loss": 0.4}, 1.71e9),
-                                      ("ft-qa-tiny-1203-111500", {"exact_match": 0.25, "f1": 0.4}, 1.72e9)):
+    for name, final_eval, created in (
+        ("ft-sentiment-tiny-1203-101500", {"accuracy": 0.81, "loss": 0.4}, 1.71e9),
+        ("ft-qa-tiny-1203-111500", {"exact_match": 0.25, "f1": 0.4}, 1.72e9),
+    ):
         shutil.copytree(root / "tiny-run", root / name)
         (root / name / "metrics.jsonl").unlink()
         run = RunDirectory(root / name)
-        run.update_info(kind="finetuning", created_at=created, corpus_label="reviews.csv", final_eval=final_eval,
-                        status="finished", steps=20)
+        run.update_info(
+            kind="finetuning",
+            created_at=created,
+            corpus_label="reviews.csv",
+            final_eval=final_eval,
+            status="finished",
+            steps=20,
+        )
         for step in range(1, 21):
             run.append_metrics({"step": step, "loss": 0.7 - step / 40, "cls_acc": 0.5 + step / 50})
     shutil.copytree(root / "tiny-run", root / "uploaded-model")
     (root / "uploaded-model" / "metrics.jsonl").unlink()
-    (root / "uploaded-model" / "run.json").write_text(json.dumps(  # what an upload records (explorer.runs)
-        {"kind": "imported", "name": "uploaded-model", "created_at": 1.73e9, "description": "BERT 2×128"}))
+    (root / "uploaded-model" / "run.json").write_text(
+        json.dumps(  # what an upload records (explorer.runs)
+            {"kind": "imported", "name": "uploaded-model", "created_at": 1.73e9, "description": "BERT 2×128"}
+        )
+    )
     return root

@@ -1,4 +1,5 @@
 """Domain adaptation: continue pretraining the packaged MiniLM encoder (or a saved run) on a new corpus."""
+
 from __future__ import annotations
 
 import json
@@ -6,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_training import dataset, synthetic_docs
+from test_training import model as tiny_model  # noqa: E402
 
 from bert_core import BertForPreTraining, Tokenizer
 from bert_core.cli import main
 from bert_core.tasks import PretrainingTask
 from bert_core.training import Trainer, TrainingArguments
-
-from test_training import model as tiny_model, synthetic_docs, dataset  # noqa: E402
 
 
 def test_minilm_gets_fresh_heads_of_the_right_shape(minilm_path: Path) -> None:
@@ -31,8 +32,11 @@ def test_minilm_gets_fresh_heads_of_the_right_shape(minilm_path: Path) -> None:
 def test_freezing_keeps_the_encoder_fixed_then_releases_it() -> None:
     net = tiny_model()
     task = PretrainingTask(dataset(synthetic_docs(6, 6)), batch_size=4)
-    trainer = Trainer(net, task, TrainingArguments(max_steps=5, learning_rate=1e-3, warmup_steps=0,
-                                                   freeze_encoder_steps=3, device="cpu"))
+    trainer = Trainer(
+        net,
+        task,
+        TrainingArguments(max_steps=5, learning_rate=1e-3, warmup_steps=0, freeze_encoder_steps=3, device="cpu"),
+    )
     encoder0 = {k: v.clone() for k, v in net.bert.state_dict().items()}
     heads0 = {k: v.clone() for k, v in net.cls.state_dict().items()}
     for _ in range(3):
@@ -42,24 +46,52 @@ def test_freezing_keeps_the_encoder_fixed_then_releases_it() -> None:
     changed = [k for k, v in net.cls.state_dict().items() if not torch.equal(v, heads0[k])]
     assert "predictions.transform.dense.weight" in changed and "seq_relationship.weight" in changed
     trainer.step()
-    assert not torch.equal(net.bert.encoder.layer[0].attention.self.query.weight,
-                           encoder0["encoder.layer.0.attention.self.query.weight"])
+    assert not torch.equal(
+        net.bert.encoder.layer[0].attention.self.query.weight, encoder0["encoder.layer.0.attention.self.query.weight"]
+    )
 
 
 @pytest.mark.slow
 def test_adapt_minilm_from_the_cli_and_resume(tmp_path: Path, capsys) -> None:
     corpus = tmp_path / "notes.txt"
-    corpus.write_text("\n\n".join(f"Lecture {i} covers photosynthesis in plants. Chlorophyll absorbs light. "
-                                  f"Lecture {i} ends with a quiz about leaves." for i in range(40)), encoding="utf-8")
+    corpus.write_text(
+        "\n\n".join(
+            f"Lecture {i} covers photosynthesis in plants. Chlorophyll absorbs light. "
+            f"Lecture {i} ends with a quiz about leaves."
+            for i in range(40)
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "adapted"
-    args = ["pretrain", "--init", "builtin:minilm", "--corpus", str(corpus), "--steps", "4", "--batch-size", "4",
-            "--seq-len", "32", "--freeze-encoder-steps", "2", "--eval-fraction", "0.2", "--quiet", "--cache-dir", "",
-            "--out", str(out)]
+    args = [
+        "pretrain",
+        "--init",
+        "builtin:minilm",
+        "--corpus",
+        str(corpus),
+        "--steps",
+        "4",
+        "--batch-size",
+        "4",
+        "--seq-len",
+        "32",
+        "--freeze-encoder-steps",
+        "2",
+        "--eval-fraction",
+        "0.2",
+        "--quiet",
+        "--cache-dir",
+        "",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     assert "before -> after" in capsys.readouterr().out
     info = json.loads((out / "run.json").read_text())
-    assert info["eval_before"]["mlm_acc"] < info["final_eval"]["mlm_acc"] or info["final_eval"]["mlm_loss"] < \
-        info["eval_before"]["mlm_loss"]
+    assert (
+        info["eval_before"]["mlm_acc"] < info["final_eval"]["mlm_acc"]
+        or info["final_eval"]["mlm_loss"] < info["eval_before"]["mlm_loss"]
+    )
     assert info["spec"]["init"] == "builtin:minilm"
     tokenizer = Tokenizer.from_pretrained(out / "checkpoint-4")
     assert tokenizer.vocab_size == 30522  # MiniLM's vocabulary is kept
@@ -68,5 +100,8 @@ def test_adapt_minilm_from_the_cli_and_resume(tmp_path: Path, capsys) -> None:
     args[args.index("--steps") + 1] = "6"
     assert main(args + ["--resume"]) == 0
     assert (out / "checkpoint-6").is_dir()
-    assert [r["step"] for r in json.loads("[" + ",".join((out / "metrics.jsonl").read_text().split("\n")[:-1]) + "]")
-            if "eval" not in r] == [1, 2, 3, 4, 5, 6]
+    assert [
+        r["step"]
+        for r in json.loads("[" + ",".join((out / "metrics.jsonl").read_text().split("\n")[:-1]) + "]")
+        if "eval" not in r
+    ] == [1, 2, 3, 4, 5, 6]

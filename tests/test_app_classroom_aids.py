@@ -1,4 +1,5 @@
 """AppTest: presenter mode survives page switches; Home offers the demo runs when they are there."""
+
 from __future__ import annotations
 
 from pathlib import Path

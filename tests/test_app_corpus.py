@@ -1,5 +1,6 @@
 """AppTest: an uploaded corpus is the session's corpus on every page (Pretrain, Tokenizer, Embeddings),
 after page switches and after a reload of the same session, until another upload replaces it."""
+
 from __future__ import annotations
 
 from pathlib import Path

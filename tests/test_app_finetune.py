@@ -1,6 +1,7 @@
 """AppTest of the fine-tune page on a tiny saved run: a sentiment CSV upload and a SQuAD upload trained to the
 end (metrics, confusion matrix, worst table, try-it, before/after), the run on the runs and fill-mask pages,
 and bad uploads that must give a clear st.error, never an exception."""
+
 from __future__ import annotations
 
 import json
@@ -10,31 +11,44 @@ from pathlib import Path
 
 import pytest
 from apptest_helpers import go, ok, owner_of, running_app
-from tiny_run import make_tiny_run
 from streamlit.testing.v1 import AppTest
+from tiny_run import make_tiny_run
 
 from explorer import state
 from explorer.finetune_jobs import finetune_slot
 
 TINY = "run:tiny-run"
 WORDS = {"good": ["great", "lovely", "superb", "charming"], "bad": ["awful", "dull", "tedious", "clumsy"]}
-CSV = "review,stars\n" + "".join(f"a {w} film number {i},{label}\n" for i in range(6)
-                                  for label, ws in WORDS.items() for w in ws)
-PASSAGES = [("Anna lives in Paris and works as a baker.", [("Where does Anna live?", "Paris"),
-                                                          ("What is Anna's job?", "a baker")]),
-            ("The river Tamar flows south into Plymouth Sound.", [("Where does the Tamar flow?", "Plymouth Sound")]),
-            ("Tom bought three red apples at the market on Monday.", [("What did Tom buy?", "three red apples"),
-                                                                     ("When did Tom shop?", "Monday")]),
-            ("The museum opens at nine and closes at five.", [("When does the museum open?", "nine")]),
-            ("Lena plays the cello in the city orchestra.", [("What does Lena play?", "the cello")]),
-            ("The bridge was finished in 1932 after six years.", [("When was the bridge finished?", "1932")])]
+CSV = "review,stars\n" + "".join(
+    f"a {w} film number {i},{label}\n" for i in range(6) for label, ws in WORDS.items() for w in ws
+)
+PASSAGES = [
+    (
+        "Anna lives in Paris and works as a baker.",
+        [("Where does Anna live?", "Paris"), ("What is Anna's job?", "a baker")],
+    ),
+    ("The river Tamar flows south into Plymouth Sound.", [("Where does the Tamar flow?", "Plymouth Sound")]),
+    (
+        "Tom bought three red apples at the market on Monday.",
+        [("What did Tom buy?", "three red apples"), ("When did Tom shop?", "Monday")],
+    ),
+    ("The museum opens at nine and closes at five.", [("When does the museum open?", "nine")]),
+    ("Lena plays the cello in the city orchestra.", [("What does Lena play?", "the cello")]),
+    ("The bridge was finished in 1932 after six years.", [("When was the bridge finished?", "1932")]),
+]
 
 
 def squad_json() -> bytes:
-    paragraphs = [{"context": context, "qas": [{"id": f"q{i}-{j}", "question": q,
-                                                "answers": [{"text": a, "answer_start": context.index(a)}]}
-                                               for j, (q, a) in enumerate(qas)]}
-                  for i, (context, qas) in enumerate(PASSAGES)]
+    paragraphs = [
+        {
+            "context": context,
+            "qas": [
+                {"id": f"q{i}-{j}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+                for j, (q, a) in enumerate(qas)
+            ],
+        }
+        for i, (context, qas) in enumerate(PASSAGES)
+    ]
     return json.dumps({"version": "1.1", "data": [{"title": "tiny", "paragraphs": paragraphs}]}).encode()
 
 
@@ -102,8 +116,11 @@ def test_sentiment_upload_trains_and_tries_it(app: AppTest) -> None:
     titles = chart_titles(at)
     assert "Learning curves" in titles and "Confusion matrix" in titles and "Class probabilities" in titles
     worst = [d.value for d in at.dataframe if "predicted" in d.value.columns]
-    assert (worst and list(worst[0].columns) == ["text", "true", "predicted", "confidence"]
-            or any("No mistakes" in s.value for s in at.success))
+    assert (
+        worst
+        and list(worst[0].columns) == ["text", "true", "predicted", "confidence"]
+        or any("No mistakes" in s.value for s in at.success)
+    )
     at.text_input(key=state.FT_TRY_TEXT).input("an awful tedious film").run()
     assert any(m.value.startswith("Fine-tuned model: **") for m in ok(at).markdown)
     assert "before fine-tuning" in chart_titles(at)  # the before/after embedding map
@@ -151,9 +168,30 @@ BAD_SENTIMENT = [
 BAD_QA = [
     ("not_json.json", b"{ this is not json", "not valid JSON"),
     ("no_data.json", b'{"version": "1.1"}', "data"),
-    ("bad_answer.json", json.dumps({"data": [{"paragraphs": [{"context": "A short text.", "qas": [
-        {"id": "x", "question": "Q?", "answers": [{"text": "missing words", "answer_start": 0}]}]}]}]}).encode(),
-     "x"),
+    (
+        "bad_answer.json",
+        json.dumps(
+            {
+                "data": [
+                    {
+                        "paragraphs": [
+                            {
+                                "context": "A short text.",
+                                "qas": [
+                                    {
+                                        "id": "x",
+                                        "question": "Q?",
+                                        "answers": [{"text": "missing words", "answer_start": 0}],
+                                    }
+                                ],
+                            }
+                        ]
+                    }
+                ]
+            }
+        ).encode(),
+        "x",
+    ),
 ]
 
 

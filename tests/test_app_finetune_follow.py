@@ -1,5 +1,6 @@
 """AppTest: the fine-tune page's inputs follow the run shown (issue 12, item 4): after a sentiment run, a QA
 run's before/after attention panel starts from one of its own questions, with the passage as segment B."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from apptest_helpers import go, ok, running_app
-from test_app_finetune import CSV, PASSAGES, TINY, settings, squad_json, template, train_to_end, upload  # noqa: F401
 from streamlit.testing.v1 import AppTest
+from test_app_finetune import CSV, PASSAGES, TINY, settings, squad_json, template, train_to_end, upload  # noqa: F401
 
 from explorer import state
 

@@ -1,4 +1,5 @@
 """AppTest of every page, from explorer/app.py: a tiny run from the pretrain page, page switches, Stop, runs page."""
+
 from __future__ import annotations
 
 import time

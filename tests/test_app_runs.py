@@ -1,4 +1,5 @@
 """explorer.runs: listing, renaming, deleting, exporting and validated importing of runs."""
+
 from __future__ import annotations
 
 import io
@@ -20,11 +21,24 @@ SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 def make_run(root: Path, name: str, steps: int = 3) -> Path:
     tokenizer = Tokenizer.from_vocab({t: i for i, t in enumerate(SPECIALS + ["the", "cat", "sat", "on", "mat"])})
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
     run = RunDirectory(root / name)
-    run.update_info(kind="pretraining", created_at=1.7e9, corpus="builtin:lee", corpus_label="builtin:lee",
-                    model={"layers": 1, "hidden": 32, "heads": 2}, status="finished", steps=steps)
+    run.update_info(
+        kind="pretraining",
+        created_at=1.7e9,
+        corpus="builtin:lee",
+        corpus_label="builtin:lee",
+        model={"layers": 1, "hidden": 32, "heads": 2},
+        status="finished",
+        steps=steps,
+    )
     for step in range(1, steps + 1):
         run.append_metrics({"step": step, "mlm_loss": 5.0 - step, "mlm_acc": 0.1 * step, "nsp_acc": 0.5})
     run.save_checkpoint(steps, BertForPreTraining(config), tokenizer, {"status": "finished"})
@@ -81,14 +95,17 @@ def test_import_accepts_one_top_folder(tmp_path: Path) -> None:
     assert runs.import_zip(tmp_path / "b", "nested", nested).name == "nested"
 
 
-@pytest.mark.parametrize("entries, message", [
-    ({"../evil.txt": b"x"}, "unsafe"),
-    ({"/etc/passwd": b"x"}, "unsafe"),
-    ({"pytorch_model.bin": b"x", "config.json": b"{}"}, "pickled"),
-    ({"model.safetensors": b"x", "vocab.txt": b"x"}, "config.json"),
-    ({"config.json": b"{}", "model.safetensors": b"x"}, "vocabulary"),
-    ({"config.json": b"{}", "model.safetensors": b"not safetensors", "vocab.txt": b"[PAD]\n"}, "does not load"),
-])
+@pytest.mark.parametrize(
+    "entries, message",
+    [
+        ({"../evil.txt": b"x"}, "unsafe"),
+        ({"/etc/passwd": b"x"}, "unsafe"),
+        ({"pytorch_model.bin": b"x", "config.json": b"{}"}, "pickled"),
+        ({"model.safetensors": b"x", "vocab.txt": b"x"}, "config.json"),
+        ({"config.json": b"{}", "model.safetensors": b"x"}, "vocabulary"),
+        ({"config.json": b"{}", "model.safetensors": b"not safetensors", "vocab.txt": b"[PAD]\n"}, "does not load"),
+    ],
+)
 def test_import_rejects_bad_zips(tmp_path: Path, entries: dict, message: str) -> None:
     with pytest.raises(runs.RunError, match=message):
         runs.import_zip(tmp_path, "bad", zip_bytes(entries))
@@ -100,8 +117,12 @@ def test_import_rejects_bombs_and_non_zips(tmp_path: Path) -> None:
     with pytest.raises(runs.RunError, match="bomb"):
         runs.import_zip(tmp_path, "bomb", bomb)
     with pytest.raises(runs.RunError, match="expands"):
-        runs.import_zip(tmp_path, "big", zip_bytes({"config.json": b"{}", "model.safetensors": b"1" * 4096,
-                                                    "vocab.txt": b"x"}), max_bytes=1024)
+        runs.import_zip(
+            tmp_path,
+            "big",
+            zip_bytes({"config.json": b"{}", "model.safetensors": b"1" * 4096, "vocab.txt": b"x"}),
+            max_bytes=1024,
+        )
     with pytest.raises(runs.RunError, match="not a valid zip"):
         runs.import_zip(tmp_path, "junk", b"definitely not a zip")
 

@@ -1,5 +1,6 @@
 """AppTest of the runs page with runs of every kind (issue 12, item 4): no "None" cells, a table that fits
 1,280 px, and an overlay that offers and draws only runs with a loss curve, each kind on its own chart."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,12 @@ def test_table_has_no_none_cells_and_one_result_column(app: AppTest) -> None:
     assert list(table.columns) == list(runs_table.COLUMNS)
     assert not table.isna().any().any() and "None" not in table.astype(str).to_numpy()
     result = dict(zip(table["name"], table["result"]))
-    assert result == {"uploaded-model": "—", FT[0]: "EM 25.0% / F1 40.0%", FT[1]: "accuracy 81.0%",
-                      "tiny-run": "MLM 4.00 / 10% · NSP 50%"}
+    assert result == {
+        "uploaded-model": "—",
+        FT[0]: "EM 25.0% / F1 40.0%",
+        FT[1]: "accuracy 81.0%",
+        "tiny-run": "MLM 4.00 / 10% · NSP 50%",
+    }
 
 
 def test_columns_fit_the_grid_at_1280_px() -> None:
@@ -43,8 +48,9 @@ def test_overlay_offers_only_runs_with_curves_and_draws_each_kind(app: AppTest) 
     assert overlay.options == [*FT, "tiny-run"]  # the uploaded model has no loss to draw
     assert overlay.value == [*FT, "tiny-run"]
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    drawn = {c["layout"]["title"]["text"]: sorted(t["name"] for t in c["data"] if "chance" not in t["name"])
-             for c in charts}
+    drawn = {
+        c["layout"]["title"]["text"]: sorted(t["name"] for t in c["data"] if "chance" not in t["name"]) for c in charts
+    }
     assert drawn == {"Pretraining: MLM loss": ["tiny-run"], "Fine-tuning: training loss (task head)": sorted(FT)}
     chance = [t["name"] for c in charts for t in c["data"] if "chance" in t["name"]]
     assert chance == ["tiny-run: chance"]  # ln V for the pretraining run only: a fine-tuning loss is the task's

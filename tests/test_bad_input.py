@@ -4,6 +4,7 @@ The parsing itself is tested where it lives (tests/test_corpus.py, test_app_runs
 test_training.py, test_jobs.py); here the same inputs go through the pages, in AppTest, and after each
 one the page must still work.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -23,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
-    with running_app(monkeypatch, runs_root, tmp_path / "uploads",
-                     BERT_EXPLORER_CLASSROOM=str(tmp_path / "classroom.toml")) as at:  # absent: defaults
+    with running_app(
+        monkeypatch, runs_root, tmp_path / "uploads", BERT_EXPLORER_CLASSROOM=str(tmp_path / "classroom.toml")
+    ) as at:  # absent: defaults
         yield at
 
 
@@ -48,7 +50,7 @@ BAD_UPLOADS = [  # (file name, bytes, what the user is told)
     ("slip.zip", zip_bytes({"ok.txt": b"Fine.", "../evil.txt": b"Evil."}), "unsafe entry path"),
     ("abs.zip", zip_bytes({"/etc/evil.txt": b"Evil."}), "unsafe entry path"),
     ("bomb.zip", zip_bytes({"zeros.txt": b"0" * 3_000_000}), "zip bomb"),
-] # other types never reach the page: Streamlit's uploader refuses them (type=…)
+]  # other types never reach the page: Streamlit's uploader refuses them (type=…)
 
 
 def test_bad_corpus_uploads_show_a_message_and_the_page_recovers(app: AppTest, tmp_path: Path) -> None:
@@ -62,11 +64,14 @@ def test_bad_corpus_uploads_show_a_message_and_the_page_recovers(app: AppTest, t
         uploader = at.file_uploader(key=state.PRETRAIN_UPLOAD)
 
 
-@pytest.mark.parametrize("name, data", [
-    ("latin1.txt", "Café naïve. Über straße.\n\nDéjà vu.".encode("latin-1")),
-    ("utf16.txt", "Café naïve. Über straße.\n\nDéjà vu.".encode("utf-16")),
-    ("utf16le.txt", codecs.BOM_UTF16_LE + "Café naïve. Über straße.\n\nDéjà vu.".encode("utf-16-le")),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("latin1.txt", "Café naïve. Über straße.\n\nDéjà vu.".encode("latin-1")),
+        ("utf16.txt", "Café naïve. Über straße.\n\nDéjà vu.".encode("utf-16")),
+        ("utf16le.txt", codecs.BOM_UTF16_LE + "Café naïve. Über straße.\n\nDéjà vu.".encode("utf-16-le")),
+    ],
+)
 def test_latin1_and_utf16_uploads_are_read(app: AppTest, name: str, data: bytes) -> None:
     at = open_page(app, "pretrain", PRETRAIN_CORPUS_CHOICE="upload")
     at.file_uploader(key=state.PRETRAIN_UPLOAD).upload(name, data, "text/plain").run()
@@ -112,9 +117,11 @@ def test_run_names_with_slashes_are_refused_on_the_page(app: AppTest, bad: str) 
 
 def test_bad_model_zips_on_the_runs_page(app: AppTest) -> None:
     at = open_page(app, "runs")
-    for data, message in [(zip_bytes({"../config.json": b"{}"}), "unsafe entry path"),
-                          (zip_bytes({"pytorch_model.bin": b"x", "config.json": b"{}"}), "pickled"),
-                          (b"not a zip at all", "not a valid zip")]:
+    for data, message in [
+        (zip_bytes({"../config.json": b"{}"}), "unsafe entry path"),
+        (zip_bytes({"pytorch_model.bin": b"x", "config.json": b"{}"}), "pickled"),
+        (b"not a zip at all", "not a valid zip"),
+    ]:
         at.file_uploader(key=state.RUNS_UPLOAD).upload("model.zip", data, "application/zip").run()
         ok(at.button(key="runs_add").click().run())
         assert message in messages(at)

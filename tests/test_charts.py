@@ -1,4 +1,5 @@
 """Plotly figure builders: traces, chance lines, smoothing."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,18 @@ from explorer import charts
 
 
 def records(n: int = 20) -> list[dict]:
-    return [{"step": i, "mlm_loss": 10 - i * 0.1, "mlm_acc": i / 100, "nsp_loss": 0.7, "nsp_acc": 0.5,
-             "lr": 1e-3 * min(1, i / 5), "tokens_per_s": 1000.0 + i} for i in range(1, n + 1)]
+    return [
+        {
+            "step": i,
+            "mlm_loss": 10 - i * 0.1,
+            "mlm_acc": i / 100,
+            "nsp_loss": 0.7,
+            "nsp_acc": 0.5,
+            "lr": 1e-3 * min(1, i / 5),
+            "tokens_per_s": 1000.0 + i,
+        }
+        for i in range(1, n + 1)
+    ]
 
 
 def _hlines(fig) -> list[float]:
@@ -49,16 +60,18 @@ def test_single_metric_and_overlay_skip_missing_and_nan() -> None:
 
 
 def test_vocab_comparison_figure() -> None:
-    fig = charts.vocab_comparison_figure({"stock": {"tokens_per_word": 1.3, "unk_rate": 0.001},
-                                          "trained": {"tokens_per_word": 1.1, "unk_rate": 0.0}})
+    fig = charts.vocab_comparison_figure(
+        {"stock": {"tokens_per_word": 1.3, "unk_rate": 0.001}, "trained": {"tokens_per_word": 1.1, "unk_rate": 0.0}}
+    )
     assert list(fig.data[0].x) == ["stock", "trained"] and list(fig.data[1].y) == pytest.approx([1.0, 0.0])
 
 
 def test_overlay_draws_each_runs_chance_line_in_its_colour() -> None:
     """Runs with different vocabularies: a dashed ln V line per run, in the run's colour."""
     small, big = math.log(641), math.log(30522)
-    fig = charts.overlay_figure({"small": records(5), "big": records(5), "old": records(5)},
-                                chance={"small": small, "big": big})
+    fig = charts.overlay_figure(
+        {"small": records(5), "big": records(5), "old": records(5)}, chance={"small": small, "big": big}
+    )
     curves = {t.name: t for t in fig.data if t.line.dash != "dash"}
     lines = [t for t in fig.data if t.line.dash == "dash"]
     assert set(curves) == {"small", "big", "old"} and len(lines) == 2  # "old" has no vocab_size: no line

@@ -1,4 +1,5 @@
 """The fine-tune page's pure builders: charts, answer HTML, before/after helpers, subsampling and QA errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,10 @@ from bert_core.inference import AttentionMaps
 from explorer import charts_finetune as charts
 
 STEPS = [{"step": s, "loss": 0.7 - 0.05 * s, "cls_acc": 0.5 + 0.04 * s, "qa_acc": 0.1 * s} for s in range(1, 6)]
-EVALS = [{"step": 0, "loss": 0.69, "accuracy": 0.4, "exact_match": 0.0, "f1": 0.02},
-         {"step": 5, "loss": 0.45, "accuracy": 0.8, "exact_match": 0.3, "f1": 0.4}]
+EVALS = [
+    {"step": 0, "loss": 0.69, "accuracy": 0.4, "exact_match": 0.0, "f1": 0.02},
+    {"step": 5, "loss": 0.45, "accuracy": 0.8, "exact_match": 0.3, "f1": 0.4},
+]
 
 
 def names(fig) -> list[str]:
@@ -67,8 +70,9 @@ def test_answer_html_escapes_and_marks_the_span() -> None:
 
 def test_embedding_before_after_one_trace_per_class_and_panel() -> None:
     xy = np.arange(8, dtype=float).reshape(4, 2)
-    fig = charts.embedding_before_after_figure(xy, xy[::-1], ["a", "b", "a", "b"], ["t1", "t2", "<t3>", "t4"],
-                                               (0.1, 2.5))
+    fig = charts.embedding_before_after_figure(
+        xy, xy[::-1], ["a", "b", "a", "b"], ["t1", "t2", "<t3>", "t4"], (0.1, 2.5)
+    )
     assert len(fig.data) == 4 and [t.showlegend for t in fig.data] == [True, False, True, False]
     assert "class separation 2.50" in fig.layout.annotations[1].text
     assert "&lt;t3&gt;" in fig.data[0].hovertext
@@ -100,8 +104,9 @@ def test_cls_attention_is_the_mean_cls_row_of_a_layer() -> None:
 
 def test_sentiment_baseline_is_the_dev_majority_class() -> None:
     """58% of dev snippets fresh: the baseline is 58% ('fresh'), not a coin's 50%."""
-    fig = charts.finetune_curves_figure(STEPS, EVALS, "sentiment", num_labels=2,
-                                        dev_class_counts={"rotten": 210, "fresh": 290})
+    fig = charts.finetune_curves_figure(
+        STEPS, EVALS, "sentiment", num_labels=2, dev_class_counts={"rotten": 210, "fresh": 290}
+    )
     (line,) = [s for s in fig.layout.shapes if s.line.dash == "dash"]
     assert line.y0 == pytest.approx(58.0)
     texts = [a.text for a in fig.layout.annotations if a.text]

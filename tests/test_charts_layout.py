@@ -1,5 +1,6 @@
 """Layout of the chart builders and bertviz frames (issue 12, item 4): no empty axes, nothing clipped, no
 titles or legends drawn over each other."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,30 +10,47 @@ from explorer import bertviz_offline, charts, charts_inspect
 
 
 def records(n: int) -> list[dict]:
-    return [{"step": s, "mlm_loss": 10 - s / 10, "mlm_acc": s / 100, "nsp_loss": 0.7, "nsp_acc": 0.5,
-             "lr": 1e-3, "tokens_per_s": 1000.0} for s in range(1, n + 1)]
+    return [
+        {
+            "step": s,
+            "mlm_loss": 10 - s / 10,
+            "mlm_acc": s / 100,
+            "nsp_loss": 0.7,
+            "nsp_acc": 0.5,
+            "lr": 1e-3,
+            "tokens_per_s": 1000.0,
+        }
+        for s in range(1, n + 1)
+    ]
 
 
 def test_vocab_chart_without_any_unk_says_so_on_a_zero_based_axis() -> None:
-    fig = charts.vocab_comparison_figure({"stock": {"tokens_per_word": 1.3, "unk_rate": 0.0},
-                                          "trained": {"tokens_per_word": 1.1, "unk_rate": 0.0}})
+    fig = charts.vocab_comparison_figure(
+        {"stock": {"tokens_per_word": 1.3, "unk_rate": 0.0}, "trained": {"tokens_per_word": 1.1, "unk_rate": 0.0}}
+    )
     assert tuple(fig.layout.yaxis2.range) == (0, 1)  # not plotly's empty -1..1
     notes = [a.text for a in fig.layout.annotations]
     assert charts.NO_UNK_TEXT in notes
 
 
 def test_vocab_chart_with_unk_labels_its_bars() -> None:
-    fig = charts.vocab_comparison_figure({"stock": {"tokens_per_word": 1.3, "unk_rate": 0.002},
-                                          "trained": {"tokens_per_word": 1.1, "unk_rate": 0.0}})
+    fig = charts.vocab_comparison_figure(
+        {"stock": {"tokens_per_word": 1.3, "unk_rate": 0.002}, "trained": {"tokens_per_word": 1.1, "unk_rate": 0.0}}
+    )
     assert list(fig.data[1].text) == ["2.00", "0"] and fig.layout.yaxis2.range[0] == 0
     assert charts.NO_UNK_TEXT not in [a.text for a in fig.layout.annotations]
 
 
-@pytest.mark.parametrize("build", [
-    lambda r: charts.mlm_figure(r, 30522, [{"step": 0, "mlm_loss": 10.3, "mlm_acc": 0.0}]),
-    lambda r: charts.nsp_figure(r), charts.lr_figure, charts.throughput_figure,
-    lambda r: charts.overlay_figure({"a": r, "b": r}),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda r: charts.mlm_figure(r, 30522, [{"step": 0, "mlm_loss": 10.3, "mlm_acc": 0.0}]),
+        lambda r: charts.nsp_figure(r),
+        charts.lr_figure,
+        charts.throughput_figure,
+        lambda r: charts.overlay_figure({"a": r, "b": r}),
+    ],
+)
 def test_training_chart_legends_sit_below_the_axis_titles(build) -> None:
     fig = build(records(30))
     legend, margin = fig.layout.legend, fig.layout.margin
@@ -45,8 +63,9 @@ def test_training_chart_legends_sit_below_the_axis_titles(build) -> None:
 @pytest.mark.parametrize("layers,heads", [(2, 2), (6, 12), (12, 12)])
 def test_head_statistics_rows_leave_room_for_axis_and_subplot_titles(layers: int, heads: int) -> None:
     names = ["entropy", "cls", "sep", "prev", "next"]
-    fig = charts_inspect.head_statistics_figure({n: np.random.rand(layers, heads) for n in names},
-                                                {n: n for n in names})
+    fig = charts_inspect.head_statistics_figure(
+        {n: np.random.rand(layers, heads) for n in names}, {n: n for n in names}
+    )
     plot_height = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
     row1, row2 = fig.layout.yaxis.domain, fig.layout.yaxis4.domain
     gap_px = (row1[0] - row2[1]) * plot_height  # row 1 is on top

@@ -1,4 +1,5 @@
 """Run directories: atomic checkpoints (even under SIGKILL), pruning, optimizer state, metrics log."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,12 @@ import pytest
 import torch
 
 from bert_core import BertConfig, BertForPreTraining
-from bert_core.checkpoint import (RunDirectory, optimizer_state_from_tensors, optimizer_state_to_tensors,
-                                  resolve_model_dir)
+from bert_core.checkpoint import (
+    RunDirectory,
+    optimizer_state_from_tensors,
+    optimizer_state_to_tensors,
+    resolve_model_dir,
+)
 
 WRITER = Path(__file__).parent / "scripts" / "checkpoint_writer.py"
 

@@ -1,5 +1,6 @@
 """Classroom mode and security (issue 7): limits from classroom.toml, the job queue as users see it, the
 teacher role, who sees which run, runs surviving a server restart, and no pickle anywhere."""
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,12 @@ def save_run(root: Path, name: str, tokenizer: Tokenizer, **info) -> None:
     run = RunDirectory(root / name)
     run.update_info(kind="pretraining", created_at=1.7e9, status="finished", steps=1, **info)
     torch.manual_seed(0)
-    run.save_checkpoint(1, BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)),
-                        tokenizer, {"status": "finished"})
+    run.save_checkpoint(
+        1,
+        BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)),
+        tokenizer,
+        {"status": "finished"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +148,7 @@ def test_each_session_sees_its_own_runs_public_ones_and_published_ones(env: Path
     bob.session_state[state.ACTIVE_MODEL] = "run:alice-run"  # not offered; and refused if forced
     assert ok(bob.run()).sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "minilm"
     from explorer import models
+
     with pytest.raises(FileNotFoundError):
         models._source_dir("run:alice-run")
 
@@ -182,8 +188,10 @@ def test_teacher_stops_any_job(env: Path) -> None:
 
 def test_session_id_stays_out_of_the_url_when_configured(env: Path) -> None:
     at = session()
-    assert at.query_params["sid"] == [at.session_state[state.SESSION_ID]] or \
-        at.query_params["sid"] == at.session_state[state.SESSION_ID]
+    assert (
+        at.query_params["sid"] == [at.session_state[state.SESSION_ID]]
+        or at.query_params["sid"] == at.session_state[state.SESSION_ID]
+    )
     (env / "classroom.toml").write_text("[classroom]\nsession_in_url = false\n")
     at = session(sid="0" * 32)
     assert "sid" not in at.query_params and at.session_state[state.SESSION_ID] != "0" * 32

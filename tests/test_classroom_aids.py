@@ -1,4 +1,5 @@
 """Classroom aids without a browser: presenter fonts, chart help texts, the join hint's address logic and QR."""
+
 from __future__ import annotations
 
 import ast
@@ -39,8 +40,12 @@ def _about_ids() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.keyword) and node.arg == "about":
                 found |= {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and c.value}
-            if isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[0], ast.Constant) \
-                    and node.elts[0].value in chart_help.HELP:
+            if (
+                isinstance(node, ast.Tuple)
+                and len(node.elts) == 2
+                and isinstance(node.elts[0], ast.Constant)
+                and node.elts[0].value in chart_help.HELP
+            ):
                 found.add(node.elts[0].value)
     return found
 

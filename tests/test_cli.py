@@ -1,4 +1,5 @@
 """The command line: a real pretraining run, export, and one-line errors (never a traceback) on bad input."""
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,31 @@ from bert_core.cli import main
 
 CORPUS = "\n\n".join(
     f"Story {d} starts with a plain sentence. The second sentence of story {d} talks about markets and rain. "
-    f"Finally, story {d} ends here." for d in range(40))
+    f"Finally, story {d} ends here."
+    for d in range(40)
+)
 
 
 def pretrain_args(corpus: Path, out: Path, *extra: str) -> list[str]:
-    return ["pretrain", "--corpus", str(corpus), "--preset", "tiny", "--steps", "6", "--batch-size", "8",
-            "--seq-len", "32", "--quiet", "--cache-dir", "", "--out", str(out), *extra]
+    return [
+        "pretrain",
+        "--corpus",
+        str(corpus),
+        "--preset",
+        "tiny",
+        "--steps",
+        "6",
+        "--batch-size",
+        "8",
+        "--seq-len",
+        "32",
+        "--quiet",
+        "--cache-dir",
+        "",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 @pytest.fixture
@@ -52,8 +72,25 @@ def test_pretrain_writes_a_loadable_run_and_resumes(corpus: Path, tmp_path: Path
 
 def test_trained_vocabulary_and_custom_size(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert main(pretrain_args(corpus, out, "--vocab", "train", "--vocab-size", "300", "--layers", "1",
-                              "--hidden", "64", "--heads", "2")) == 0
+    assert (
+        main(
+            pretrain_args(
+                corpus,
+                out,
+                "--vocab",
+                "train",
+                "--vocab-size",
+                "300",
+                "--layers",
+                "1",
+                "--hidden",
+                "64",
+                "--heads",
+                "2",
+            )
+        )
+        == 0
+    )
     model = BertForPreTraining.from_pretrained(out)
     assert model.config.vocab_size <= 300 and model.config.num_hidden_layers == 1
     assert model.config.hidden_size == 64
@@ -78,13 +115,16 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda d: d / "missing.txt", "not found"),
-    (lambda d: _write(d / "empty.txt", b""), "empty"),
-    (lambda d: _write(d / "binary.txt", bytes(range(256)) * 50), "binary"),
-    (lambda d: _write(d / "table.csv", b"title,score\nhello,1\n"), "column"),
-    (lambda d: _write(d / "weird.docx", b"PK\x03\x04"), "supported"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda d: d / "missing.txt", "not found"),
+        (lambda d: _write(d / "empty.txt", b""), "empty"),
+        (lambda d: _write(d / "binary.txt", bytes(range(256)) * 50), "binary"),
+        (lambda d: _write(d / "table.csv", b"title,score\nhello,1\n"), "column"),
+        (lambda d: _write(d / "weird.docx", b"PK\x03\x04"), "supported"),
+    ],
+)
 def test_bad_corpora_give_one_line_errors(tmp_path: Path, capsys, make, message: str) -> None:
     assert main(pretrain_args(make(tmp_path), tmp_path / "run")) == 2
     err = capsys.readouterr().err.strip()
@@ -102,14 +142,19 @@ def test_invalid_model_size_is_a_clear_error(corpus: Path, tmp_path: Path, capsy
 
 
 def test_no_traceback_in_a_real_process(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bert_core", *pretrain_args(tmp_path / "nope.txt", tmp_path / "r")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bert_core", *pretrain_args(tmp_path / "nope.txt", tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
 
 
 def test_help_for_each_command() -> None:
     for command in ("pretrain", "export"):
-        result = subprocess.run([sys.executable, "-m", "bert_core", command, "--help"], capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "bert_core", command, "--help"], capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0 and "--out" in result.stdout

@@ -1,4 +1,5 @@
 """BertConfig: validation, presets and Hugging Face config.json round trips."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,16 @@ import pytest
 from bert_core import PRESETS, BertConfig
 
 
-@pytest.mark.parametrize("name,shape", [("tiny", (2, 128, 2)), ("mini", (4, 256, 4)), ("small", (4, 512, 8)),
-                                        ("medium", (8, 512, 8)), ("base", (12, 768, 12))])
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("tiny", (2, 128, 2)),
+        ("mini", (4, 256, 4)),
+        ("small", (4, 512, 8)),
+        ("medium", (8, 512, 8)),
+        ("base", (12, 768, 12)),
+    ],
+)
 def test_presets(name: str, shape: tuple[int, int, int]) -> None:
     c = BertConfig.from_preset(name)
     assert (c.num_hidden_layers, c.hidden_size, c.num_attention_heads) == shape
@@ -18,14 +27,17 @@ def test_presets(name: str, shape: tuple[int, int, int]) -> None:
     assert set(PRESETS) == {"tiny", "mini", "small", "medium", "base"}
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(hidden_size=100, num_attention_heads=3), "divisible"),
-    (dict(num_hidden_layers=0), "num_hidden_layers must be a positive integer"),
-    (dict(vocab_size=-5), "vocab_size"),
-    (dict(hidden_dropout_prob=1.5), "hidden_dropout_prob"),
-    (dict(hidden_act="tanh"), "hidden_act"),
-    (dict(pad_token_id=40000), "pad_token_id"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(hidden_size=100, num_attention_heads=3), "divisible"),
+        (dict(num_hidden_layers=0), "num_hidden_layers must be a positive integer"),
+        (dict(vocab_size=-5), "vocab_size"),
+        (dict(hidden_dropout_prob=1.5), "hidden_dropout_prob"),
+        (dict(hidden_act="tanh"), "hidden_act"),
+        (dict(pad_token_id=40000), "pad_token_id"),
+    ],
+)
 def test_invalid_configs_raise_clear_errors(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         BertConfig(**kwargs)
@@ -53,8 +65,10 @@ def test_transformers_reads_our_config(tmp_path: Path) -> None:
     assert (theirs.num_hidden_layers, theirs.hidden_size, theirs.num_attention_heads) == (4, 512, 8)
 
 
-@pytest.mark.parametrize("content,message", [("{not json", "not valid JSON"), ("[1, 2]", "JSON object"),
-                                             ('{"model_type": "gpt2"}', "not a BERT config")])
+@pytest.mark.parametrize(
+    "content,message",
+    [("{not json", "not valid JSON"), ("[1, 2]", "JSON object"), ('{"model_type": "gpt2"}', "not a BERT config")],
+)
 def test_bad_config_files(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "config.json").write_text(content)
     with pytest.raises(ValueError, match=message):

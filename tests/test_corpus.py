@@ -39,23 +39,32 @@ def _zip(tmp_path: Path, entries: dict[str, bytes], name: str = "c.zip") -> Path
 
 
 # ---------------------------------------------------------------- sentences
-@pytest.mark.parametrize("text, expected", [
-    ("Mr. Smith went to Washington. He met Dr. Jones at 5 p.m. on Jan. 5. They talked.",
-     ["Mr. Smith went to Washington.", "He met Dr. Jones at 5 p.m. on Jan. 5.", "They talked."]),
-    ("The U.S. economy grew 3.5% in 2017. U.S. officials agreed.",
-     ["The U.S. economy grew 3.5% in 2017.", "U.S. officials agreed."]),
-    ("He moved to the U.S. The weather was nice.", ["He moved to the U.S.", "The weather was nice."]),
-    ("J. K. Rowling wrote it. E.g. this stays whole.", ["J. K. Rowling wrote it.", "E.g. this stays whole."]),
-    ("Pi is 3.14159 exactly. Not really.", ["Pi is 3.14159 exactly.", "Not really."]),
-    ('"Stop!" he said. "Why?" She left.', ['"Stop!" he said.', '"Why?"', "She left."]),
-    ('He said "it is done." Then he left.', ['He said "it is done."', "Then he left."]),
-    ("It was No. 1 again. He said no. Then left.", ["It was No. 1 again.", "He said no.", "Then left."]),
-    ("What? Really?! Yes... (Indeed.) Fine.", ["What?", "Really?!", "Yes...", "(Indeed.)", "Fine."]),
-    ("A headline without a period\nThe body.  It  has\tspaces.", ["A headline without a period", "The body.",
-                                                               "It has spaces."]),
-    ("", []),
-    ("   \n\n ", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Mr. Smith went to Washington. He met Dr. Jones at 5 p.m. on Jan. 5. They talked.",
+            ["Mr. Smith went to Washington.", "He met Dr. Jones at 5 p.m. on Jan. 5.", "They talked."],
+        ),
+        (
+            "The U.S. economy grew 3.5% in 2017. U.S. officials agreed.",
+            ["The U.S. economy grew 3.5% in 2017.", "U.S. officials agreed."],
+        ),
+        ("He moved to the U.S. The weather was nice.", ["He moved to the U.S.", "The weather was nice."]),
+        ("J. K. Rowling wrote it. E.g. this stays whole.", ["J. K. Rowling wrote it.", "E.g. this stays whole."]),
+        ("Pi is 3.14159 exactly. Not really.", ["Pi is 3.14159 exactly.", "Not really."]),
+        ('"Stop!" he said. "Why?" She left.', ['"Stop!" he said.', '"Why?"', "She left."]),
+        ('He said "it is done." Then he left.', ['He said "it is done."', "Then he left."]),
+        ("It was No. 1 again. He said no. Then left.", ["It was No. 1 again.", "He said no.", "Then left."]),
+        ("What? Really?! Yes... (Indeed.) Fine.", ["What?", "Really?!", "Yes...", "(Indeed.)", "Fine."]),
+        (
+            "A headline without a period\nThe body.  It  has\tspaces.",
+            ["A headline without a period", "The body.", "It has spaces."],
+        ),
+        ("", []),
+        ("   \n\n ", []),
+    ],
+)
 def test_split_sentences(text: str, expected: list[str]) -> None:
     assert split_sentences(text) == expected
 
@@ -78,15 +87,23 @@ def test_corpus_helpers(tmp_path: Path) -> None:
     corpus = Corpus("c", [["A b c.", "D e."], ["F " * 400 + "end."]])
     assert corpus.texts()[0] == "A b c. D e."
     stats = corpus.stats()
-    assert stats == {"name": "c", "documents": 2, "sentences": 3, "words": 406,
-                     "sentences_per_document": 1.5, "words_per_sentence": 135.3}
+    assert stats == {
+        "name": "c",
+        "documents": 2,
+        "sentences": 3,
+        "words": 406,
+        "sentences_per_document": 1.5,
+        "words_per_sentence": 135.3,
+    }
     preview = corpus.preview(1)
     assert preview == ["A b c. D e."]
     assert len(corpus.preview(5, max_chars=100)[1]) == 100 and corpus.preview(5, max_chars=100)[1].endswith("…")
 
 
 def test_csv_and_tsv_find_the_text_column(tmp_path: Path) -> None:
-    csv_path = _write(tmp_path, "r.csv", 'id,Review,score\n1,"Great film. Loved it, truly.",5\n2,,3\n3,"Bad, ""very"" bad.",1\n')
+    csv_path = _write(
+        tmp_path, "r.csv", 'id,Review,score\n1,"Great film. Loved it, truly.",5\n2,,3\n3,"Bad, ""very"" bad.",1\n'
+    )
     assert read_corpus(csv_path).documents == [["Great film.", "Loved it, truly."], ['Bad, "very" bad.']]
     tsv_path = _write(tmp_path, "r.tsv", "label\tsentence\npos\tA fine day.\nneg\tRain again.\n")
     assert read_corpus(tsv_path).documents == [["A fine day."], ["Rain again."]]
@@ -123,8 +140,11 @@ def test_zip_reads_txt_members_in_memory(tmp_path: Path) -> None:
     path = _write(tmp_path, "c.zip", buf.getvalue())
     corpus = read_corpus(path)
     assert corpus.name == "c"
-    assert corpus.documents == [["Article one.", "It goes on.", "Second paragraph."], ["First doc of b."],
-                                ["Second doc of b."]]
+    assert corpus.documents == [
+        ["Article one.", "It goes on.", "Second paragraph."],
+        ["First doc of b."],
+        ["Second doc of b."],
+    ]
     assert not any(p.name != "c.zip" for p in tmp_path.iterdir())  # nothing extracted
 
 
@@ -172,16 +192,19 @@ def test_decoding_variants(tmp_path: Path) -> None:
     assert decode_text(mostly_utf8, "m").startswith("é" * 50)
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.txt", b"", "empty"),
-    ("blank.txt", b" \n\t\n ", "empty"),
-    ("bom_only.txt", codecs.BOM_UTF16_LE, "no text"),
-    ("nul.txt", b"hello\x00world" * 10, "binary file .*NUL"),
-    ("noise.txt", bytes(range(1, 32)) * 50 + b"abc", "binary file"),
-    ("bad_bom.txt", codecs.BOM_UTF8 + b"ok \xff\xfe bad", "cannot be decoded as utf-8-sig"),
-    ("odd16.txt", codecs.BOM_UTF16_LE + b"a\x00b", "cannot be decoded as utf-16"),
-    ("bad.csv", b'text\n"unterminated\x00', "binary file"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b" \n\t\n ", "empty"),
+        ("bom_only.txt", codecs.BOM_UTF16_LE, "no text"),
+        ("nul.txt", b"hello\x00world" * 10, "binary file .*NUL"),
+        ("noise.txt", bytes(range(1, 32)) * 50 + b"abc", "binary file"),
+        ("bad_bom.txt", codecs.BOM_UTF8 + b"ok \xff\xfe bad", "cannot be decoded as utf-8-sig"),
+        ("odd16.txt", codecs.BOM_UTF16_LE + b"a\x00b", "cannot be decoded as utf-16"),
+        ("bad.csv", b'text\n"unterminated\x00', "binary file"),
+    ],
+)
 def test_read_errors(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     with pytest.raises(CorpusError, match=message):
         read_corpus(_write(tmp_path, name, content))
@@ -200,23 +223,35 @@ def test_missing_unknown_and_too_big(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- cleaners
-@pytest.mark.parametrize("raw, clean", [
-    ('Betsy DeVos"?highly contentious nomination', "Betsy DeVos' highly contentious nomination"),
-    ('"We are fine,"?Biden told the crowd.', '"We are fine," Biden told the crowd.'),
-    ('the president "left everything on the field"?trying to pass it', 'the president "left everything on the field" trying to pass it'),
-    ('Dan Smith "?aged 38 "?held the role', "Dan Smith — aged 38 — held the role"),
-    ('Democrats -"?and now Republicans "? want to talk', "Democrats — and now Republicans — want to talk"),
-    ('"Is Walter White dead?"?His answer', '"Is Walter White dead?" His answer'),
-    ('Why get rid of "Sesame Street"? The answer: money.', 'Why get rid of "Sesame Street"? The answer: money.'),
-    ('What is going on? Nobody knows.', "What is going on? Nobody knows."),
-    ('"You let families down."? A school is empty.', '"You let families down." A school is empty.'),
-    ('Don"t miss it, we"ll see, it"s here, they\'r late, I"\ufffdm in', "Don't miss it, we'll see, it's here, they're late, I'm in"),
-    ("It would save ?135,000 and ?1bn (\ufffd15.9 billion).", "It would save £135,000 and £1bn (€15.9 billion)."),
-    ("Speaking on RT?'s Morning Ireland about Bus ?ireann.", "Speaking on RTÉ's Morning Ireland about Bus Éireann."),
-    ("Hazem Qassem, a spokesperson,-said it.", "Hazem Qassem, a spokesperson, said it."),
-    ("Sessions\"\ufffd\xa0hearing and \"\ufffdvery scared\"?about", "Sessions' hearing and \"very scared\" about"),
-    ("Borussia M?nchengladbach and D\ufffd\ufffdil", "Borussia M?nchengladbach and Dil"),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ('Betsy DeVos"?highly contentious nomination', "Betsy DeVos' highly contentious nomination"),
+        ('"We are fine,"?Biden told the crowd.', '"We are fine," Biden told the crowd.'),
+        (
+            'the president "left everything on the field"?trying to pass it',
+            'the president "left everything on the field" trying to pass it',
+        ),
+        ('Dan Smith "?aged 38 "?held the role', "Dan Smith — aged 38 — held the role"),
+        ('Democrats -"?and now Republicans "? want to talk', "Democrats — and now Republicans — want to talk"),
+        ('"Is Walter White dead?"?His answer', '"Is Walter White dead?" His answer'),
+        ('Why get rid of "Sesame Street"? The answer: money.', 'Why get rid of "Sesame Street"? The answer: money.'),
+        ("What is going on? Nobody knows.", "What is going on? Nobody knows."),
+        ('"You let families down."? A school is empty.', '"You let families down." A school is empty.'),
+        (
+            'Don"t miss it, we"ll see, it"s here, they\'r late, I"\ufffdm in',
+            "Don't miss it, we'll see, it's here, they're late, I'm in",
+        ),
+        ("It would save ?135,000 and ?1bn (\ufffd15.9 billion).", "It would save £135,000 and £1bn (€15.9 billion)."),
+        (
+            "Speaking on RT?'s Morning Ireland about Bus ?ireann.",
+            "Speaking on RTÉ's Morning Ireland about Bus Éireann.",
+        ),
+        ("Hazem Qassem, a spokesperson,-said it.", "Hazem Qassem, a spokesperson, said it."),
+        ('Sessions"\ufffd\xa0hearing and "\ufffdvery scared"?about', 'Sessions\' hearing and "very scared" about'),
+        ("Borussia M?nchengladbach and D\ufffd\ufffdil", "Borussia M?nchengladbach and Dil"),
+    ],
+)
 def test_clean_news(raw: str, clean: str) -> None:
     assert clean_news(raw) == clean
 
@@ -237,8 +272,9 @@ She died in 1852.
 {{reflist}}
 [[Category:Mathematicians]]"""
     plain = strip_wiki_markup(wikitext)
-    assert plain == ("Ada (born London, England) was a mathematician.\n\n"
-                     "She wrote notes. See the site & more.\n\nShe died in 1852.")
+    assert plain == (
+        "Ada (born London, England) was a mathematician.\n\nShe wrote notes. See the site & more.\n\nShe died in 1852."
+    )
 
 
 # ---------------------------------------------------------------- built-in corpora
@@ -262,7 +298,10 @@ def test_builtin_news() -> None:
     # 3,824 rows; article 1827 has no title, subtitle or text.
     assert news.num_documents == 3823
     assert 2_000_000 < news.num_words < 2_300_000
-    assert news.documents[0][0] == "Betsy DeVos Confirmed as Education Secretary, With Pence Casting Historic Tie-Breaking Vote"
+    assert (
+        news.documents[0][0]
+        == "Betsy DeVos Confirmed as Education Secretary, With Pence Casting Historic Tie-Breaking Vote"
+    )
     assert news.documents[0][2].startswith("The Senate voted on DeVos' highly contentious nomination")
     text = "\n".join(news.texts())
     assert text.count('"?') < 50 and "\ufffd" not in text  # a few genuine '"Quoted"? Question' remain

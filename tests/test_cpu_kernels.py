@@ -1,4 +1,5 @@
 """The CPU kernels behind the model: oneDNN `Linear` (forward and backward) and the `rand`-mask `Dropout`."""
+
 from __future__ import annotations
 
 import copy
@@ -19,10 +20,12 @@ needs_onednn = pytest.mark.skipif(not onednn_available(), reason="this PyTorch b
 @pytest.fixture
 def gemm(monkeypatch: pytest.MonkeyPatch):
     """Set BERT_CORE_CPU_GEMM for one test (the choice is cached per process: clear it around)."""
+
     def choose(name: str) -> str:
         monkeypatch.setenv("BERT_CORE_CPU_GEMM", name)
         cpu_gemm.cache_clear()
         return cpu_gemm()
+
     yield choose
     monkeypatch.delenv("BERT_CORE_CPU_GEMM", raising=False)
     cpu_gemm.cache_clear()
@@ -119,8 +122,9 @@ def test_training_gradients_equal_transformers(gemm, kind: str, tiny_config: Ber
     transformers = pytest.importorskip("transformers")
     gemm(kind)
     model = bert_core.BertForPreTraining(tiny_config).eval()
-    theirs = transformers.BertForPreTraining(transformers.BertConfig(
-        **copy.deepcopy(tiny_config.to_dict()), attn_implementation="eager")).eval()
+    theirs = transformers.BertForPreTraining(
+        transformers.BertConfig(**copy.deepcopy(tiny_config.to_dict()), attn_implementation="eager")
+    ).eval()
     theirs.load_state_dict(model.state_dict(), strict=True)
     gen = torch.Generator().manual_seed(5)
     ids = torch.randint(5, tiny_config.vocab_size, (4, 10), generator=gen)

@@ -1,4 +1,5 @@
 """Warnings about the data: a vocabulary the corpus cannot fill, a held-out set too small to mean anything."""
+
 from __future__ import annotations
 
 import torch
@@ -7,8 +8,10 @@ from bert_core.pretraining_setup import PretrainSpec, prepare_pretraining
 from bert_core.tokenizer_training import reachable_vocab_size
 from explorer import data_checks
 
-WORDS = ("the cat sat on the mat while a dog ran past the big red barn and the farmer "
-         "watched birds fly over green hills near quiet rivers").split()
+WORDS = (
+    "the cat sat on the mat while a dog ran past the big red barn and the farmer "
+    "watched birds fly over green hills near quiet rivers"
+).split()
 
 
 def small_corpus(n_docs: int, sentences: int = 6) -> str:
@@ -16,8 +19,10 @@ def small_corpus(n_docs: int, sentences: int = 6) -> str:
     gen = torch.Generator().manual_seed(0)
     docs = []
     for _ in range(n_docs):
-        lines = [" ".join(WORDS[i] for i in torch.randint(len(WORDS), (8,), generator=gen).tolist()).capitalize()
-                 + "." for _ in range(sentences)]
+        lines = [
+            " ".join(WORDS[i] for i in torch.randint(len(WORDS), (8,), generator=gen).tolist()).capitalize() + "."
+            for _ in range(sentences)
+        ]
         docs.append(" ".join(lines))
     return "\n\n".join(docs)
 
@@ -35,8 +40,9 @@ def test_a_small_corpus_cannot_reach_a_large_vocabulary_and_the_form_says_so() -
 def test_held_out_evaluation_reports_its_size_and_a_tiny_one_is_flagged(tmp_path) -> None:
     corpus = tmp_path / "small.txt"
     corpus.write_text(small_corpus(40), encoding="utf-8")  # 5% held out: 2 documents
-    spec = PretrainSpec(corpus=str(corpus), preset="tiny", vocab="train", vocab_size=200, max_seq_length=32,
-                        batch_size=4, cache_dir="")
+    spec = PretrainSpec(
+        corpus=str(corpus), preset="tiny", vocab="train", vocab_size=200, max_seq_length=32, batch_size=4, cache_dir=""
+    )
     prepared = prepare_pretraining(spec)
     torch.manual_seed(0)
     metrics = prepared.task.evaluate(prepared.model.eval())

@@ -1,4 +1,5 @@
 """`python -m bert_core demo`: the three lesson runs on --quick settings, kept on a second call; the estimate."""
+
 from __future__ import annotations
 
 import json

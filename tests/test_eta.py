@@ -1,4 +1,5 @@
 """explorer.eta (the time-left estimate) and the live run's label: made-up timings, no training."""
+
 from __future__ import annotations
 
 import random
@@ -11,8 +12,9 @@ from explorer.jobs import ProgressView
 from explorer.models import live_label
 
 
-def timeline(step_times: list[float], eval_every: int, eval_time: float, start: float = 0.0
-             ) -> tuple[list[dict], list[dict], list[float]]:
+def timeline(
+    step_times: list[float], eval_every: int, eval_time: float, start: float = 0.0
+) -> tuple[list[dict], list[dict], list[float]]:
     """Records as a job keeps them: `elapsed` after each step, an evaluation (taking `eval_time`) before
     step 1 and after every `eval_every` steps, and the final one after the last step. Also returns the
     true seconds left after each step."""
@@ -56,8 +58,9 @@ def test_estimate_stays_in_a_band_when_step_times_jump() -> None:
     metrics, evals, truth = timeline(times, eval_every=50, eval_time=20.0)
     estimates = {}
     for i in range(30, len(times) - 5):  # a refresh right after step i + 1: evaluations after it not yet run
-        view = View("running", tuple(metrics[:i + 1]), tuple(e for e in evals if e["step"] < i + 1), i + 1,
-                    len(times), 50)
+        view = View(
+            "running", tuple(metrics[: i + 1]), tuple(e for e in evals if e["step"] < i + 1), i + 1, len(times), 50
+        )
         estimates[i] = view.eta_s
         foreseeable = truth[i] - (times[stall] - 1.0 if i < stall else 0.0)
         assert 0.8 < estimates[i] / foreseeable < 1.3, f"step {i + 1}"

@@ -3,6 +3,7 @@
 Reference = the full forward (every row through every layer, full-vocabulary decoding) in fp32, and
 `transformers` (eager) on the same weights. Eval mode, so dropout does not draw different masks.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,9 @@ def batch(vocab: int, padded: bool, size: int = 5, seq: int = 9) -> dict[str, to
     if padded:
         lengths = torch.tensor([seq, 3, 5, seq - 1, 2])[:size]
         mask = (torch.arange(seq)[None, :] < lengths[:, None]).long()
-        out.update(input_ids=input_ids.masked_fill(mask == 0, 0), token_type_ids=token_type_ids * mask,
-                   attention_mask=mask)
+        out.update(
+            input_ids=input_ids.masked_fill(mask == 0, 0), token_type_ids=token_type_ids * mask, attention_mask=mask
+        )
     return out
 
 
@@ -70,8 +72,9 @@ def test_rows_of_lists_selected_positions_in_row_major_order() -> None:
     assert rows[:, 0].tolist() == [0, 0, 0] and not valid[:, 0].any()
 
 
-@pytest.mark.parametrize("name", ["BertModel", "BertForPreTraining", "BertForMaskedLM",
-                                  "BertForSequenceClassification"])
+@pytest.mark.parametrize(
+    "name", ["BertModel", "BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification"]
+)
 def test_state_dict_keys_unchanged_and_loadable_by_transformers(name: str, tiny_config: BertConfig) -> None:
     ours = getattr(bert_core, name)(tiny_config)
     theirs = hf_model(name, tiny_config)
@@ -149,8 +152,7 @@ def test_masked_lm_fast_path_and_logits_at(padded: bool, tiny_config: BertConfig
 
 
 @pytest.mark.parametrize("padded", [False, True])
-def test_classification_fast_path_equals_reference_and_transformers(padded: bool,
-                                                                    tiny_config: BertConfig) -> None:
+def test_classification_fast_path_equals_reference_and_transformers(padded: bool, tiny_config: BertConfig) -> None:
     model = bert_core.BertForSequenceClassification(tiny_config).eval()
     theirs = hf_model("BertForSequenceClassification", tiny_config)
     theirs.load_state_dict(model.state_dict(), strict=True)

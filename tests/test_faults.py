@@ -1,6 +1,7 @@
 """Faults that must lose nothing (issue 15, items 2–3): a server killed mid-training leaves an
 *interrupted* run that resumes exactly; damaged model files are marked with the reason on the Runs page and
 in the sidebar while every other run keeps working."""
+
 from __future__ import annotations
 
 import shutil
@@ -68,10 +69,12 @@ def _torn_metrics(checkpoint: Path) -> None:
         handle.write('{"step": 2, "mlm_lo')
 
 
-DAMAGE = {"truncated weights": (_truncate, "model.safetensors is cut short", True),
-          "invalid config": (_bad_config, "config.json is invalid", True),
-          "no vocabulary": (_no_vocabulary, "the vocabulary (vocab.txt or tokenizer.json) is missing", True),
-          "torn metrics": (_torn_metrics, "metrics.jsonl ends in a torn line", False)}
+DAMAGE = {
+    "truncated weights": (_truncate, "model.safetensors is cut short", True),
+    "invalid config": (_bad_config, "config.json is invalid", True),
+    "no vocabulary": (_no_vocabulary, "the vocabulary (vocab.txt or tokenizer.json) is missing", True),
+    "torn metrics": (_torn_metrics, "metrics.jsonl ends in a torn line", False),
+}
 
 
 def test_a_whole_checkpoint_has_no_problems(env: Path, tokenizer: Tokenizer) -> None:  # noqa: F811
@@ -83,8 +86,11 @@ def test_a_whole_checkpoint_has_no_problems(env: Path, tokenizer: Tokenizer) -> 
 
 
 @pytest.mark.parametrize("kind", list(DAMAGE))
-def test_a_damaged_run_is_marked_everywhere_and_the_others_keep_working(env: Path, tokenizer: Tokenizer,  # noqa: F811
-                                                                         kind: str) -> None:
+def test_a_damaged_run_is_marked_everywhere_and_the_others_keep_working(
+    env: Path,
+    tokenizer: Tokenizer,  # noqa: F811
+    kind: str,
+) -> None:
     damage, reason, unloadable = DAMAGE[kind]
     root = env / "runs"
     save_run(root, "good-run", tokenizer)
@@ -142,20 +148,40 @@ def assert_only_the_whole_checkpoint(out: Path, step: int) -> None:
 
 
 def test_a_full_disk_stops_the_cli_with_a_message_and_keeps_the_last_checkpoint(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from bert_core.cli import main
 
     fill_disk_after(monkeypatch, good_saves=1)
     out = tmp_path / "run"
-    code = main(["pretrain", "--preset", "tiny", "--seq-len", "32", "--batch-size", "4", "--steps", "4",
-                 "--save-every", "2", "--out", str(out), "--quiet", "--cache-dir", str(tmp_path / "cache")])
+    code = main(
+        [
+            "pretrain",
+            "--preset",
+            "tiny",
+            "--seq-len",
+            "32",
+            "--batch-size",
+            "4",
+            "--steps",
+            "4",
+            "--save-every",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "the disk is full" in err and "--resume" in err and "Traceback" not in err
     assert_only_the_whole_checkpoint(out, 2)
 
 
 def test_a_full_disk_stops_an_app_run_with_a_message_and_the_app_serves_on(
-        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: F811
     fill_disk_after(monkeypatch, good_saves=1)
     at = page(session(), "pretrain")
     job = start_pretraining(at, "full-disk", steps=4, batch=4, save_every=2)

@@ -1,4 +1,5 @@
 """Fine-tuning: both heads overfit a handful of examples, the CLI trains and evaluates, try-it helpers."""
+
 from __future__ import annotations
 
 import json
@@ -8,13 +9,12 @@ import pytest
 import torch
 
 from bert_core import BertConfig, BertForQuestionAnswering, BertForSequenceClassification, BertModel, Tokenizer
+from bert_core.checkpoint import RunDirectory
 from bert_core.cli import main
 from bert_core.data.sentiment import LabelledText, load_sentiment
 from bert_core.data.squad import load_qa_builtin
 from bert_core.finetune_inference import answer, label_probabilities, predict_sentiment
-from bert_core.checkpoint import RunDirectory
-from bert_core.finetune_setup import (finetune_arguments, make_finetune_trainer, prepare_finetuning,
-                                       resolve_init)
+from bert_core.finetune_setup import finetune_arguments, make_finetune_trainer, prepare_finetuning, resolve_init
 from bert_core.finetune_tasks import ClassificationTask, EpochBatches, QuestionAnsweringTask, worst_misclassified
 from bert_core.training import Trainer, TrainingArguments
 
@@ -25,8 +25,16 @@ def tokenizer(minilm_path: Path) -> Tokenizer:
 
 
 def tiny_config(**overrides) -> BertConfig:
-    values = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-                  max_position_embeddings=128, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    values = dict(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     return BertConfig(**{**values, **overrides})
 
 
@@ -70,8 +78,9 @@ def test_classifier_overfits_eight_sentences(tokenizer: Tokenizer) -> None:
 @pytest.mark.slow
 def test_qa_head_overfits_four_questions_across_windows(tokenizer: Tokenizer) -> None:
     few = load_qa_builtin("train")[:4]
-    task = QuestionAnsweringTask(few, tokenizer, dev=few, batch_size=8, max_seq_length=128, doc_stride=32,
-                                 max_query_length=24)
+    task = QuestionAnsweringTask(
+        few, tokenizer, dev=few, batch_size=8, max_seq_length=128, doc_stride=32, max_query_length=24
+    )
     assert len(task.features) == 8  # every context is cut in two windows; one of them points at [CLS]
     model = BertForQuestionAnswering(tiny_config())
     trainer = Trainer(model, task, TrainingArguments(max_steps=100, learning_rate=5e-3, warmup_steps=0, device="cpu"))
@@ -82,20 +91,20 @@ def test_qa_head_overfits_four_questions_across_windows(tokenizer: Tokenizer) ->
 
 
 def test_try_it_helpers(tiny_init: Path, tokenizer: Tokenizer) -> None:
-    classifier = BertForSequenceClassification.from_pretrained(tiny_init, num_labels=3,
-                                                                id2label={0: "neg", 1: "mid", 2: "pos"})
+    classifier = BertForSequenceClassification.from_pretrained(
+        tiny_init, num_labels=3, id2label={0: "neg", 1: "mid", 2: "pos"}
+    )
     classifier.train()
     probs = predict_sentiment(classifier, tokenizer, ["great fun", "a dull, tedious and far too long film", ""])
     assert probs.shape == (3, 3) and torch.allclose(probs.sum(-1), torch.ones(3)) and classifier.training
     assert list(label_probabilities(classifier, probs)[0]) == ["neg", "mid", "pos"]
     qa = BertForQuestionAnswering.from_pretrained(tiny_init)
     context = load_qa_builtin("dev")[0].context
-    out = answer(qa, tokenizer, "What is it?", context, n_best=5, max_answer_length=8, max_seq_length=64,
-                 doc_stride=16)
+    out = answer(qa, tokenizer, "What is it?", context, n_best=5, max_answer_length=8, max_seq_length=64, doc_stride=16)
     assert out.windows > 1 and len(out.spans) == 5
     assert [s.score for s in out.spans] == sorted((s.score for s in out.spans), reverse=True)
     for span in out.spans:
-        assert span.text == context[span.start:span.end] and span.text
+        assert span.text == context[span.start : span.end] and span.text
     assert len(out.tokens) == len(out.token_offsets) == len(out.start_probs) == len(out.end_probs)
     assert all(0.0 <= p <= 1.0 for p in out.start_probs) and abs(sum(s.prob for s in out.spans) - 1) < 1e-5
     with pytest.raises(ValueError, match="question and a context"):
@@ -107,8 +116,13 @@ def test_worst_misclassified_orders_by_confidence_in_the_wrong_class() -> None:
     probs = torch.tensor([[0.9, 0.1], [0.6, 0.4], [0.05, 0.95], [0.2, 0.8]])
     rows = worst_misclassified(examples, probs, ["neg", "pos"], k=5)
     assert [r["text"] for r in rows] == ["c", "b"]
-    assert rows[0] == {"text": "c", "label": "neg", "predicted": "pos", "confidence": pytest.approx(0.95),
-                       "label_prob": pytest.approx(0.05)}
+    assert rows[0] == {
+        "text": "c",
+        "label": "neg",
+        "predicted": "pos",
+        "confidence": pytest.approx(0.95),
+        "label_prob": pytest.approx(0.05),
+    }
 
 
 def test_random_init_keeps_minilm_shape_and_hub_needs_network(minilm_path: Path) -> None:
@@ -128,9 +142,30 @@ def test_cli_finetune_then_evaluate(tiny_init: Path, tmp_path: Path, capsys) -> 
     rows = [f"{'loved it' if i % 2 else 'hated it'} number {i},{'pos' if i % 2 else 'neg'}" for i in range(40)]
     csv.write_text("review,stars\n" + "\n".join(rows) + "\n,neg\n", encoding="utf-8")
     out = tmp_path / "run"
-    args = ["finetune", "--task", "sentiment", "--init", str(tiny_init), "--data", str(csv), "--text-column",
-            "review", "--label-column", "stars", "--epochs", "2", "--batch-size", "8", "--lr", "1e-3",
-            "--max-seq-len", "16", "--quiet", "--out", str(out)]
+    args = [
+        "finetune",
+        "--task",
+        "sentiment",
+        "--init",
+        str(tiny_init),
+        "--data",
+        str(csv),
+        "--text-column",
+        "review",
+        "--label-column",
+        "stars",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--lr",
+        "1e-3",
+        "--max-seq-len",
+        "16",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     info = json.loads((out / "run.json").read_text())
@@ -140,17 +175,58 @@ def test_cli_finetune_then_evaluate(tiny_init: Path, tmp_path: Path, capsys) -> 
     assert set(info["final_eval"]) >= {"loss", "accuracy", "macro_f1"} and "eval_before" in info
     evals = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "eval" in r]
     assert [r["step"] for r in evals] == [0, 5, 10]  # the baseline, then after every epoch
-    assert main(["evaluate", "--task", "sentiment", "--model", str(out), "--data", str(csv),
-                 "--text-column", "review", "--label-column", "stars"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--task",
+                "sentiment",
+                "--model",
+                str(out),
+                "--data",
+                str(csv),
+                "--text-column",
+                "review",
+                "--label-column",
+                "stars",
+            ]
+        )
+        == 0
+    )
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["examples"] == 40 and metrics["split"] == "all" and len(metrics["confusion_matrix"]) == 2
     assert main(args) == 2  # the run exists
     assert capsys.readouterr().err.startswith("error: ")
 
     qa_out = tmp_path / "qa"
-    assert main(["finetune", "--task", "qa", "--init", str(tiny_init), "--data", "builtin:qa", "--max-steps", "2",
-                 "--batch-size", "8", "--max-seq-len", "96", "--doc-stride", "24", "--max-query-len", "24",
-                 "--no-baseline", "--quiet", "--out", str(qa_out)]) == 0
+    assert (
+        main(
+            [
+                "finetune",
+                "--task",
+                "qa",
+                "--init",
+                str(tiny_init),
+                "--data",
+                "builtin:qa",
+                "--max-steps",
+                "2",
+                "--batch-size",
+                "8",
+                "--max-seq-len",
+                "96",
+                "--doc-stride",
+                "24",
+                "--max-query-len",
+                "24",
+                "--no-baseline",
+                "--quiet",
+                "--out",
+                str(qa_out),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["evaluate", "--task", "qa", "--model", str(qa_out), "--data", "builtin:qa"]) == 0
     qa_metrics = json.loads(capsys.readouterr().out)
@@ -166,8 +242,9 @@ def test_cli_resume_continues_an_interrupted_finetuning_exactly(tiny_init: Path,
     csv.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
     def start(out: Path, stop_at: int | None) -> dict:
-        prepared = prepare_finetuning("sentiment", str(tiny_init), str(csv), batch_size=8, max_seq_length=16,
-                                      dropout=0.1)
+        prepared = prepare_finetuning(
+            "sentiment", str(tiny_init), str(csv), batch_size=8, max_seq_length=16, dropout=0.1
+        )
         args = finetune_arguments(prepared, epochs=2, learning_rate=1e-3, device="cpu")
         trainer = make_finetune_trainer(prepared, args, RunDirectory(out))
         if stop_at:
@@ -185,8 +262,14 @@ def test_cli_resume_continues_an_interrupted_finetuning_exactly(tiny_init: Path,
     whole, parts = (BertForSequenceClassification.from_pretrained(tmp_path / name) for name in ("whole", "parts"))
     for (name, a), b in zip(whole.state_dict().items(), parts.state_dict().values()):
         torch.testing.assert_close(b, a, atol=1e-6, rtol=0, msg=name)
-    losses = [[r["loss"] for r in map(json.loads, (tmp_path / n / "metrics.jsonl").read_text().splitlines())
-               if "loss" in r and "eval" not in r] for n in ("whole", "parts")]
+    losses = [
+        [
+            r["loss"]
+            for r in map(json.loads, (tmp_path / n / "metrics.jsonl").read_text().splitlines())
+            if "loss" in r and "eval" not in r
+        ]
+        for n in ("whole", "parts")
+    ]
     assert len(losses[1]) == 10 and losses[1] == pytest.approx(losses[0], abs=1e-6)
     assert summary["final_eval"] == pytest.approx(uninterrupted)
     assert json.loads((tmp_path / "parts" / "run.json").read_text())["init"] == str(tiny_init)
@@ -194,11 +277,17 @@ def test_cli_resume_continues_an_interrupted_finetuning_exactly(tiny_init: Path,
     assert "no fine-tuning run to resume" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["finetune", "--task", "sentiment", "--data", "{csv}", "--quiet", "--out", "{out}"], "single class"),
-    (["finetune", "--task", "qa", "--data", "builtin:nope", "--quiet", "--out", "{out}"], "unknown built-in QA set"),
-    (["evaluate", "--task", "qa", "--model", "{out}", "--data", "builtin:qa"], "neither a model directory"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["finetune", "--task", "sentiment", "--data", "{csv}", "--quiet", "--out", "{out}"], "single class"),
+        (
+            ["finetune", "--task", "qa", "--data", "builtin:nope", "--quiet", "--out", "{out}"],
+            "unknown built-in QA set",
+        ),
+        (["evaluate", "--task", "qa", "--model", "{out}", "--data", "builtin:qa"], "neither a model directory"),
+    ],
+)
 def test_cli_errors_are_one_line(argv: list[str], message: str, tmp_path: Path, capsys) -> None:
     csv = tmp_path / "one.csv"
     csv.write_text("text,label\nfine,pos\ngood,pos\n", encoding="utf-8")

@@ -1,4 +1,5 @@
 """Fine-tuning data: sentiment tables and label mapping, SQuAD parsing/repair, windowing round trip, cloze."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,12 @@ def tokenizer(minilm_path: Path) -> Tokenizer:
 
 # ------------------------------------------------------------------ sentiment
 def test_string_labels_map_sorted_and_empty_texts_are_dropped() -> None:
-    rows = [{"review": "good", "stars": "pos"}, {"review": " ", "stars": "neg"}, {"review": "bad", "stars": "neg"},
-            {"review": "meh", "stars": "mid"}]
+    rows = [
+        {"review": "good", "stars": "pos"},
+        {"review": " ", "stars": "neg"},
+        {"review": "bad", "stars": "neg"},
+        {"review": "meh", "stars": "mid"},
+    ]
     examples, labels, dropped = examples_from_rows(rows, "review", "stars")
     assert labels == ["mid", "neg", "pos"] and dropped == 1
     assert [(e.text, e.label) for e in examples] == [("good", 2), ("bad", 1), ("meh", 0)]
@@ -31,12 +36,18 @@ def test_string_labels_map_sorted_and_empty_texts_are_dropped() -> None:
     assert numeric == ["2", "10"]  # integers sort numerically, columns guessed
 
 
-@pytest.mark.parametrize("name, body", [
-    ("u.csv", "text,label\ngreat film,pos\nawful,neg\n,neg\nfine,pos\n"),
-    ("u.tsv", "text\tlabel\ngreat film\tpos\nawful\tneg\n\tneg\nfine\tpos\n"),
-    ("u.jsonl", '{"text": "great film", "label": "pos"}\n{"text": "awful", "label": "neg"}\n'
-                '{"text": "", "label": "neg"}\n\n{"text": "fine", "label": "pos"}\n'),
-])
+@pytest.mark.parametrize(
+    "name, body",
+    [
+        ("u.csv", "text,label\ngreat film,pos\nawful,neg\n,neg\nfine,pos\n"),
+        ("u.tsv", "text\tlabel\ngreat film\tpos\nawful\tneg\n\tneg\nfine\tpos\n"),
+        (
+            "u.jsonl",
+            '{"text": "great film", "label": "pos"}\n{"text": "awful", "label": "neg"}\n'
+            '{"text": "", "label": "neg"}\n\n{"text": "fine", "label": "pos"}\n',
+        ),
+    ],
+)
 def test_uploads_as_bytes(name: str, body: str) -> None:
     assert table_columns(body.encode(), name=name) == ["text", "label"]
     data = load_sentiment(body.encode(), name=name, dev_fraction=0.34, seed=1)
@@ -44,15 +55,18 @@ def test_uploads_as_bytes(name: str, body: str) -> None:
     assert len(data.train) + len(data.dev) == 3 and len(data.dev) == 1
 
 
-@pytest.mark.parametrize("name, body, message", [
-    ("a.csv", "text,label\nx,pos\ny,pos\n", "single class"),
-    ("a.csv", "text,label\nx,pos\ny,neg\n", "no column 'sentiment'"),
-    ("a.csv", "words,stars\nx,1\n", "choose the text column"),
-    ("a.jsonl", '{"text": "x", "label": "a"}\nnot json\n', "line 2 is not valid JSON"),
-    ("a.xlsx", "whatever", "unsupported data file type"),
-    ("a.csv", "", "is empty"),
-    ("a.csv", "text,label\nx,\n", "empty 'label' label"),
-])
+@pytest.mark.parametrize(
+    "name, body, message",
+    [
+        ("a.csv", "text,label\nx,pos\ny,pos\n", "single class"),
+        ("a.csv", "text,label\nx,pos\ny,neg\n", "no column 'sentiment'"),
+        ("a.csv", "words,stars\nx,1\n", "choose the text column"),
+        ("a.jsonl", '{"text": "x", "label": "a"}\nnot json\n', "line 2 is not valid JSON"),
+        ("a.xlsx", "whatever", "unsupported data file type"),
+        ("a.csv", "", "is empty"),
+        ("a.csv", "text,label\nx,\n", "empty 'label' label"),
+    ],
+)
 def test_upload_errors_are_one_clear_line(name: str, body: str, message: str) -> None:
     label_column = "sentiment" if "sentiment" in message else None
     with pytest.raises(CorpusError, match=message):
@@ -87,8 +101,27 @@ def test_builtin_sets_and_seeded_split() -> None:
 
 # ------------------------------------------------------------------ SQuAD format
 def squad(context: str, answer: str, start: int, **qa) -> dict:
-    return {"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": context, "qas": [
-        {"id": "q1", "question": "Where?", "answers": [{"text": answer, "answer_start": start}], **qa}]}]}]}
+    return {
+        "version": "1.1",
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "Where?",
+                                "answers": [{"text": answer, "answer_start": start}],
+                                **qa,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def test_builtin_qa_set_is_valid_and_split_by_passage() -> None:
@@ -98,7 +131,7 @@ def test_builtin_qa_set_is_valid_and_split_by_passage() -> None:
     assert not {e.context for e in train} & {e.context for e in dev} and len(dev) >= 40
     for e in everything:
         a = e.answers[0]
-        assert e.context[a.start:a.end] == a.text and e.question.endswith("?")
+        assert e.context[a.start : a.end] == a.text and e.question.endswith("?")
         assert 80 <= len(e.context.split()) <= 150
     assert len({e.id for e in everything}) == len(everything)
 
@@ -113,13 +146,18 @@ def test_answer_start_repaired_nearby_or_strict_error() -> None:
         parse_squad(squad("Paris is big.", "Rome", 0))
 
 
-@pytest.mark.parametrize("obj, message", [
-    ([], "top level must be a dict"),
-    ({"data": [{"paragraphs": [{"qas": []}]}]}, r"context must be a str"),
-    ({"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q?", "answers": []}]}]}]},
-     "'x' has no answers"),
-    ({"data": []}, "holds no questions"),
-])
+@pytest.mark.parametrize(
+    "obj, message",
+    [
+        ([], "top level must be a dict"),
+        ({"data": [{"paragraphs": [{"qas": []}]}]}, r"context must be a str"),
+        (
+            {"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "q?", "answers": []}]}]}]},
+            "'x' has no answers",
+        ),
+        ({"data": []}, "holds no questions"),
+    ],
+)
 def test_bad_squad_shapes(obj, message: str) -> None:
     with pytest.raises(CorpusError, match=message):
         parse_squad(obj)
@@ -127,8 +165,9 @@ def test_bad_squad_shapes(obj, message: str) -> None:
 
 def test_squad_v2_file_upload(tmp_path: Path) -> None:
     obj = squad("Karl Drais built it in 1817.", "1817", 23)
-    obj["data"][0]["paragraphs"][0]["qas"].append({"id": "q2", "question": "Who?", "answers": [],
-                                                   "is_impossible": True, "plausible_answers": []})
+    obj["data"][0]["paragraphs"][0]["qas"].append(
+        {"id": "q2", "question": "Who?", "answers": [], "is_impossible": True, "plausible_answers": []}
+    )
     path = tmp_path / "v2.json"
     path.write_text(json.dumps(obj), encoding="utf-8")
     data = load_squad(path)
@@ -149,7 +188,7 @@ def test_windowing_round_trip_across_boundaries(tokenizer: Tokenizer) -> None:
         assert f.input_ids[0] == tokenizer.cls_token_id and f.input_ids[-1] == tokenizer.sep_token_id
         if f.start_position:
             e = examples[f.example_index]
-            text = e.context[f.offsets[f.start_position][0]:f.offsets[f.end_position][1]]
+            text = e.context[f.offsets[f.start_position][0] : f.offsets[f.end_position][1]]
             assert text == e.answers[0].text  # exact, from the offsets alone
             recovered.add(f.example_index)
         else:
@@ -195,7 +234,7 @@ def test_cloze_candidates_and_determinism() -> None:
     assert first != generate_cloze("builtin:lee", max_questions=60, seed=4)
     for e in first:
         a = e.answers[0]
-        assert e.context[a.start:a.end] == a.text and BLANK in e.question and e.question.endswith("?")
+        assert e.context[a.start : a.end] == a.text and BLANK in e.question and e.question.endswith("?")
         assert e.question.replace(BLANK, a.text).rstrip("?") in e.context
     data = load_qa("builtin:cloze", cloze_questions=60, seed=3)
     assert not {e.title for e in data.train} & {e.title for e in data.dev}  # documents kept apart

@@ -1,4 +1,5 @@
 """The default fine-tuning recipes, frozen bottom layers, the vectorised span search, the QA bench batch."""
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,12 @@ def test_frozen_bottom_layers_get_no_gradient(tiny_config: BertConfig) -> None:
 
 
 def _brute_force_best(start: torch.Tensor, end: torch.Tensor, in_context: list[bool], max_len: int) -> tuple:
-    pairs = [(float(start[s] + end[e]), s, e) for s in range(len(start)) for e in range(len(end))
-             if in_context[s] and in_context[e] and 0 <= e - s < max_len]
+    pairs = [
+        (float(start[s] + end[e]), s, e)
+        for s in range(len(start))
+        for e in range(len(end))
+        if in_context[s] and in_context[e] and 0 <= e - s < max_len
+    ]
     return max(pairs)
 
 
@@ -84,7 +89,7 @@ def test_span_search_finds_the_best_valid_pair() -> None:
         spans, _ = decode_example(example, [feature], [start], [end], n_best=5, max_answer_length=3)
         score, s, e = _brute_force_best(start, end, [o is not None for o in offsets], 3)
         assert spans[0].score == pytest.approx(score)
-        assert spans[0].text == context[offsets[s][0]:offsets[e][1]]  # type: ignore[index]
+        assert spans[0].text == context[offsets[s][0] : offsets[e][1]]  # type: ignore[index]
         assert len(spans) == 5 and all(a.score >= b.score for a, b in zip(spans, spans[1:]))
 
 

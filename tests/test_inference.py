@@ -1,4 +1,5 @@
 """bert_core.inference: batched fill-mask decoding only at [MASK] positions, NSP probabilities."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """explorer.charts_inspect figures, explorer.bertviz_offline's rewriting, and the pages' plain helpers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,7 +22,7 @@ def test_attention_grid_has_a_heatmap_per_layer_and_head() -> None:
     heatmaps = [t for t in fig.data if isinstance(t, go.Heatmap)]
     clicks = [t for t in fig.data if isinstance(t, go.Scatter)]
     assert len(heatmaps) == 3 * 2 and all(np.asarray(h.z).shape == (4, 4) for h in heatmaps)
-    assert [list(c.customdata[0]) for c in clicks] == [[l, h] for l in range(3) for h in range(2)]
+    assert [list(c.customdata[0]) for c in clicks] == [[layer, h] for layer in range(3) for h in range(2)]
     assert fig.layout.clickmode == "event+select"
 
 
@@ -35,8 +36,9 @@ def test_enlarged_head_keeps_repeated_tokens_apart() -> None:
 
 def test_head_statistics_figure_has_one_layers_by_heads_panel_per_statistic() -> None:
     attn = random_attention(4, 3, 6)
-    fig = charts_inspect.head_statistics_figure(head_statistics(attn, ["[CLS]"] + ["w"] * 4 + ["[SEP]"]),
-                                                HEAD_STATISTICS)
+    fig = charts_inspect.head_statistics_figure(
+        head_statistics(attn, ["[CLS]"] + ["w"] * 4 + ["[SEP]"]), HEAD_STATISTICS
+    )
     assert len(fig.data) == len(HEAD_STATISTICS) and all(np.asarray(t.z).shape == (4, 3) for t in fig.data)
     assert [a.text for a in fig.layout.annotations] == list(HEAD_STATISTICS.values())
 
@@ -106,8 +108,9 @@ def test_point_colours_and_labels() -> None:
 def test_head_statistics_share_one_colour_scale_per_family() -> None:
     """0.07 and 0.06 in two panels must not look like darkest and lightest: one scale per family."""
     tokens = ["[CLS]"] + ["w"] * 4 + ["[SEP]"]
-    fig = charts_inspect.head_statistics_figure(head_statistics(random_attention(2, 3, 6), tokens),
-                                                HEAD_STATISTICS, n_tokens=len(tokens))
+    fig = charts_inspect.head_statistics_figure(
+        head_statistics(random_attention(2, 3, 6), tokens), HEAD_STATISTICS, n_tokens=len(tokens)
+    )
     axes = {label: trace.coloraxis for label, trace in zip(HEAD_STATISTICS.values(), fig.data)}
     shares = {axes[HEAD_STATISTICS[n]] for n in ("cls", "sep", "prev", "next", "self")}
     assert len(shares) == 1 and axes[HEAD_STATISTICS["entropy"]] not in shares

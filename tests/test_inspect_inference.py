@@ -1,4 +1,5 @@
 """bert_core.inference inspection functions: attention maps, head statistics, embeddings; bert_core.projection."""
+
 from __future__ import annotations
 
 import math
@@ -64,8 +65,15 @@ def test_attentions_match_the_model_and_sum_to_one(model, tokenizer) -> None:
 def test_embeddings_pooling_batched_equals_single(model, tokenizer) -> None:
     texts = ["the cat sat on the mat .", "a dog", "the dog ran on a mat"]
     seen = []
-    mean = embeddings(model, tokenizer, texts, layer=-1, pooling="mean", batch_size=2,
-                      progress=lambda done, total: seen.append((done, total)))
+    mean = embeddings(
+        model,
+        tokenizer,
+        texts,
+        layer=-1,
+        pooling="mean",
+        batch_size=2,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert mean.vectors.shape == (3, 32) and mean.tokens is None and list(mean.text_index) == [0, 1, 2]
     assert seen == [(2, 3), (3, 3)] and list(mean.layer) == [2, 2, 2]
     for i, text in enumerate(texts):  # padding in the batch changes nothing
@@ -113,7 +121,7 @@ def test_umap_keeps_clusters_apart() -> None:
     coords = projection.project(x, "umap", 2, n_neighbors=10, min_dist=0.1)
     assert coords.shape == (90, 2) and np.isfinite(coords).all()
     for k in range(3):  # each point's nearest map neighbour is in its own cluster
-        group = coords[30 * k:30 * (k + 1)]
+        group = coords[30 * k : 30 * (k + 1)]
         others = np.delete(coords, slice(30 * k, 30 * (k + 1)), axis=0)
         centre = group.mean(0)
         assert np.linalg.norm(group - centre, axis=1).max() < np.linalg.norm(others - centre, axis=1).min()

@@ -1,4 +1,5 @@
 """AppTest of the fill-mask, attention and embeddings pages on a tiny saved run (two checkpoints) and MiniLM."""
+
 from __future__ import annotations
 
 import base64
@@ -8,14 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from apptest_helpers import ok, running_app
-from tiny_run import make_tiny_run
 from streamlit.testing.v1 import AppTest
+from tiny_run import make_tiny_run
 
 from explorer import state
 
 RUN = "run:tiny-run"
-PASTED = "\n".join(f"{'pos' if i % 2 else 'neg'}\tsentence number {i} about the {'market' if i % 3 else 'police'}"
-                   for i in range(24))
+PASTED = "\n".join(
+    f"{'pos' if i % 2 else 'neg'}\tsentence number {i} about the {'market' if i % 3 else 'police'}" for i in range(24)
+)
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +107,9 @@ def test_attention_on_minilm_has_6_by_12_heads(app: AppTest) -> None:
 
 
 def test_embeddings_pca_points_by_2_neighbours_tokens_and_3d(app: AppTest) -> None:
-    at = open_page(app, "embeddings", EMB_SOURCE="paste", EMB_PASTE=PASTED, EMB_METHOD="pca",
-                   EMB_POOLING="mean", EMB_COLOR="label")
+    at = open_page(
+        app, "embeddings", EMB_SOURCE="paste", EMB_PASTE=PASTED, EMB_METHOD="pca", EMB_POOLING="mean", EMB_COLOR="label"
+    )
     [scatter] = figures(at)
     points = [t for t in scatter["data"] if t["name"] in ("pos", "neg")]
     assert n_points(points) == 24 and all(t["type"] == "scattergl" and "z" not in t for t in points)

@@ -1,4 +1,5 @@
 """The background job registry: a tiny run trains in a thread, observes itself, stops and resumes."""
+
 from __future__ import annotations
 
 import time
@@ -14,8 +15,16 @@ from explorer.jobs import JobConfig, JobError, resume_config
 
 
 def tiny_config(name: str, steps: int = 8, **spec_kw) -> JobConfig:
-    spec = PretrainSpec(corpus="builtin:lee", preset="tiny", vocab="train", vocab_size=500, max_seq_length=32,
-                        batch_size=8, cache_dir="", **spec_kw)
+    spec = PretrainSpec(
+        corpus="builtin:lee",
+        preset="tiny",
+        vocab="train",
+        vocab_size=500,
+        max_seq_length=32,
+        batch_size=8,
+        cache_dir="",
+        **spec_kw,
+    )
     args = TrainingArguments(max_steps=steps, learning_rate=1e-3, warmup_steps=1, save_every=4, device="cpu")
     return JobConfig(name, spec, args, probes=["the [MASK] said .", "no mask here"], probe_every=2)
 
@@ -119,8 +128,9 @@ def test_learning_rate_10_stops_at_the_explosion_and_keeps_the_last_checkpoint(t
     from explorer.pretrain_form import MAX_LOSS
 
     config = tiny_config("run-lr10", steps=40)
-    config.args = TrainingArguments(max_steps=40, learning_rate=10.0, warmup_steps=0, save_every=1, device="cpu",
-                                    max_loss=MAX_LOSS)
+    config.args = TrainingArguments(
+        max_steps=40, learning_rate=10.0, warmup_steps=0, save_every=1, device="cpu", max_loss=MAX_LOSS
+    )
     job = JobRegistry(max_jobs=1).start("s1", config, tmp_path)
     assert job.join(120)
     view = job.view()
@@ -132,9 +142,16 @@ def test_learning_rate_10_stops_at_the_explosion_and_keeps_the_last_checkpoint(t
     assert '"status": "diverged"' in (tmp_path / "run-lr10" / "run.json").read_text()
 
 
-@pytest.mark.parametrize("error", [torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
-                                   RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
-                                                "can't allocate memory: you tried to allocate 123 bytes")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
+            "can't allocate memory: you tried to allocate 123 bytes"
+        ),
+    ],
+)
 def test_out_of_memory_ends_the_job_with_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error) -> None:
     from bert_core.model import BertForPreTraining
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.data.masking import (IGNORE_INDEX, KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM, mask_tokens,
-                                    num_to_predict)
+from bert_core.data.masking import (
+    IGNORE_INDEX,
+    KIND_KEPT,
+    KIND_MASK,
+    KIND_NONE,
+    KIND_RANDOM,
+    mask_tokens,
+    num_to_predict,
+)
 
 VOCAB, MASK_ID, FIRST_REGULAR = 1000, 3, 5
 
@@ -34,8 +41,15 @@ def test_selection_rate_split_and_labels(data):
     ids, special, _ = data
     n_candidates = int((~special).sum())
     assert n_candidates >= 100_000
-    masked, labels, kinds = mask_tokens(ids, special, VOCAB, MASK_ID, torch.Generator().manual_seed(1),
-                                        random_token_low=FIRST_REGULAR, return_kinds=True)
+    masked, labels, kinds = mask_tokens(
+        ids,
+        special,
+        VOCAB,
+        MASK_ID,
+        torch.Generator().manual_seed(1),
+        random_token_low=FIRST_REGULAR,
+        return_kinds=True,
+    )
     selected = labels != IGNORE_INDEX
     assert abs(selected.sum().item() / n_candidates - 0.15) < 0.01
     assert not (selected & special).any()
@@ -85,12 +99,20 @@ def _words(special_row: torch.Tensor, starts_row: torch.Tensor) -> list[list[int
 
 def test_whole_word_masking_never_splits_and_fills_greedily(data):
     ids, special, starts = data
-    masked, labels, kinds = mask_tokens(ids, special, VOCAB, MASK_ID, torch.Generator().manual_seed(2),
-                                        word_starts=starts, max_predictions=20, return_kinds=True)
+    masked, labels, kinds = mask_tokens(
+        ids,
+        special,
+        VOCAB,
+        MASK_ID,
+        torch.Generator().manual_seed(2),
+        word_starts=starts,
+        max_predictions=20,
+        return_kinds=True,
+    )
     selected = labels != IGNORE_INDEX
     assert not (selected & special).any()
     budgets = num_to_predict((~special).sum(1), 0.15, 20)
-    for b in range(0, len(ids), 10):               # the reference check is a Python loop: sample rows
+    for b in range(0, len(ids), 10):  # the reference check is a Python loop: sample rows
         remaining = budgets[b].item() - selected[b].sum().item()
         assert remaining >= 0
         for word in _words(special[b], starts[b]):
@@ -106,15 +128,27 @@ def test_whole_word_masking_never_splits_and_fills_greedily(data):
 
 def test_whole_word_masking_with_every_token_a_word_matches_token_count(data):
     ids, special, _ = data
-    _, labels = mask_tokens(ids[:200], special[:200], VOCAB, MASK_ID, torch.Generator().manual_seed(3),
-                            word_starts=torch.ones_like(special[:200]))
+    _, labels = mask_tokens(
+        ids[:200],
+        special[:200],
+        VOCAB,
+        MASK_ID,
+        torch.Generator().manual_seed(3),
+        word_starts=torch.ones_like(special[:200]),
+    )
     assert torch.equal((labels != IGNORE_INDEX).sum(1), num_to_predict((~special[:200]).sum(1), 0.15, None))
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"mlm_probability": 1.5}, {"max_predictions": 0}, {"random_token_low": VOCAB},
-    {"mask_replace_prob": 0.95, "random_replace_prob": 0.1}, {"word_starts": torch.ones(2, 3, dtype=torch.bool)},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"mlm_probability": 1.5},
+        {"max_predictions": 0},
+        {"random_token_low": VOCAB},
+        {"mask_replace_prob": 0.95, "random_replace_prob": 0.1},
+        {"word_starts": torch.ones(2, 3, dtype=torch.bool)},
+    ],
+)
 def test_invalid_arguments_raise(kwargs):
     ids, special = torch.ones(2, 4, dtype=torch.long), torch.zeros(2, 4, dtype=torch.bool)
     with pytest.raises(ValueError):

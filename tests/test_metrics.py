@@ -1,10 +1,19 @@
 """Metrics against hand-computed cases, including the official SQuAD normalisation and v2 no-answer rules."""
+
 from __future__ import annotations
 
 import pytest
 
-from bert_core.metrics import (accuracy, classification_metrics, confusion_matrix, exact_match, f1_score,
-                               normalize_answer, precision_recall_f1, squad_metrics)
+from bert_core.metrics import (
+    accuracy,
+    classification_metrics,
+    confusion_matrix,
+    exact_match,
+    f1_score,
+    normalize_answer,
+    precision_recall_f1,
+    squad_metrics,
+)
 
 
 def test_classification_by_hand() -> None:
@@ -18,8 +27,9 @@ def test_classification_by_hand() -> None:
     assert prf["f1"] == pytest.approx([0.8, 2 / 3])
     assert prf["support"] == [2, 2]
     summary = classification_metrics(preds, labels, 2)
-    assert summary == pytest.approx({"accuracy": 0.75, "macro_precision": 5 / 6, "macro_recall": 0.75,
-                                     "macro_f1": (0.8 + 2 / 3) / 2})
+    assert summary == pytest.approx(
+        {"accuracy": 0.75, "macro_precision": 5 / 6, "macro_recall": 0.75, "macro_f1": (0.8 + 2 / 3) / 2}
+    )
 
 
 def test_zero_division_counts_as_zero_and_absent_classes_average_in() -> None:
@@ -36,12 +46,15 @@ def test_classification_rejects_bad_input() -> None:
         confusion_matrix([2], [0], 2)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("The  Eiffel-Tower!", "eiffeltower"),
-    ("An apple, a day", "apple day"),
-    ("  Theatre of the Absurd ", "theatre of absurd"),  # "the" only as a whole word
-    ("\tU.S.A.\n", "usa"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The  Eiffel-Tower!", "eiffeltower"),
+        ("An apple, a day", "apple day"),
+        ("  Theatre of the Absurd ", "theatre of absurd"),  # "the" only as a whole word
+        ("\tU.S.A.\n", "usa"),
+    ],
+)
 def test_normalize_answer(text: str, expected: str) -> None:
     assert normalize_answer(text) == expected
 

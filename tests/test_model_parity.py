@@ -1,4 +1,5 @@
 """Parity with Hugging Face `transformers` (eager attention): same weights give the same numbers."""
+
 from __future__ import annotations
 
 import copy
@@ -12,8 +13,13 @@ from bert_core import BertConfig
 transformers = pytest.importorskip("transformers")
 
 ATOL = 1e-5
-HEADS = ["BertModel", "BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification",
-         "BertForQuestionAnswering"]
+HEADS = [
+    "BertModel",
+    "BertForPreTraining",
+    "BertForMaskedLM",
+    "BertForSequenceClassification",
+    "BertForQuestionAnswering",
+]
 
 
 def hf_model(name: str, config: BertConfig):
@@ -106,8 +112,7 @@ def test_losses_match_transformers(tiny_config: BertConfig) -> None:
         ours = getattr(bert_core, name)(tiny_config).eval()
         ours.load_state_dict(theirs.state_dict(), strict=True)
         with torch.no_grad():
-            torch.testing.assert_close(ours(**batch, **kwargs).loss, theirs(**batch, **kwargs).loss,
-                                       atol=ATOL, rtol=0)
+            torch.testing.assert_close(ours(**batch, **kwargs).loss, theirs(**batch, **kwargs).loss, atol=ATOL, rtol=0)
 
 
 def test_sparse_mlm_decoding_equals_full_decoding(tiny_config: BertConfig) -> None:

@@ -1,4 +1,5 @@
 """Real weights: the packaged MiniLM encoder, and save_pretrained → transformers round trips."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +27,7 @@ SENTENCES = [
     "Emoji 😀 and symbols ★ ☂ are rare in the vocabulary.",
     "東京 is the capital of Japan.",
     "URLs like https://example.com/path?x=1 are split into pieces.",
-    "He said: \"Don't go there.\"",
+    'He said: "Don\'t go there."',
     "Unbelievably, the antidisestablishmentarianism debate resurfaced.",
 ]
 PAIRS = [
@@ -76,15 +77,22 @@ def test_minilm_hidden_states_and_attentions_match(minilm, group: str) -> None:
 def test_minilm_loads_into_pretraining_model_with_fresh_heads(minilm_path: Path) -> None:
     model = bert_core.BertForPreTraining.from_pretrained(minilm_path)
     missing = set(model.loading_report["missing"])
-    assert missing == {"cls.predictions.bias", "cls.predictions.transform.dense.weight",
-                       "cls.predictions.transform.dense.bias", "cls.predictions.transform.LayerNorm.weight",
-                       "cls.predictions.transform.LayerNorm.bias", "cls.seq_relationship.weight",
-                       "cls.seq_relationship.bias"}
+    assert missing == {
+        "cls.predictions.bias",
+        "cls.predictions.transform.dense.weight",
+        "cls.predictions.transform.dense.bias",
+        "cls.predictions.transform.LayerNorm.weight",
+        "cls.predictions.transform.LayerNorm.bias",
+        "cls.seq_relationship.weight",
+        "cls.seq_relationship.bias",
+    }
     assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
 
 
-@pytest.mark.parametrize("name", ["BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification",
-                                  "BertForQuestionAnswering", "BertModel"])
+@pytest.mark.parametrize(
+    "name",
+    ["BertForPreTraining", "BertForMaskedLM", "BertForSequenceClassification", "BertForQuestionAnswering", "BertModel"],
+)
 def test_transformers_loads_our_save_pretrained(name: str, tiny_config: BertConfig, tmp_path: Path) -> None:
     ours = getattr(bert_core, name)(tiny_config).eval()
     ours.save_pretrained(tmp_path)
@@ -94,13 +102,15 @@ def test_transformers_loads_our_save_pretrained(name: str, tiny_config: BertConf
     ids = torch.randint(5, 99, (2, 6))
     with torch.no_grad():
         outs = [m(ids) for m in (ours, theirs, again)]
-    field = {"BertModel": "last_hidden_state", "BertForPreTraining": "prediction_logits",
-             "BertForQuestionAnswering": "start_logits"}.get(name, "logits")
+    field = {
+        "BertModel": "last_hidden_state",
+        "BertForPreTraining": "prediction_logits",
+        "BertForQuestionAnswering": "start_logits",
+    }.get(name, "logits")
     for other in outs[1:]:
         torch.testing.assert_close(getattr(other, field), getattr(outs[0], field), atol=1e-5, rtol=0)
     if name == "BertForPreTraining":
-        torch.testing.assert_close(outs[1].seq_relationship_logits, outs[0].seq_relationship_logits,
-                                   atol=1e-5, rtol=0)
+        torch.testing.assert_close(outs[1].seq_relationship_logits, outs[0].seq_relationship_logits, atol=1e-5, rtol=0)
 
 
 def test_we_load_transformers_save_pretrained(tiny_config: BertConfig, tmp_path: Path) -> None:
@@ -118,8 +128,9 @@ def test_mismatched_head_size_is_a_clear_error(tiny_config: BertConfig, tmp_path
     bert_core.BertForSequenceClassification(tiny_config).save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="classifier.weight"):
         bert_core.BertForSequenceClassification.from_pretrained(tmp_path, num_labels=3)
-    model = bert_core.BertForSequenceClassification.from_pretrained(tmp_path, num_labels=3,
-                                                                    ignore_mismatched_sizes=True)
+    model = bert_core.BertForSequenceClassification.from_pretrained(
+        tmp_path, num_labels=3, ignore_mismatched_sizes=True
+    )
     assert model.classifier.out_features == 3
     assert "classifier.weight" in model.loading_report["missing"]
 

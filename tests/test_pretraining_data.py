@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.data.masking import IGNORE_INDEX, KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 from bert_core.data.dataset import PretrainingDataset
+from bert_core.data.masking import IGNORE_INDEX, KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 from bert_core.data.pretraining import create_instances, tokenize_corpus
 
 PAD, CLS, SEP, MASK, FIRST = 0, 1, 2, 3, 10
@@ -43,8 +43,17 @@ def corpus():
 
 def _dataset(docs, **kwargs) -> PretrainingDataset:
     vocab = FIRST + sum(len(ids) for doc in docs for ids, _ in doc)
-    return PretrainingDataset(docs, max_seq_length=MAX_LEN, vocab_size=vocab, cls_id=CLS, sep_id=SEP, pad_id=PAD,
-                              mask_id=MASK, random_token_low=FIRST, **kwargs)
+    return PretrainingDataset(
+        docs,
+        max_seq_length=MAX_LEN,
+        vocab_size=vocab,
+        cls_id=CLS,
+        sep_id=SEP,
+        pad_id=PAD,
+        mask_id=MASK,
+        random_token_low=FIRST,
+        **kwargs,
+    )
 
 
 def _contiguous(ids: list[int], where) -> bool:
@@ -101,12 +110,12 @@ def test_batch_layout_types_and_masks(corpus):
     B, T = ids.shape
     assert B == 32 and T <= MAX_LEN and kinds.dtype == torch.int8 and ids.dtype == torch.long
     assert batch["has_padding"] == bool((attention == 0).any())
-    assert attention.sum(1).max() == T                       # padded only to its own longest row
+    assert attention.sum(1).max() == T  # padded only to its own longest row
     for row in range(B):
         n = int(attention[row].sum())
         seps = (original[row, :n] == SEP).nonzero().flatten().tolist()
         assert original[row, 0] == CLS and len(seps) == 2 and seps[1] == n - 1
-        assert types[row, :seps[0] + 1].eq(0).all() and types[row, seps[0] + 1:n].eq(1).all()
+        assert types[row, : seps[0] + 1].eq(0).all() and types[row, seps[0] + 1 : n].eq(1).all()
         assert types[row, n:].eq(0).all() and original[row, n:].eq(PAD).all() and kinds[row, n:].eq(0).all()
         assert kinds[row, [0, seps[0], n - 1]].eq(KIND_NONE).all()
         assert 1 <= (kinds[row] != KIND_NONE).sum() <= 20
@@ -123,9 +132,15 @@ def _rows(batch: dict) -> list[tuple]:
     """Each row, unpadded, as (original ids, masked ids, kinds, token types, nsp label)."""
     out = []
     for r, n in enumerate(batch["attention_mask"].sum(1).tolist()):
-        out.append((tuple(batch["original_input_ids"][r, :n].tolist()), tuple(batch["input_ids"][r, :n].tolist()),
-                    tuple(batch["mask_kind"][r, :n].tolist()), tuple(batch["token_type_ids"][r, :n].tolist()),
-                    int(batch["next_sentence_label"][r])))
+        out.append(
+            (
+                tuple(batch["original_input_ids"][r, :n].tolist()),
+                tuple(batch["input_ids"][r, :n].tolist()),
+                tuple(batch["mask_kind"][r, :n].tolist()),
+                tuple(batch["token_type_ids"][r, :n].tolist()),
+                int(batch["next_sentence_label"][r]),
+            )
+        )
     return out
 
 
@@ -146,17 +161,17 @@ def test_batches_deterministic_regardless_of_call_order(corpus):
     second.num_batches(32, 2)
     b = [second.batch(0, 2, 16), second.batch(1, 4, 16)]
     assert all(_rows(x) == _rows(y) for x, y in zip(a, b))
-    assert _rows(first.batch(0, 2, 16)) == _rows(a[0])        # back to an evicted epoch
+    assert _rows(first.batch(0, 2, 16)) == _rows(a[0])  # back to an evicted epoch
     assert _rows(_dataset(docs, seed=6).batch(0, 2, 16)) != _rows(a[0])
 
 
 def test_epochs_redraw_pairs_and_masks(corpus):
     ds = _dataset(corpus[0])
-    e0, e1 = ds._epoch(0), ds._epoch(1)      # noqa: SLF001 (compare whole epochs)
+    e0, e1 = ds._epoch(0), ds._epoch(1)  # noqa: SLF001 (compare whole epochs)
     assert [i.tokens_a for i in e0.instances] != [i.tokens_a for i in e1.instances]
     first_rows = min(len(e0.instances), len(e1.instances))
     same_text = (e0.original[:first_rows] == e1.original[:first_rows]).all(1)
-    assert same_text.any()                   # some pairs come out identical; their masks still differ
+    assert same_text.any()  # some pairs come out identical; their masks still differ
     assert not torch.equal(e0.kinds[:first_rows][same_text], e1.kinds[:first_rows][same_text])
 
 

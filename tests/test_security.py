@@ -1,6 +1,7 @@
 """A hostile student's attacks (issue 15, items 5–9), each reproduced: the session token kept apart from
 the public owner id, a damaged run.json failing closed, a truncated model failing with a message, user
 text shown as text, and a back-off on teacher-password guesses."""
+
 from __future__ import annotations
 
 import json
@@ -114,6 +115,7 @@ def test_a_damaged_run_json_shows_to_the_teacher_only(env: Path, tokenizer: Toke
     assert set(student.dataframe[0].value["name"]) == {"public-run"}
     assert "Run: private-run" not in student.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
     from explorer import models
+
     with pytest.raises(FileNotFoundError):
         models._source_dir("run:private-run")
 
@@ -135,8 +137,11 @@ def test_an_owner_that_is_not_an_owner_id_is_damage_too(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- 7. a truncated model
 @pytest.mark.parametrize("name", ["fill_mask", "attention", "embeddings"])
-def test_a_truncated_model_file_gives_a_message_without_server_paths(env: Path, tokenizer: Tokenizer,  # noqa: F811
-                                                                      name: str) -> None:
+def test_a_truncated_model_file_gives_a_message_without_server_paths(
+    env: Path,
+    tokenizer: Tokenizer,  # noqa: F811
+    name: str,
+) -> None:
     root = env / "runs"
     save_run(root, "broken-run", tokenizer)
     weights = RunDirectory(root / "broken-run").latest_checkpoint() / "model.safetensors"
@@ -149,8 +154,13 @@ def test_a_truncated_model_file_gives_a_message_without_server_paths(env: Path, 
 
 
 # ---------------------------------------------------------------- 8. user text is text
-PAYLOADS = ["![x](http://127.0.0.2/beacon.png)", "[click](javascript:alert(1))", ":red[loud] :material/home:",
-            "<img src=x onerror=alert(1)>", "$x^2$ # heading _it_"]
+PAYLOADS = [
+    "![x](http://127.0.0.2/beacon.png)",
+    "[click](javascript:alert(1))",
+    ":red[loud] :material/home:",
+    "<img src=x onerror=alert(1)>",
+    "$x^2$ # heading _it_",
+]
 
 
 @pytest.mark.parametrize("payload", [*PAYLOADS, "# h\n> q\n- l\n12. n\n---", "a | b\n--|--", "<http://x.y> &lt; ~~s~~"])
@@ -193,8 +203,10 @@ def test_backoff_doubles_after_five_failures_and_is_forgotten_later() -> None:
     assert guard.wait_left("a-fresh-tab") == 0
 
 
-def test_guessing_the_teacher_password_is_slowed_logged_and_not_kept(env: Path,  # noqa: F811
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_guessing_the_teacher_password_is_slowed_logged_and_not_kept(
+    env: Path,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     state.login_guard.clear()
     caplog.set_level(logging.INFO, logger="bert_explorer.security")
     at = session()

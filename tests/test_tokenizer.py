@@ -53,7 +53,7 @@ SENTENCES = [
     "state-of-the-art well—known e–mail ‒ ― dashes",
     "ﬁ ligature, ＡＢＣ１２３ fullwidth, ① circled, ² superscript",
     "Mr. Smith went to Washington. Dr. Jones stayed!",
-    "He said, \"I'll be there at 5 p.m.\" — then left.",
+    'He said, "I\'ll be there at 5 p.m." — then left.',
     "COVID-19 vaccines: Pfizer/BioNTech (BNT162b2) & Moderna (mRNA-1273).",
     "αβγ ∑∫∂ ≤≥≠ ∞ √2 π≈3.14",
     "😀😃😄😁😆😅😂🤣",
@@ -85,8 +85,9 @@ def reference():
 def _ref(ref, text: str, pair: str | None = None, **kw) -> dict:
     # transformers' single-text call drops an empty pair ("" is falsy) while its batch call and
     # the tokenizers backend keep it as "[SEP] [SEP]"; we keep it too, so compare with the batch call.
-    enc = ref([text], None if pair is None else [pair], return_offsets_mapping=True,
-              return_special_tokens_mask=True, **kw)
+    enc = ref(
+        [text], None if pair is None else [pair], return_offsets_mapping=True, return_special_tokens_mask=True, **kw
+    )
     out = {k: list(v[0]) for k, v in enc.items()}
     out["offset_mapping"] = [tuple(o) for o in out["offset_mapping"]]
     out["word_ids"] = enc.word_ids(0)
@@ -171,7 +172,12 @@ def test_cased_vocab_matches_reference(tmp_path: Path) -> None:
 
 def test_special_ids_and_properties(ours: Tokenizer) -> None:
     assert (ours.pad_token_id, ours.unk_token_id, ours.cls_token_id, ours.sep_token_id, ours.mask_token_id) == (
-        0, 100, 101, 102, 103)
+        0,
+        100,
+        101,
+        102,
+        103,
+    )
     assert ours.special_ids == frozenset({0, 100, 101, 102, 103})
     assert len(ours) == ours.vocab_size == 30522
     assert ours.lowercase and ours.model_max_length == 512
@@ -246,8 +252,13 @@ def trained() -> Tokenizer:
 def test_train_vocab_size_and_specials(trained: Tokenizer) -> None:
     assert len(trained) <= 120
     assert trained.convert_ids_to_tokens(range(5)) == list(SPECIAL_TOKENS)
-    assert (trained.pad_token_id, trained.unk_token_id, trained.cls_token_id, trained.sep_token_id,
-            trained.mask_token_id) == (0, 1, 2, 3, 4)
+    assert (
+        trained.pad_token_id,
+        trained.unk_token_id,
+        trained.cls_token_id,
+        trained.sep_token_id,
+        trained.mask_token_id,
+    ) == (0, 1, 2, 3, 4)
     assert trained.lowercase
     enc = trained.encode("The curious horse chases the young tree.")
     assert enc.tokens[0] == "[CLS]" and enc.tokens[-1] == "[SEP]" and "[UNK]" not in enc.tokens
@@ -289,7 +300,11 @@ def test_train_ids_do_not_depend_on_hash_order() -> None:
 def test_save_round_trip_and_transformers_loads(trained: Tokenizer, tmp_path: Path) -> None:
     trained.save_pretrained(tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == {
-        "vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}
+        "vocab.txt",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    }
     config = json.loads((tmp_path / "tokenizer_config.json").read_text())
     assert config["do_lower_case"] is True and config["tokenizer_class"] == "BertTokenizer"
     vocab_lines = (tmp_path / "vocab.txt").read_text(encoding="utf-8").splitlines()

@@ -1,4 +1,5 @@
 """The training engine: overfitting, exact resume, stop, divergence, accumulation, weight decay groups."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,14 +32,31 @@ def synthetic_docs(n_docs: int, sentences: int, seed: int = 0) -> list:
 
 
 def dataset(docs: list, seed: int = 0, **kwargs) -> PretrainingDataset:
-    return PretrainingDataset(docs, max_seq_length=32, vocab_size=VOCAB, cls_id=2, sep_id=3, pad_id=0, mask_id=4,
-                              seed=seed, random_token_low=5, **kwargs)
+    return PretrainingDataset(
+        docs,
+        max_seq_length=32,
+        vocab_size=VOCAB,
+        cls_id=2,
+        sep_id=3,
+        pad_id=0,
+        mask_id=4,
+        seed=seed,
+        random_token_low=5,
+        **kwargs,
+    )
 
 
 def model(dropout: float = 0.1) -> BertForPreTraining:
-    config = BertConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=64, max_position_embeddings=32, hidden_dropout_prob=dropout,
-                        attention_probs_dropout_prob=dropout)
+    config = BertConfig(
+        vocab_size=VOCAB,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=32,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
+    )
     return BertForPreTraining(config)
 
 
@@ -64,8 +82,9 @@ def test_resume_gives_exactly_the_same_losses(tmp_path: Path) -> None:
     docs = synthetic_docs(6, 6)
     args = TrainingArguments(max_steps=12, learning_rate=1e-3, warmup_steps=3, save_every=6, device="cpu")
     torch.manual_seed(0)
-    straight = Trainer(model(), PretrainingTask(dataset(docs), batch_size=4), args,
-                       run_dir=RunDirectory(tmp_path / "a", keep_last=5))
+    straight = Trainer(
+        model(), PretrainingTask(dataset(docs), batch_size=4), args, run_dir=RunDirectory(tmp_path / "a", keep_last=5)
+    )
     uninterrupted = [m["loss"] for m in straight]
 
     torch.manual_seed(0)
@@ -75,8 +94,9 @@ def test_resume_gives_exactly_the_same_losses(tmp_path: Path) -> None:
     assert first.status == "stopped" and len(stopped) == 6
     torch.manual_seed(123)  # a different global RNG state must not matter
     resumed_model = BertForPreTraining.from_pretrained(tmp_path / "b")
-    second = Trainer(resumed_model, PretrainingTask(dataset(docs), batch_size=4), args,
-                     run_dir=RunDirectory(tmp_path / "b"))
+    second = Trainer(
+        resumed_model, PretrainingTask(dataset(docs), batch_size=4), args, run_dir=RunDirectory(tmp_path / "b")
+    )
     assert second.resume() == 6
     resumed = [m["loss"] for m in second]
     assert second.status == "finished"
@@ -87,8 +107,12 @@ def test_resume_gives_exactly_the_same_losses(tmp_path: Path) -> None:
 
 def test_stop_event_saves_a_checkpoint(tmp_path: Path) -> None:
     run = RunDirectory(tmp_path)
-    trainer = Trainer(model(), PretrainingTask(dataset(synthetic_docs(4, 5)), batch_size=4),
-                      TrainingArguments(max_steps=50, device="cpu"), run_dir=run)
+    trainer = Trainer(
+        model(),
+        PretrainingTask(dataset(synthetic_docs(4, 5)), batch_size=4),
+        TrainingArguments(max_steps=50, device="cpu"),
+        run_dir=run,
+    )
     trainer.add_callback("on_step_end", lambda t, m: t.stop_event.set() if m["step"] == 3 else None)
     trainer.train()
     assert trainer.status == "stopped"
@@ -113,11 +137,15 @@ class PoisonedTask(PretrainingTask):
 def test_divergence_stops_without_touching_weights_or_checkpoints(tmp_path: Path) -> None:
     run = RunDirectory(tmp_path)
     net = model()
-    trainer = Trainer(net, PoisonedTask(dataset(synthetic_docs(4, 5)), batch_size=4, at=5),
-                      TrainingArguments(max_steps=50, save_every=2, device="cpu"), run_dir=run)
+    trainer = Trainer(
+        net,
+        PoisonedTask(dataset(synthetic_docs(4, 5)), batch_size=4, at=5),
+        TrainingArguments(max_steps=50, save_every=2, device="cpu"),
+        run_dir=run,
+    )
     before = None
     with pytest.raises(TrainingDiverged, match="step 5"):
-        for metrics in trainer:
+        for _ in trainer:
             before = {k: v.clone() for k, v in net.state_dict().items()}
     assert trainer.status == "diverged" and trainer.global_step == 4
     for key, value in net.state_dict().items():
@@ -136,8 +164,9 @@ def test_gradient_accumulation_equals_one_big_batch() -> None:
         torch.manual_seed(0)
         net = model(dropout=0.0)
         task = PretrainingTask(dataset(docs, length_bucketing=False), batch_size=batch_size)
-        args = TrainingArguments(max_steps=3, learning_rate=1e-3, warmup_steps=0, device="cpu",
-                                 gradient_accumulation_steps=accumulation)
+        args = TrainingArguments(
+            max_steps=3, learning_rate=1e-3, warmup_steps=0, device="cpu", gradient_accumulation_steps=accumulation
+        )
         Trainer(net, task, args).train()
         results.append(net.state_dict())
     for other in results[1:]:
@@ -155,9 +184,16 @@ def test_decay_groups_cover_every_parameter_once() -> None:
         assert (id(p) in no_decay) == (p.ndim < 2 or "LayerNorm" in name), name
 
 
-@pytest.mark.parametrize("kwargs,match", [(dict(max_steps=0), "max_steps"), (dict(learning_rate=-1.0), "learning_rate"),
-                                          (dict(learning_rate=float("nan")), "learning_rate"),
-                                          (dict(max_loss=-1.0), "max_loss"), (dict(max_loss=float("nan")), "max_loss")])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(max_steps=0), "max_steps"),
+        (dict(learning_rate=-1.0), "learning_rate"),
+        (dict(learning_rate=float("nan")), "learning_rate"),
+        (dict(max_loss=-1.0), "max_loss"),
+        (dict(max_loss=float("nan")), "max_loss"),
+    ],
+)
 def test_bad_arguments(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         TrainingArguments(**kwargs)

@@ -5,6 +5,7 @@ last showed; when that label is no option any more Streamlit hands the page the 
 Embeddings page, a sentence where the point's index was expected). `send_label` makes AppTest do
 what the browser does.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The saved run the page tests open: `runs/tiny-run`, built in seconds from the packaged lee corpus."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,8 +21,14 @@ def make_tiny_run(root: Path, *, steps: Sequence[int] = (1, 2), extra_texts: Seq
     tokenizer = Tokenizer.train([*sentences, *extra_texts], vocab_size=400)
     config = BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)
     run = RunDirectory(root / "tiny-run")
-    run.update_info(kind="pretraining", created_at=1.7e9, corpus="builtin:lee", status="finished",
-                    steps=max(steps), model={"layers": 2, "hidden": 128, "heads": 2})
+    run.update_info(
+        kind="pretraining",
+        created_at=1.7e9,
+        corpus="builtin:lee",
+        status="finished",
+        steps=max(steps),
+        model={"layers": 2, "hidden": 128, "heads": 2},
+    )
     for step in steps:
         torch.manual_seed(step)
         run.append_metrics({"step": step, "mlm_loss": 6.0 - step, "mlm_acc": 0.1, "nsp_acc": 0.5})

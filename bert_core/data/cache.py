@@ -3,6 +3,7 @@
 Tokenising `builtin:news` (2M words) takes seconds; a second run, or the app after a restart,
 reads the flat id arrays back from a safetensors file instead.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,7 +35,7 @@ def corpus_hash(documents: list[list[str]]) -> str:
 
 
 def _tokenizer_hash(tokenizer: WordTokenizer) -> str:
-    vocab = getattr(tokenizer, "get_vocab")()
+    vocab = tokenizer.get_vocab()
     payload = json.dumps([getattr(tokenizer, "lowercase", True), sorted(vocab.items(), key=lambda kv: kv[1])])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -50,9 +51,12 @@ def _pack(docs: list[TokenizedDoc]) -> dict[str, torch.Tensor]:
             starts += s_starts
             sentence_ends.append(len(ids))
         doc_ends.append(len(sentence_ends))
-    return {"ids": torch.tensor(ids, dtype=torch.int32), "starts": torch.tensor(starts, dtype=torch.bool),
-            "sentence_ends": torch.tensor(sentence_ends, dtype=torch.int64),
-            "doc_ends": torch.tensor(doc_ends, dtype=torch.int64)}
+    return {
+        "ids": torch.tensor(ids, dtype=torch.int32),
+        "starts": torch.tensor(starts, dtype=torch.bool),
+        "sentence_ends": torch.tensor(sentence_ends, dtype=torch.int64),
+        "doc_ends": torch.tensor(doc_ends, dtype=torch.int64),
+    }
 
 
 def _unpack(arrays: dict[str, torch.Tensor]) -> list[TokenizedDoc]:
@@ -70,8 +74,9 @@ def _unpack(arrays: dict[str, torch.Tensor]) -> list[TokenizedDoc]:
     return docs
 
 
-def tokenize_cached(documents: list[list[str]], tokenizer: WordTokenizer,
-                    cache_dir: str | Path | None = None) -> list[TokenizedDoc]:
+def tokenize_cached(
+    documents: list[list[str]], tokenizer: WordTokenizer, cache_dir: str | Path | None = None
+) -> list[TokenizedDoc]:
     """`tokenize_corpus`, memoised on disk (pass `cache_dir=False`-y `""` to disable)."""
     if cache_dir == "":
         return tokenize_corpus(documents, tokenizer)

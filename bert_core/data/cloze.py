@@ -6,6 +6,7 @@ The context is the sentence with up to two neighbours on each side, so the model
 sentence and read the gap off it (the recipe of unsupervised QA, Lewis et al. 2019, without the
 paraphrasing). Deterministic for a given seed.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,10 +21,52 @@ BLANK = "____"
 _CAPITALISED = re.compile(r"[A-Z][A-Za-z'’.-]*[A-Za-z]|[A-Z]")
 _NUMBER = re.compile(r"\d[\d,.]*\d(?:\s?(?:%|per cent|percent|million|billion))?|\d")
 _CONNECTORS = {"of", "de", "the", "for"}
-_NOT_NAMES = {"The", "A", "An", "I", "He", "She", "It", "They", "We", "You", "This", "That", "These", "Those", "But",
-              "And", "In", "On", "At", "As", "If", "Mr", "Mrs", "Ms", "Dr", "His", "Her", "Its", "Their", "There",
-              "When", "While", "After", "Before", "However", "Yesterday", "Today", "Monday", "Tuesday", "Wednesday",
-              "Thursday", "Friday", "Saturday", "Sunday"}
+_NOT_NAMES = {
+    "The",
+    "A",
+    "An",
+    "I",
+    "He",
+    "She",
+    "It",
+    "They",
+    "We",
+    "You",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "But",
+    "And",
+    "In",
+    "On",
+    "At",
+    "As",
+    "If",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "His",
+    "Her",
+    "Its",
+    "Their",
+    "There",
+    "When",
+    "While",
+    "After",
+    "Before",
+    "However",
+    "Yesterday",
+    "Today",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+}
 
 
 def cloze_candidates(sentence: str) -> list[tuple[int, int]]:
@@ -33,9 +76,9 @@ def cloze_candidates(sentence: str) -> list[tuple[int, int]]:
     run: list[tuple[int, int]] = []  # (start, end) of the capitalised words in the current run
 
     def close() -> None:
-        while run and sentence[run[-1][0]:run[-1][1]].lower() in _CONNECTORS:
+        while run and sentence[run[-1][0] : run[-1][1]].lower() in _CONNECTORS:
             run.pop()
-        if run and not (len(run) == 1 and (run[0][0] == 0 or sentence[run[0][0]:run[0][1]] in _NOT_NAMES)):
+        if run and not (len(run) == 1 and (run[0][0] == 0 or sentence[run[0][0] : run[0][1]] in _NOT_NAMES)):
             spans.append((run[0][0], run[-1][1]))
         run.clear()
 
@@ -49,13 +92,20 @@ def cloze_candidates(sentence: str) -> list[tuple[int, int]]:
         else:
             close()
     close()
-    spans += [(m.start(), m.end()) for m in _NUMBER.finditer(sentence)
-              if not any(a <= m.start() < b for a, b in spans)]
+    spans += [(m.start(), m.end()) for m in _NUMBER.finditer(sentence) if not any(a <= m.start() < b for a, b in spans)]
     return sorted(spans)
 
 
-def generate_cloze(corpus: str = "builtin:lee", *, max_questions: int = 2000, seed: int = 0,
-                   per_document: int = 3, window: int = 2, min_words: int = 6, max_words: int = 40) -> list[QAExample]:
+def generate_cloze(
+    corpus: str = "builtin:lee",
+    *,
+    max_questions: int = 2000,
+    seed: int = 0,
+    per_document: int = 3,
+    window: int = 2,
+    min_words: int = 6,
+    max_words: int = 40,
+) -> list[QAExample]:
     """Cloze questions over a corpus (`builtin:lee`, `builtin:news`, or a file `resolve_corpus` reads).
 
     Args:
@@ -76,17 +126,21 @@ def generate_cloze(corpus: str = "builtin:lee", *, max_questions: int = 2000, se
     out: list[QAExample] = []
     for d in order:
         sentences = documents[d]
-        usable = [i for i, s in enumerate(sentences) if min_words <= len(s.split()) <= max_words
-                  and cloze_candidates(s)]
+        usable = [
+            i for i, s in enumerate(sentences) if min_words <= len(s.split()) <= max_words and cloze_candidates(s)
+        ]
         for i in sorted(rng.sample(usable, min(per_document, len(usable)))):
             sentence = sentences[i]
             a, b = rng.choice(cloze_candidates(sentence))
             question = (sentence[:a] + BLANK + sentence[b:]).rstrip(" .!;:") + "?"
-            before = sentences[max(0, i - window):i]
+            before = sentences[max(0, i - window) : i]
             prefix = " ".join(before) + (" " if before else "")
-            context = prefix + " ".join(sentences[i:i + window + 1])
-            out.append(QAExample(f"cloze-{d}-{i}", question, context, [Answer(sentence[a:b], len(prefix) + a)],
-                                 title=f"doc-{d}"))
+            context = prefix + " ".join(sentences[i : i + window + 1])
+            out.append(
+                QAExample(
+                    f"cloze-{d}-{i}", question, context, [Answer(sentence[a:b], len(prefix) + a)], title=f"doc-{d}"
+                )
+            )
             if len(out) >= max_questions:
                 return out
     return out

@@ -57,9 +57,14 @@ class Corpus:
     def stats(self) -> dict[str, str | int | float]:
         """Counts and averages, for display: name, documents, sentences, words, per-unit means."""
         docs, sents, words = self.num_documents, self.num_sentences, self.num_words
-        return {"name": self.name, "documents": docs, "sentences": sents, "words": words,
-                "sentences_per_document": round(sents / max(docs, 1), 1),
-                "words_per_sentence": round(words / max(sents, 1), 1)}
+        return {
+            "name": self.name,
+            "documents": docs,
+            "sentences": sents,
+            "words": words,
+            "sentences_per_document": round(sents / max(docs, 1), 1),
+            "words_per_sentence": round(words / max(sents, 1), 1),
+        }
 
     def texts(self) -> list[str]:
         """One string per document, sentences joined by spaces."""
@@ -132,7 +137,9 @@ def decode_text(data: bytes, name: str) -> str:
             if sum(ord(c) > 127 for c in text) - bad < 10 * bad:
                 continue
         if not _looks_like_text(text):
-            raise CorpusError(f"{name} looks like a binary file (decoded as {encoding} it is mostly control characters)")
+            raise CorpusError(
+                f"{name} looks like a binary file (decoded as {encoding} it is mostly control characters)"
+            )
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text.strip():
             raise CorpusError(f"{name} has no text")
@@ -207,11 +214,17 @@ def _read_zip(data: bytes, name: str, max_bytes: int, max_ratio: float) -> list[
             path = PurePosixPath(info.filename.replace("\\", "/"))
             if info.filename.startswith(("/", "\\")) or ".." in path.parts or re.match(r"[A-Za-z]:", info.filename):
                 raise CorpusError(f"{name} has an unsafe entry path {info.filename!r}")
-            if info.is_dir() or path.suffix.lower() != ".txt" or any(p.startswith((".", "__MACOSX")) for p in path.parts):
+            if (
+                info.is_dir()
+                or path.suffix.lower() != ".txt"
+                or any(p.startswith((".", "__MACOSX")) for p in path.parts)
+            ):
                 continue
             if info.file_size > max_ratio * max(info.compress_size, 1):
-                raise CorpusError(f"{name}: {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}x"
-                                  f" (limit {max_ratio:.0f}x); refusing a possible zip bomb")
+                raise CorpusError(
+                    f"{name}: {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}x"
+                    f" (limit {max_ratio:.0f}x); refusing a possible zip bomb"
+                )
             chunks = []
             try:
                 with archive.open(info) as f:  # read in chunks: the declared sizes can lie
@@ -230,8 +243,12 @@ def _read_zip(data: bytes, name: str, max_bytes: int, max_ratio: float) -> list[
 
 
 def read_corpus(
-    path: str | Path, *, text_column: str | None = None, max_bytes: int | None = None,
-    max_ratio: float = MAX_ZIP_RATIO, name: str | None = None,
+    path: str | Path,
+    *,
+    text_column: str | None = None,
+    max_bytes: int | None = None,
+    max_ratio: float = MAX_ZIP_RATIO,
+    name: str | None = None,
 ) -> Corpus:
     """Read a corpus file into documents of sentences.
 
@@ -257,7 +274,9 @@ def read_corpus(
     if not path.is_file():
         raise CorpusError(f"corpus file not found: {path}")
     if suffix not in SUPPORTED_SUFFIXES:
-        raise CorpusError(f"unsupported corpus type {suffix or path.name!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+        raise CorpusError(
+            f"unsupported corpus type {suffix or path.name!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         raise CorpusError(f"{label} is {size:,} bytes, over the {max_bytes:,}-byte limit")

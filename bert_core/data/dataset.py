@@ -10,8 +10,8 @@ import array
 import hashlib
 import math
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import Tensor
@@ -31,12 +31,12 @@ class _Epoch:
 
     epoch: int
     instances: list[PretrainingInstance]
-    original: Tensor    # (N, L) int32 [CLS] A [SEP] B [SEP] [PAD]...
-    masked: Tensor      # (N, L) int32 after MLM corruption
-    kinds: Tensor       # (N, L) int8 KIND_*
-    lengths: Tensor     # (N,) long, tokens before padding
-    len_a: Tensor       # (N,) long
-    nsp: Tensor         # (N,) long, 1 = random next
+    original: Tensor  # (N, L) int32 [CLS] A [SEP] B [SEP] [PAD]...
+    masked: Tensor  # (N, L) int32 after MLM corruption
+    kinds: Tensor  # (N, L) int8 KIND_*
+    lengths: Tensor  # (N,) long, tokens before padding
+    len_a: Tensor  # (N,) long
+    nsp: Tensor  # (N,) long, 1 = random next
 
 
 class PretrainingDataset:
@@ -52,10 +52,23 @@ class PretrainingDataset:
     """
 
     def __init__(
-        self, docs: list[TokenizedDoc], *, max_seq_length: int, vocab_size: int, cls_id: int, sep_id: int,
-        pad_id: int, mask_id: int, seed: int = 0, mlm_probability: float = 0.15, max_predictions: int | None = 20,
-        whole_word_masking: bool = False, short_seq_prob: float = 0.1, random_token_low: int = 0,
-        nsp_probability: float = 0.5, length_bucketing: bool = True,
+        self,
+        docs: list[TokenizedDoc],
+        *,
+        max_seq_length: int,
+        vocab_size: int,
+        cls_id: int,
+        sep_id: int,
+        pad_id: int,
+        mask_id: int,
+        seed: int = 0,
+        mlm_probability: float = 0.15,
+        max_predictions: int | None = 20,
+        whole_word_masking: bool = False,
+        short_seq_prob: float = 0.1,
+        random_token_low: int = 0,
+        nsp_probability: float = 0.5,
+        length_bucketing: bool = True,
     ) -> None:
         """Store the corpus and settings; nothing is computed until an epoch is asked for.
 
@@ -86,15 +99,20 @@ class PretrainingDataset:
         self.whole_word_masking, self.short_seq_prob = whole_word_masking, short_seq_prob
         self.random_token_low, self.nsp_probability = random_token_low, nsp_probability
         self.length_bucketing = length_bucketing
-        self._lock = threading.Lock()               # the app's trainer thread and its batch inspector share this
+        self._lock = threading.Lock()  # the app's trainer thread and its batch inspector share this
         self._epoch_cache: _Epoch | None = None
         self._order_cache: tuple[tuple[int, int], Tensor] | None = None
 
     def _build_epoch(self, epoch: int) -> _Epoch:
         """Draw the epoch's pairs, lay them out as padded rows and mask them all at once."""
         gen = torch.Generator().manual_seed(_derive_seed(self.seed, epoch, "nsp"))
-        instances = create_instances(self.docs, self.max_seq_length, gen, short_seq_prob=self.short_seq_prob,
-                                     nsp_probability=self.nsp_probability)
+        instances = create_instances(
+            self.docs,
+            self.max_seq_length,
+            gen,
+            short_seq_prob=self.short_seq_prob,
+            nsp_probability=self.nsp_probability,
+        )
         if not instances:
             raise ValueError(f"no NSP pair could be built from {len(self.docs)} documents")
         ids: list[int] = []
@@ -103,10 +121,10 @@ class PretrainingDataset:
             ids += [self.cls_id, *inst.tokens_a, self.sep_id, *inst.tokens_b, self.sep_id]
             starts += [False, *inst.word_starts_a, False, *inst.word_starts_b, False]
         N, L = len(instances), self.max_seq_length
-        len_a = torch.tensor([len(inst.tokens_a) for inst in instances])                         # (N,)
-        lengths = len_a + torch.tensor([len(inst.tokens_b) for inst in instances]) + 3            # (N,)
+        len_a = torch.tensor([len(inst.tokens_a) for inst in instances])  # (N,)
+        lengths = len_a + torch.tensor([len(inst.tokens_b) for inst in instances]) + 3  # (N,)
         pos = torch.arange(L)
-        valid = pos < lengths[:, None]                                                            # (N, L)
+        valid = pos < lengths[:, None]  # (N, L)
         original = torch.full((N, L), self.pad_id, dtype=torch.int32)
         original[valid] = torch.frombuffer(array.array("i", ids), dtype=torch.int32)  # 3x torch.tensor(list)
         special = ~valid | (pos == 0) | (pos == len_a[:, None] + 1) | (pos == lengths[:, None] - 1)
@@ -116,13 +134,20 @@ class PretrainingDataset:
             word_starts[valid] = torch.frombuffer(bytearray(starts), dtype=torch.bool)
         mgen = torch.Generator().manual_seed(_derive_seed(self.seed, epoch, "mask"))
         masked, kinds = torch.empty_like(original), torch.empty((N, L), dtype=torch.int8)
-        for s in range(0, N, 8192):                 # blocks bound the temporaries of a large corpus
+        for s in range(0, N, 8192):  # blocks bound the temporaries of a large corpus
             rows = slice(s, s + 8192)
             masked[rows], _, kinds[rows] = mask_tokens(
-                original[rows], special[rows], self.vocab_size, self.mask_id, mgen,
-                mlm_probability=self.mlm_probability, max_predictions=self.max_predictions,
+                original[rows],
+                special[rows],
+                self.vocab_size,
+                self.mask_id,
+                mgen,
+                mlm_probability=self.mlm_probability,
+                max_predictions=self.max_predictions,
                 word_starts=None if word_starts is None else word_starts[rows],
-                random_token_low=self.random_token_low, return_kinds=True)
+                random_token_low=self.random_token_low,
+                return_kinds=True,
+            )
         nsp = torch.tensor([int(inst.is_random_next) for inst in instances])
         return _Epoch(epoch, instances, original, masked, kinds, lengths, len_a, nsp)
 
@@ -155,7 +180,13 @@ class PretrainingDataset:
         return math.ceil(len(self._epoch(epoch).instances) / (batch_size * world_size))
 
     def batch(
-        self, epoch: int, index: int, batch_size: int, *, rank: int = 0, world_size: int = 1,
+        self,
+        epoch: int,
+        index: int,
+        batch_size: int,
+        *,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> dict[str, Tensor | bool]:
         """Batch ``index`` of ``epoch`` for ``rank``: rows ``[rank * batch_size, (rank + 1) * batch_size)`` of
         the global batch of ``batch_size * world_size``, padded to its own longest row.
@@ -180,13 +211,13 @@ class PretrainingDataset:
         if not 0 <= index < len(order):
             raise IndexError(f"batch index {index} outside [0, {len(order)}) for epoch {epoch}")
         data = self._epoch(epoch)
-        rows = order[index, rank * batch_size:(rank + 1) * batch_size]                    # (B,)
-        lengths = data.lengths[rows]                                                       # (B,)
+        rows = order[index, rank * batch_size : (rank + 1) * batch_size]  # (B,)
+        lengths = data.lengths[rows]  # (B,)
         T = int(lengths.max())
         pos = torch.arange(T)
-        attention = pos < lengths[:, None]                                                 # (B, T)
-        original = data.original[rows, :T].long()                                          # (B, T)
-        kinds = data.kinds[rows, :T]                                                       # (B, T)
+        attention = pos < lengths[:, None]  # (B, T)
+        original = data.original[rows, :T].long()  # (B, T)
+        kinds = data.kinds[rows, :T]  # (B, T)
         return {
             "input_ids": data.masked[rows, :T].long(),
             "token_type_ids": ((pos > data.len_a[rows, None] + 1) & attention).long(),
@@ -198,8 +229,9 @@ class PretrainingDataset:
             "mask_kind": kinds,
         }
 
-    def iter_epoch(self, epoch: int, batch_size: int, start_index: int = 0, *, rank: int = 0,
-                   world_size: int = 1) -> Iterator[dict[str, Tensor | bool]]:
+    def iter_epoch(
+        self, epoch: int, batch_size: int, start_index: int = 0, *, rank: int = 0, world_size: int = 1
+    ) -> Iterator[dict[str, Tensor | bool]]:
         """Yield ``batch(epoch, i, batch_size, ...)`` for ``i`` from ``start_index`` (to resume mid-epoch)."""
         for index in range(start_index, self.num_batches(batch_size, epoch, world_size=world_size)):
             yield self.batch(epoch, index, batch_size, rank=rank, world_size=world_size)
@@ -215,17 +247,19 @@ def epoch_order(lengths: Tensor, global_batch: int, gen: torch.Generator, *, buc
     N = len(lengths)
     n_batches = math.ceil(N / global_batch)
     perm = torch.randperm(N, generator=gen).repeat(math.ceil(n_batches * global_batch / N))
-    perm = perm[:n_batches * global_batch]  # wrapped round to whole batches
+    perm = perm[: n_batches * global_batch]  # wrapped round to whole batches
     if not bucket:
         return perm.view(n_batches, global_batch)
     chunk = 50 * global_batch
     for s in range(0, len(perm), chunk):
-        part = perm[s:s + chunk]
-        perm[s:s + chunk] = part[lengths[part].argsort(stable=True)]
+        part = perm[s : s + chunk]
+        perm[s : s + chunk] = part[lengths[part].argsort(stable=True)]
     return perm.view(n_batches, global_batch)[torch.randperm(n_batches, generator=gen)]
 
 
 def _check_batching(batch_size: int, rank: int, world_size: int) -> None:
     if batch_size < 1 or world_size < 1 or not 0 <= rank < world_size:
-        raise ValueError(f"need batch_size >= 1 and 0 <= rank < world_size, got batch_size={batch_size}, "
-                         f"rank={rank}, world_size={world_size}")
+        raise ValueError(
+            f"need batch_size >= 1 and 0 <= rank < world_size, got batch_size={batch_size}, "
+            f"rank={rank}, world_size={world_size}"
+        )

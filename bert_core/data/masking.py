@@ -42,8 +42,8 @@ def _select_tokens(special_mask: Tensor, budget: Tensor, gen: torch.Generator) -
     """Choose ``budget[b]`` candidate positions of each row uniformly at random; returns ``(B, T)`` bool."""
     B, T = special_mask.shape
     scores = torch.rand((B, T), generator=gen).masked_fill_(special_mask, 2.0)  # candidates sort first
-    order = scores.argsort(dim=1)                                                # (B, T)
-    in_budget = torch.arange(T).expand(B, T) < budget[:, None]                   # (B, T) by rank
+    order = scores.argsort(dim=1)  # (B, T)
+    in_budget = torch.arange(T).expand(B, T) < budget[:, None]  # (B, T) by rank
     return torch.zeros_like(special_mask).scatter_(1, order, in_budget)
 
 
@@ -59,37 +59,37 @@ def _select_whole_words(special_mask: Tensor, word_starts: Tensor, budget: Tenso
     cand = ~special_mask
     after_special = torch.ones_like(special_mask)
     after_special[:, 1:] = special_mask[:, :-1]
-    starts = cand & (word_starts | after_special)                      # (B, T)
-    word_id = starts.long().cumsum(dim=1) - 1                          # (B, T) word index of each token
-    n_words = starts.sum(dim=1)                                        # (B,)
+    starts = cand & (word_starts | after_special)  # (B, T)
+    word_id = starts.long().cumsum(dim=1) - 1  # (B, T) word index of each token
+    n_words = starts.sum(dim=1)  # (B,)
     W = int(n_words.max()) if B > 0 else 0
     if W == 0:
         return torch.zeros_like(special_mask)
     rows = torch.arange(B)
     flat = (rows[:, None] * W + word_id)[cand]
-    word_len = torch.bincount(flat, minlength=B * W).view(B, W)        # (B, W) tokens per word
-    valid = torch.arange(W).expand(B, W) < n_words[:, None]            # (B, W)
-    word_len = word_len.masked_fill(~valid, T + 1)                     # padding words never fit
+    word_len = torch.bincount(flat, minlength=B * W).view(B, W)  # (B, W) tokens per word
+    valid = torch.arange(W).expand(B, W) < n_words[:, None]  # (B, W)
+    word_len = word_len.masked_fill(~valid, T + 1)  # padding words never fit
 
     scores = torch.rand((B, W), generator=gen).masked_fill_(~valid, 2.0)
-    order = scores.argsort(dim=1)                                      # (B, W) words in random order
-    sorted_len = word_len.gather(1, order)                             # (B, W)
-    taken = sorted_len.cumsum(dim=1) <= budget[:, None]                # (B, W) the prefix that fits
-    remaining = budget - (sorted_len * taken).sum(dim=1)               # (B,)
-    last = taken.sum(dim=1)                                            # (B,) first word that did not fit
-    active = rows[remaining > 0]                                       # rows that may still take a word
+    order = scores.argsort(dim=1)  # (B, W) words in random order
+    sorted_len = word_len.gather(1, order)  # (B, W)
+    taken = sorted_len.cumsum(dim=1) <= budget[:, None]  # (B, W) the prefix that fits
+    remaining = budget - (sorted_len * taken).sum(dim=1)  # (B,)
+    last = taken.sum(dim=1)  # (B,) first word that did not fit
+    active = rows[remaining > 0]  # rows that may still take a word
     positions = torch.arange(W)
     while active.numel() > 0:
         fits = (positions > last[active, None]) & (sorted_len[active] <= remaining[active, None])  # (A, W)
         found = fits.any(dim=1)
         active, fits = active[found], fits[found]
-        j = fits.to(torch.int8).argmax(dim=1)                          # first fitting word in random order
+        j = fits.to(torch.int8).argmax(dim=1)  # first fitting word in random order
         taken[active, j] = True
         remaining[active] -= sorted_len[active, j]
         last[active] = j
         active = active[remaining[active] > 0]
 
-    word_taken = torch.zeros_like(taken).scatter_(1, order, taken)    # (B, W) back in word order
+    word_taken = torch.zeros_like(taken).scatter_(1, order, taken)  # (B, W) back in word order
     return cand & word_taken.gather(1, word_id.clamp(min=0))
 
 
@@ -170,13 +170,13 @@ def mask_tokens(
         raise ValueError(f"need 0 <= random_token_low < vocab_size, got {random_token_low} and {vocab_size}")
 
     B, T = input_ids.shape
-    budget = num_to_predict((~special_mask).sum(dim=1), mlm_probability, max_predictions)   # (B,)
+    budget = num_to_predict((~special_mask).sum(dim=1), mlm_probability, max_predictions)  # (B,)
     if word_starts is None:
         selected = _select_tokens(special_mask, budget, gen)
     else:
         selected = _select_whole_words(special_mask, word_starts, budget, gen)
 
-    u = torch.rand((B, T), generator=gen)                                                    # (B, T)
+    u = torch.rand((B, T), generator=gen)  # (B, T)
     to_mask = selected & (u < mask_replace_prob)
     to_random = selected & (u >= mask_replace_prob) & (u < mask_replace_prob + random_replace_prob)
     random_ids = torch.randint(random_token_low, vocab_size, (B, T), generator=gen, dtype=input_ids.dtype)

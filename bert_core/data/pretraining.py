@@ -13,7 +13,6 @@ from typing import Protocol
 
 import torch
 
-
 TokenizedSentence = tuple[list[int], list[bool]]
 """Token ids without special tokens, and per token "starts a word" (False for ``##`` pieces)."""
 TokenizedDoc = list[TokenizedSentence]
@@ -31,7 +30,7 @@ class PretrainingInstance:
 
     tokens_a: list[int]
     tokens_b: list[int]
-    is_random_next: bool      # HF next_sentence_label: 0 = B really follows A, 1 = B is random
+    is_random_next: bool  # HF next_sentence_label: 0 = B really follows A, 1 = B is random
     word_starts_a: list[bool]
     word_starts_b: list[bool]
 
@@ -102,8 +101,12 @@ def _truncate_pair(inst: PretrainingInstance, max_num_tokens: int, draws: _Draws
 
 
 def _pair_from_chunk(
-    chunk: list[TokenizedSentence], docs: list[TokenizedDoc], doc_index: int, target: int,
-    draws: _Draws, nsp_probability: float,
+    chunk: list[TokenizedSentence],
+    docs: list[TokenizedDoc],
+    doc_index: int,
+    target: int,
+    draws: _Draws,
+    nsp_probability: float,
 ) -> tuple[PretrainingInstance | None, int]:
     """Split a chunk into an NSP pair; returns ``(instance or None, number of sentences to put back)``."""
     allow_random = len(docs) >= 2 and nsp_probability > 0
@@ -121,13 +124,13 @@ def _pair_from_chunk(
         k = cuts[draws.randint(0, len(cuts) - 1)]
         return PretrainingInstance(a_ids[:k], a_ids[k:], False, a_starts[:k], a_starts[k:]), 0
     if not allow_random:
-        return None, 0                              # a lone token with nothing to pair it with
+        return None, 0  # a lone token with nothing to pair it with
 
     other = draws.randint(0, len(docs) - 2)
-    other += other >= doc_index                     # uniform over the other documents
+    other += other >= doc_index  # uniform over the other documents
     random_doc = docs[other]
     b_ids, b_starts = [], []
-    for s_ids, s_starts in random_doc[draws.randint(0, len(random_doc) - 1):]:
+    for s_ids, s_starts in random_doc[draws.randint(0, len(random_doc) - 1) :]:
         b_ids += s_ids
         b_starts += s_starts
         if len(b_ids) >= target - len(a_ids):
@@ -136,8 +139,12 @@ def _pair_from_chunk(
 
 
 def create_instances(
-    docs: list[TokenizedDoc], max_seq_length: int, gen: torch.Generator, *,
-    short_seq_prob: float = 0.1, nsp_probability: float = 0.5,
+    docs: list[TokenizedDoc],
+    max_seq_length: int,
+    gen: torch.Generator,
+    *,
+    short_seq_prob: float = 0.1,
+    nsp_probability: float = 0.5,
 ) -> list[PretrainingInstance]:
     """Build NSP pairs from tokenized documents (Google's ``create_instances_from_document``).
 
@@ -180,8 +187,9 @@ def create_instances(
         if kept := [sentence for sentence in doc if sentence[0]]:
             cleaned.append(kept)
     if len(cleaned) == 1 and nsp_probability > 0:
-        warnings.warn("one document only: no random next sentences, every NSP pair is a true continuation",
-                      stacklevel=2)
+        warnings.warn(
+            "one document only: no random next sentences, every NSP pair is a true continuation", stacklevel=2
+        )
 
     max_num_tokens = max_seq_length - 3
     draws = _Draws(gen)
@@ -223,7 +231,7 @@ def tokenize_corpus(documents: list[list[str]], tokenizer: WordTokenizer, batch_
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     texts: list[str] = []
-    owner: list[int] = []                           # document index of each text
+    owner: list[int] = []  # document index of each text
     for d, doc in enumerate(documents):
         for sentence in doc:
             if sentence.strip():
@@ -231,12 +239,11 @@ def tokenize_corpus(documents: list[list[str]], tokenizer: WordTokenizer, batch_
                 owner.append(d)
     out: list[TokenizedDoc] = [[] for _ in documents]
     for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
+        batch = texts[start : start + batch_size]
         encoded = tokenizer.tokenize_with_words(batch)
         if len(encoded) != len(batch):
             raise ValueError(f"tokenizer returned {len(encoded)} results for {len(batch)} sentences")
-        for d, (ids, starts) in zip(owner[start:start + batch_size], encoded):
+        for d, (ids, starts) in zip(owner[start : start + batch_size], encoded):
             if ids:
                 out[d].append((list(ids), list(starts)))
     return [doc for doc in out if doc]
-

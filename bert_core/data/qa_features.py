@@ -11,6 +11,7 @@ logit + end logit), keeps the `n_best` best pairs with ``start <= end < start + 
 maps them back to character spans of the original context, and merges the windows' candidates (best
 score per span).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -57,7 +58,11 @@ def answer_token_span(offsets: Sequence[tuple[int, int]], start_char: int, end_c
 
 
 def make_features(
-    examples: Sequence[QAExample], tokenizer: Tokenizer, *, max_seq_length: int = 384, doc_stride: int = 128,
+    examples: Sequence[QAExample],
+    tokenizer: Tokenizer,
+    *,
+    max_seq_length: int = 384,
+    doc_stride: int = 128,
     max_query_length: int = 64,
 ) -> list[QAFeature]:
     """Windowed features of every example, in example order.
@@ -68,8 +73,10 @@ def make_features(
     """
     room = max_seq_length - max_query_length - 3
     if room < 1 or not 0 <= doc_stride < room:
-        raise ValueError(f"doc_stride ({doc_stride}) must be in [0, max_seq_length - max_query_length - 3 = {room}); "
-                         f"raise max_seq_length ({max_seq_length}) or lower max_query_length ({max_query_length})")
+        raise ValueError(
+            f"doc_stride ({doc_stride}) must be in [0, max_seq_length - max_query_length - 3 = {room}); "
+            f"raise max_seq_length ({max_seq_length}) or lower max_query_length ({max_query_length})"
+        )
     backend = tokenizer.backend
     questions = backend.encode_batch([e.question for e in examples], add_special_tokens=False)
     contexts = backend.encode_batch([e.context for e in examples], add_special_tokens=False)
@@ -92,9 +99,16 @@ def make_features(
             s_pos = e_pos = 0
             if span is not None and start <= span[0] and span[1] < end:
                 s_pos, e_pos = first_ctx + span[0] - start, first_ctx + span[1] - start
-            features.append(QAFeature(
-                index, prefix + window + [sep_id], [0] * len(prefix) + [1] * (len(window) + 1),
-                [None] * len(prefix) + ctx_offsets[start:end] + [None], s_pos, e_pos))
+            features.append(
+                QAFeature(
+                    index,
+                    prefix + window + [sep_id],
+                    [0] * len(prefix) + [1] * (len(window) + 1),
+                    [None] * len(prefix) + ctx_offsets[start:end] + [None],
+                    s_pos,
+                    e_pos,
+                )
+            )
             if end >= len(c.ids):
                 break
             start += step
@@ -102,8 +116,13 @@ def make_features(
 
 
 def decode_example(
-    example: QAExample, features: Sequence[QAFeature], start_logits: Sequence[Tensor],
-    end_logits: Sequence[Tensor], *, n_best: int = 20, max_answer_length: int = 30,
+    example: QAExample,
+    features: Sequence[QAFeature],
+    start_logits: Sequence[Tensor],
+    end_logits: Sequence[Tensor],
+    *,
+    n_best: int = 20,
+    max_answer_length: int = 30,
     allow_no_answer: bool = False,
 ) -> tuple[list[Span], float]:
     """The n-best answer spans of one example over its windows, and its no-answer score.
@@ -153,8 +172,14 @@ def decode_example(
 
 
 def predict_answers(
-    examples: Sequence[QAExample], features: Sequence[QAFeature], start_logits: Sequence[Tensor],
-    end_logits: Sequence[Tensor], *, n_best: int = 20, max_answer_length: int = 30, allow_no_answer: bool = False,
+    examples: Sequence[QAExample],
+    features: Sequence[QAFeature],
+    start_logits: Sequence[Tensor],
+    end_logits: Sequence[Tensor],
+    *,
+    n_best: int = 20,
+    max_answer_length: int = 30,
+    allow_no_answer: bool = False,
 ) -> dict[str, str]:
     """Question id → best answer text ("" for no answer), from the logits of every feature in order."""
     by_example: dict[int, list[int]] = {}
@@ -163,8 +188,14 @@ def predict_answers(
     out = {}
     for index, example in enumerate(examples):
         rows = by_example.get(index, [])
-        spans, _ = decode_example(example, [features[i] for i in rows], [start_logits[i] for i in rows],
-                                  [end_logits[i] for i in rows], n_best=n_best, max_answer_length=max_answer_length,
-                                  allow_no_answer=allow_no_answer)
+        spans, _ = decode_example(
+            example,
+            [features[i] for i in rows],
+            [start_logits[i] for i in rows],
+            [end_logits[i] for i in rows],
+            n_best=n_best,
+            max_answer_length=max_answer_length,
+            allow_no_answer=allow_no_answer,
+        )
         out[example.id] = spans[0].text if spans else ""
     return out

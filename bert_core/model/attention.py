@@ -1,4 +1,5 @@
 """Multi-head self-attention: fused SDPA by default, explicit probabilities on request."""
+
 from __future__ import annotations
 
 import math
@@ -56,7 +57,10 @@ class BertSelfAttention(nn.Module):
         return linear(x, weight, bias).split(layers[0].out_features, dim=-1)  # k × (B, T, C)
 
     def forward(
-        self, hidden_states: Tensor, attn_mask: Tensor | None = None, output_attentions: bool = False,
+        self,
+        hidden_states: Tensor,
+        attn_mask: Tensor | None = None,
+        output_attentions: bool = False,
         queries: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         """Attend.

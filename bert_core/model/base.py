@@ -1,4 +1,5 @@
 """What every model class shares: weight initialisation and Hugging Face-layout save/load."""
+
 from __future__ import annotations
 
 import logging
@@ -105,8 +106,11 @@ class BertPreTrainedModel(nn.Module):
         model = cls(config)
         weights = path / WEIGHTS_NAME
         if not weights.is_file():
-            hint = " (pytorch_model.bin is never unpickled: convert it to safetensors)" if (
-                path / "pytorch_model.bin").exists() else ""
+            hint = (
+                " (pytorch_model.bin is never unpickled: convert it to safetensors)"
+                if (path / "pytorch_model.bin").exists()
+                else ""
+            )
             raise FileNotFoundError(f"no {WEIGHTS_NAME} in {path}{hint}")
         with safe_open(str(weights), framework="pt") as handle:
             state = {key: handle.get_tensor(key) for key in handle.keys()}
@@ -119,8 +123,9 @@ class BertPreTrainedModel(nn.Module):
         own = self.state_dict()
         mismatched = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
         if mismatched and not ignore_mismatched_sizes:
-            details = ", ".join(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-                                for k in mismatched)
+            details = ", ".join(
+                f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}" for k in mismatched
+            )
             raise ValueError(f"checkpoint does not fit the config: {details}")
         for key in mismatched:
             del state[key]
@@ -146,6 +151,6 @@ class BertPreTrainedModel(nn.Module):
             elif not self.base_prefix and has_prefix:
                 if not key.startswith("bert."):
                     continue  # a head: BertModel has none
-                key = key[len("bert."):]
+                key = key[len("bert.") :]
             out[key] = value
         return out

@@ -1,4 +1,5 @@
 """BertModel and the task models built on it (pretraining, masked LM, classification, QA)."""
+
 from __future__ import annotations
 
 import torch
@@ -13,8 +14,13 @@ from .embeddings import BertEmbeddings
 from .heads import BertOnlyMLMHead, BertPreTrainingHeads, masked_lm_logits_and_loss
 from .layer import BertEncoder, BertPooler
 from .linear import Linear
-from .outputs import (BaseModelOutput, MaskedLMOutput, PreTrainingOutput, QuestionAnsweringOutput,
-                      SequenceClassifierOutput)
+from .outputs import (
+    BaseModelOutput,
+    MaskedLMOutput,
+    PreTrainingOutput,
+    QuestionAnsweringOutput,
+    SequenceClassifierOutput,
+)
 
 _TIED_MLM = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
 
@@ -79,7 +85,10 @@ class BertModel(BertPreTrainedModel):
         return BaseModelOutput(last, pooled, hidden, attentions)
 
     def encode_rows(
-        self, input_ids: Tensor, rows: Tensor, attention_mask: Tensor | None = None,
+        self,
+        input_ids: Tensor,
+        rows: Tensor,
+        attention_mask: Tensor | None = None,
         token_type_ids: Tensor | None = None,
     ) -> Tensor:
         """The last hidden state at positions `rows` (B, P) only: (B, P, C).
@@ -93,7 +102,10 @@ class BertModel(BertPreTrainedModel):
         return self.encoder(x, mask, last_rows=rows)[0]  # (B, P, C)
 
     def hidden_at(
-        self, input_ids: Tensor, positions: Tensor, attention_mask: Tensor | None = None,
+        self,
+        input_ids: Tensor,
+        positions: Tensor,
+        attention_mask: Tensor | None = None,
         token_type_ids: Tensor | None = None,
     ) -> Tensor:
         """The last hidden state at the `positions` (B, T) bool only: (N, C), rows in row-major order,
@@ -102,7 +114,10 @@ class BertModel(BertPreTrainedModel):
         return self.encode_rows(input_ids, rows, attention_mask, token_type_ids)[valid]  # (N, C)
 
     def attention_maps(
-        self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor | None = None,
+        token_type_ids: Tensor | None = None,
     ) -> tuple[Tensor, ...]:
         """Attention probabilities of every layer, L × (B, nh, T, T): what an attention view draws.
 
@@ -198,7 +213,10 @@ class BertForMaskedLM(BertPreTrainedModel):
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
 
     def logits_at(
-        self, input_ids: Tensor, positions: Tensor, attention_mask: Tensor | None = None,
+        self,
+        input_ids: Tensor,
+        positions: Tensor,
+        attention_mask: Tensor | None = None,
         token_type_ids: Tensor | None = None,
     ) -> Tensor:
         """Vocabulary logits at the `positions` (B, T) bool (e.g. `input_ids == mask_id`) only: (N, V).
@@ -278,6 +296,8 @@ class BertForQuestionAnswering(BertPreTrainedModel):
             ignored = start_logits.size(1)
             start = start_positions.clamp(0, ignored)
             end = end_positions.clamp(0, ignored)
-            loss = (F.cross_entropy(start_logits.float(), start, ignore_index=ignored)
-                    + F.cross_entropy(end_logits.float(), end, ignore_index=ignored)) / 2
+            loss = (
+                F.cross_entropy(start_logits.float(), start, ignore_index=ignored)
+                + F.cross_entropy(end_logits.float(), end, ignore_index=ignored)
+            ) / 2
         return QuestionAnsweringOutput(loss, start_logits, end_logits, out.hidden_states, out.attentions)

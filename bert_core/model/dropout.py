@@ -6,6 +6,7 @@ project's CPU). The mask has the same distribution: each element kept with proba
 scaled by 1 / (1 - p); it comes from the default generator, so `torch.manual_seed` makes it
 reproducible. Other devices keep `F.dropout` (fused kernels there).
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Token + segment + position embeddings."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn

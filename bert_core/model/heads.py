@@ -1,4 +1,5 @@
 """Task heads: masked-LM (decoder tied to the word embeddings), next-sentence, both together."""
+
 from __future__ import annotations
 
 import torch.nn.functional as F

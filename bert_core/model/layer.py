@@ -1,4 +1,5 @@
 """One post-LayerNorm transformer encoder layer, the stack of them, and the pooler."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -42,7 +43,10 @@ class BertAttention(nn.Module):
         self.output = BertSelfOutput(config)
 
     def forward(
-        self, hidden_states: Tensor, attn_mask: Tensor | None, output_attentions: bool,
+        self,
+        hidden_states: Tensor,
+        attn_mask: Tensor | None,
+        output_attentions: bool,
         queries: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         context, probs = self.self(hidden_states, attn_mask, output_attentions, queries)
@@ -84,7 +88,10 @@ class BertLayer(nn.Module):
         self.output = BertOutput(config)
 
     def forward(
-        self, hidden_states: Tensor, attn_mask: Tensor | None = None, output_attentions: bool = False,
+        self,
+        hidden_states: Tensor,
+        attn_mask: Tensor | None = None,
+        output_attentions: bool = False,
         queries: Tensor | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         """(B, T, C) → (B, T, C); or (B, P, C) for the rows given as `queries` (B, P, C)."""

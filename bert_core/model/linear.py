@@ -12,6 +12,7 @@ Which kernel (`cpu_gemm()`), decided once per process:
 CUDA/MPS tensors, other dtypes, CPU autocast and `torch.compile` (whose compiler picks its own
 kernels) always take `torch.nn.functional.linear`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,7 @@ def onednn_available() -> bool:
 
 @functools.cache
 def cpu_gemm() -> str:
-    """"onednn" or "blas": the kernel `Linear` uses for fp32 CPU products in this process."""
+    """ "onednn" or "blas": the kernel `Linear` uses for fp32 CPU products in this process."""
     asked = os.environ.get("BERT_CORE_CPU_GEMM", "auto").strip().lower()
     if asked not in _CHOICES:
         raise ValueError(f"BERT_CORE_CPU_GEMM={asked!r}: choose one of {', '.join(_CHOICES)}")
@@ -87,8 +88,9 @@ class _OneDnnLinear(torch.autograd.Function):
         return linear_grads(grad, x, weight, *ctx.needs_input_grad[:2], ctx.has_bias and ctx.needs_input_grad[2])
 
 
-def linear_grads(grad: Tensor, x: Tensor, weight: Tensor, want_x: bool = True, want_weight: bool = True,
-                 want_bias: bool = True) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+def linear_grads(
+    grad: Tensor, x: Tensor, weight: Tensor, want_x: bool = True, want_weight: bool = True, want_bias: bool = True
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
     """The gradients of y = x Wᵀ + b for the upstream `grad` (..., out), each product on oneDNN:
     (grad_x (..., in), grad_weight (out, in), grad_bias (out,)), None where not wanted."""
     grad_x = grad_w = grad_b = None
@@ -110,17 +112,23 @@ def linear_grads(grad: Tensor, x: Tensor, weight: Tensor, want_x: bool = True, w
 
 def uses_onednn(x: Tensor, weight: Tensor) -> bool:
     """Whether `linear(x, weight)` runs on oneDNN (fp32 CPU, no autocast, not compiling, `cpu_gemm()`)."""
-    return (x.device.type == "cpu" and x.dtype == torch.float32 and weight.dtype == torch.float32
-            and not torch.is_autocast_enabled("cpu") and not torch.compiler.is_compiling()
-            and cpu_gemm() == "onednn")
+    return (
+        x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and weight.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+        and not torch.compiler.is_compiling()
+        and cpu_gemm() == "onednn"
+    )
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """`F.linear(x, weight, bias)`, on oneDNN for fp32 CPU tensors when `cpu_gemm()` says so."""
     if not uses_onednn(x, weight):
         return F.linear(x, weight, bias)
-    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad
-                                    or (bias is not None and bias.requires_grad)):
+    if torch.is_grad_enabled() and (
+        x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
+    ):
         return _OneDnnLinear.apply(x, weight, bias)
     return _dnnl(x, weight, bias)
 

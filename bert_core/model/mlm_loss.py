@@ -7,6 +7,7 @@ the forward keeps the logits and their log-sum-exp, and the backward builds the 
 softmax - one-hot it needs. Numbers are those of the unfused path to fp32 rounding (tests/test_cpu_kernels.py).
 Elsewhere (CUDA, bf16, compiling, or without a gradient) the unfused path runs.
 """
+
 from __future__ import annotations
 
 import torch

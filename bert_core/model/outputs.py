@@ -1,4 +1,5 @@
 """Small output records returned by the models' `forward`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Plain helpers of the real-browser tests (the fixtures are in conftest.py): a live `streamlit run`
 on a free localhost port, Debian's Chromium, screenshots, and waits."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,14 @@ import pytest
 from bench import server
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 INLINE_SCHEMES = ("data:", "blob:", "about:")
 # Every URL the document refers to or fetched: a backstop for requests the router may not see (a favicon
@@ -57,6 +64,7 @@ def is_outside(url: str) -> bool:
 def block_outside(context, seen: list[str]) -> None:
     """Abort every request of `context` (all its pages and frames) that would leave this machine,
     and record its URL in `seen`."""
+
     def handle(route) -> None:
         if is_outside(route.request.url):
             seen.append(route.request.url)
@@ -65,8 +73,10 @@ def block_outside(context, seen: list[str]) -> None:
             route.continue_()
 
     context.route("**/*", handle)
-    context.on("request", lambda request: seen.append(request.url)
-               if is_outside(request.url) and request.url not in seen else None)
+    context.on(
+        "request",
+        lambda request: seen.append(request.url) if is_outside(request.url) and request.url not in seen else None,
+    )
 
 
 def outside_urls_in_document(page) -> list[str]:

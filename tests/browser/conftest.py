@@ -7,6 +7,7 @@ Nothing may leave this machine (docs/offline.md): every request the browser make
 than localhost is aborted and recorded in `outside_requests`, and any test that used `page` fails
 when that list, or the URLs its document refers to, name another host.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -2,6 +2,7 @@
 upload, and the classroom features: the teacher logs in from the sidebar, sets a run active, and sees
 the jobs panel. Fails on any exception box; screenshots go to `$BERT_EXPLORER_SHOTS` (or a temp folder).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,9 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     require_browser()
     tmp = tmp_path_factory.mktemp("browser_every_page")
     make_tiny_run(tmp / "runs")
-    with streamlit_server(tmp, BERT_EXPLORER_TEACHER_PASSWORD=PASSWORD,
-                          BERT_EXPLORER_CLASSROOM=str(tmp / "classroom.toml")) as url:
+    with streamlit_server(
+        tmp, BERT_EXPLORER_TEACHER_PASSWORD=PASSWORD, BERT_EXPLORER_CLASSROOM=str(tmp / "classroom.toml")
+    ) as url:
         yield url, tmp
 
 
@@ -58,7 +60,8 @@ def test_bad_upload_says_why_and_the_teacher_panel(server, page) -> None:
     page.get_by_role("option", name="Upload your own").click()
     wait_idle(page)
     page.locator('input[type="file"]').first.set_input_files(
-        files=[{"name": "photo.txt", "mimeType": "text/plain", "buffer": b"\x00\x01\x02\x03" * 300}])
+        files=[{"name": "photo.txt", "mimeType": "text/plain", "buffer": b"\x00\x01\x02\x03" * 300}]
+    )
     page.get_by_text("binary").first.wait_for(timeout=60_000)
     no_exception(page)
     page.screenshot(path=str(shots / "bad_upload.png"), full_page=True)

@@ -1,8 +1,8 @@
 """Real-browser test of the fine-tune page: fine-tune a tiny saved run on the 200-sentence set, then use the
 try-it box (class probabilities) and the before/after map. Fails on any exception box; screenshots go to the
 test's tmp folder (or `$BERT_EXPLORER_SHOTS`)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 from browser_helpers import (
@@ -13,7 +13,6 @@ from browser_helpers import (
     wait_idle,
 )
 from tiny_run import make_tiny_run
-
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -5,6 +5,7 @@ fill-mask sentence, the attention and tokenizer sentences and pasted embedding t
 page must show them as text: no request leaves this machine (127.0.0.2 stands for an outside host),
 no dialog opens, no `<img>` points at the payload's address and no link has a `javascript:` target.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlparse
@@ -16,8 +17,10 @@ from tiny_run import make_tiny_run
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 BEACON = "http://127.0.0.2/beacon.png"
-PAYLOAD = (f"![x]({BEACON}) [click](javascript:alert(1)) <img src={BEACON} onerror=alert(2)> "
-           "<script>alert(3)</script> :red[loud]")
+PAYLOAD = (
+    f"![x]({BEACON}) [click](javascript:alert(1)) <img src={BEACON} onerror=alert(2)> "
+    "<script>alert(3)</script> :red[loud]"
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +111,10 @@ def test_hostile_text_is_shown_as_text_everywhere(server, page, watched) -> None
     page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first.click()  # "Texts"
     page.get_by_role("option", name="Paste texts", exact=False).click()
     wait_settled(page, 400)
-    lines = [f"[click](javascript:alert({n}))\t{PAYLOAD} number {n}" if n % 2 else f"![b]({BEACON})\tplain {n}"
-             for n in range(12)]
+    lines = [
+        f"[click](javascript:alert({n}))\t{PAYLOAD} number {n}" if n % 2 else f"![b]({BEACON})\tplain {n}"
+        for n in range(12)
+    ]
     type_into(page, None, "\n".join(lines))
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for(timeout=120_000)
     assert_inert(page, watched, "embeddings")

@@ -4,6 +4,7 @@ Starts the app with one tiny saved run, then: fill-mask (MiniLM explains it has 
 guesses), attention (the layer × head grid, then bertviz's head view and model view, whose SVG must
 draw with no CDN), and embeddings (a UMAP scatter). Screenshots go to `$BERT_EXPLORER_SHOTS` if set.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,6 @@ from browser_helpers import (
     wait_idle,
 )
 from tiny_run import make_tiny_run
-
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

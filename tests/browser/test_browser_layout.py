@@ -3,6 +3,7 @@ column, bertviz's model view shows every head, and chart titles, axis titles and
 
 Saved runs of every kind come from tests/runs_gallery.py; screenshots go to `$BERT_EXPLORER_SHOTS` if set.
 """
+
 from __future__ import annotations
 
 import sys
@@ -56,8 +57,7 @@ def open_page(page, url: str, path: str, heading: str) -> None:
 
 
 def overlaps(page) -> list:
-    return [pair for chart in page.locator('[data-testid="stPlotlyChart"]').all()
-            for pair in chart.evaluate(OVERLAPS)]
+    return [pair for chart in page.locator('[data-testid="stPlotlyChart"]').all() for pair in chart.evaluate(OVERLAPS)]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -71,7 +71,7 @@ def test_runs_table_shows_every_column_and_overlay_draws(server, page, size) -> 
     headers, deadline = [], time.monotonic() + 60
     while headers != COLUMNS and time.monotonic() < deadline:  # the grid draws its headers after it appears
         page.wait_for_timeout(300)
-        headers = grid.evaluate(HEADERS)[:len(COLUMNS)]
+        headers = grid.evaluate(HEADERS)[: len(COLUMNS)]
     assert headers == COLUMNS  # all rendered: none scrolled out of view
     box = grid.bounding_box()
     assert box["x"] + box["width"] <= size[0]

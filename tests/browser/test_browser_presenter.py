@@ -3,6 +3,7 @@ table text, Settings collapsed while a run trains, one chart in focus, the dark 
 captions, the Home page's lesson-ready runs, and the students' join hint with its QR code (the server
 listens on every interface here). Screenshots go to `$BERT_EXPLORER_SHOTS` (or a temp folder).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -46,7 +47,10 @@ def test_presenter_mode_at_1280x720(server, page) -> None:
     page.screenshot(path=str(shots / "presenter_home.png"))
 
     _open(page, "Pretrain")
-    assert page.locator('[data-testid="stMain"] [data-testid="stExpander"] details').first.get_attribute("open") is not None
+    assert (
+        page.locator('[data-testid="stMain"] [data-testid="stExpander"] details').first.get_attribute("open")
+        is not None
+    )
     page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(shots / "presenter_started.png"))
@@ -62,8 +66,9 @@ def test_presenter_mode_at_1280x720(server, page) -> None:
     page.wait_for_timeout(2500)
     page.get_by_role("button", name="Back to all charts").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "presenter_focus.png"))
-    page.wait_for_function("document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length == 1",
-                           timeout=15_000)  # the other charts are gone (stale ones go at the end of a rerun)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length == 1", timeout=15_000
+    )  # the other charts are gone (stale ones go at the end of a rerun)
     page.get_by_role("tab", name="Probe sentences").click()
     page.wait_for_timeout(2500)
     page.screenshot(path=str(shots / "presenter_probes.png"))
@@ -72,7 +77,10 @@ def test_presenter_mode_at_1280x720(server, page) -> None:
     wait_settled(page)
     no_exception(page)
     # The run ended: Settings opens again.
-    assert page.locator('[data-testid="stMain"] [data-testid="stExpander"] details').first.get_attribute("open") is not None
+    assert (
+        page.locator('[data-testid="stMain"] [data-testid="stExpander"] details').first.get_attribute("open")
+        is not None
+    )
     page.get_by_role("tab", name="Learning curves").click()
     page.get_by_text("Dark look").click()  # the focused chart stays focused
     wait_settled(page)

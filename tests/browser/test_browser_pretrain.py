@@ -4,15 +4,16 @@ Opens the app, starts a run on the pretrain page with the default settings (what
 first), checks the MLM chart changes between two screenshots, stops the run, and clicks through the
 other pages. Screenshots go to a temp folder (or `$BERT_EXPLORER_SHOTS` to keep them).
 """
+
 from __future__ import annotations
 
 import time
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from browser_helpers import no_exception as _no_exception
 from browser_helpers import shots_dir as _shots
 from browser_helpers import wait_idle as _wait_idle
+from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

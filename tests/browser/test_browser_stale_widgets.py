@@ -5,6 +5,7 @@ still shows a sentence of the old set; the next rerun handed the page that sente
 the page crashed (`ValueError: invalid literal for int()`). Switches texts, pooling and colours in the
 order that crashed, on a tiny saved run (fast), and fails on any exception box.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Write checkpoints of a model in a loop until killed (tests/test_checkpoint.py SIGKILLs it mid-write)."""
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ Usage: ddp_train.py OUT.safetensors GLOBAL_BATCH
 Each rank takes GLOBAL_BATCH / world_size rows. Rank 0 gathers every rank's parameters, checks they are
 identical, and writes its own to OUT.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,15 +23,33 @@ from bert_core.training import Trainer, TrainingArguments
 def main() -> None:
     out, global_batch = sys.argv[1], int(sys.argv[2])
     gen = torch.Generator().manual_seed(0)
-    docs = [[(torch.randint(5, 80, (int(torch.randint(4, 12, (1,), generator=gen)),), generator=gen).tolist(),
-              [True] * 20) for _ in range(6)] for _ in range(12)]
-    docs = [[(ids, starts[:len(ids)]) for ids, starts in doc] for doc in docs]
-    dataset = PretrainingDataset(docs, max_seq_length=32, vocab_size=80, cls_id=2, sep_id=3, pad_id=0, mask_id=4,
-                                 random_token_low=5)
+    docs = [
+        [
+            (
+                torch.randint(5, 80, (int(torch.randint(4, 12, (1,), generator=gen)),), generator=gen).tolist(),
+                [True] * 20,
+            )
+            for _ in range(6)
+        ]
+        for _ in range(12)
+    ]
+    docs = [[(ids, starts[: len(ids)]) for ids, starts in doc] for doc in docs]
+    dataset = PretrainingDataset(
+        docs, max_seq_length=32, vocab_size=80, cls_id=2, sep_id=3, pad_id=0, mask_id=4, random_token_low=5
+    )
     torch.manual_seed(0)
-    model = BertForPreTraining(BertConfig(vocab_size=80, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                                          intermediate_size=64, max_position_embeddings=32, hidden_dropout_prob=0.0,
-                                          attention_probs_dropout_prob=0.0))
+    model = BertForPreTraining(
+        BertConfig(
+            vocab_size=80,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=64,
+            max_position_embeddings=32,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        )
+    )
     args = TrainingArguments(max_steps=4, learning_rate=1e-3, warmup_steps=1, device="cpu")
     info = init_distributed("cpu")
     task = PretrainingTask(dataset, batch_size=global_batch // info.world_size)
@@ -44,8 +63,7 @@ def main() -> None:
             for other in gathered[1:]:
                 assert torch.equal(other, gathered[0]), "ranks diverged"
     if trainer.dist.is_main:
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()
-                   if k not in model.tied_keys}, out)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items() if k not in model.tied_keys}, out)
     cleanup()
 
 
