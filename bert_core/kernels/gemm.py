@@ -1,0 +1,138 @@
+"""Which CPU kernel multiplies an fp32 linear layer: MKL (PyTorch's default) or oneDNN, by measurement.
+
+PyTorch sends fp32 CPU matmuls to MKL, which takes slower code paths on processors that are not
+Intel's; oneDNN also ships inside PyTorch (`torch.ops.mkldnn._linear_pointwise`). Which one is faster
+depends on the machine and on the shape, not on the vendor string: on an AVX-512 AMD EPYC oneDNN's
+square-matmul peak was 428 GFLOP/s against MKL's ~200, on an AVX2-only EPYC 110 against 142, and
+oneDNN copies transposed inputs in backward, which costs more at some shapes than at others.
+
+So the choice is measured: the first time a layer of shape (in_features, out_features) runs with a
+given number of rows (in buckets) and with or without a backward, both kernels are timed on random
+operands of that shape for a few milliseconds (interleaved, best of three), and the faster one is
+kept for the rest of the process. `BERT_CORE_CPU_GEMM` overrides it:
+
+    BERT_CORE_CPU_GEMM=auto (default) | onednn | mkl   ("blas" is accepted as a synonym of "mkl")
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+Kernel = str  # "mkl" or "onednn"
+_SETTINGS = ("auto", "onednn", "mkl", "blas")
+_FLOP_BUDGET = 3e8  # FLOPs of one timed call (~1-3 ms on an idle core): caps the rows timed...
+_MIN_ROWS = 32  # ...down to this many (the MLM decoder, 6·C·V FLOPs a row, is timed on 32)
+_ROW_BUCKETS = (16, 64, 256, 1024)  # rows are rounded up to one of these for the cache key
+_REPEATS = 3
+
+_choices: dict[tuple[int, int, int, bool], Kernel] = {}
+_lock = threading.Lock()
+
+
+@functools.cache
+def onednn_available() -> bool:
+    """Whether this PyTorch build runs `torch.ops.mkldnn._linear_pointwise` (oneDNN) correctly."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        x, w = torch.ones(2, 3), torch.ones(4, 3)
+        return bool(torch.equal(torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], ""), x @ w.t()))
+    except (AttributeError, RuntimeError):  # a build without oneDNN, or an op that changed
+        return False
+
+
+@functools.cache
+def gemm_setting() -> str:
+    """ "auto", "onednn" or "mkl": `BERT_CORE_CPU_GEMM`, read once per process ("mkl" without oneDNN)."""
+    asked = os.environ.get("BERT_CORE_CPU_GEMM", "auto").strip().lower()
+    if asked not in _SETTINGS:
+        raise ValueError(f"BERT_CORE_CPU_GEMM={asked!r}: choose one of auto, onednn, mkl")
+    if asked == "blas" or not onednn_available():
+        return "mkl"
+    return asked
+
+
+def reset_gemm_choice() -> None:
+    """Forget the setting and every measured choice (tests change `BERT_CORE_CPU_GEMM` between runs)."""
+    gemm_setting.cache_clear()
+    with _lock:
+        _choices.clear()
+
+
+def measured_choices() -> dict[tuple[int, int, int, bool], Kernel]:
+    """A copy of what has been measured so far: (in, out, rows bucket, backward) → kernel."""
+    with _lock:
+        return dict(_choices)
+
+
+def gemm_for(in_features: int, out_features: int, rows: int = 1024, backward: bool = False) -> Kernel:
+    """ "onednn" or "mkl": the kernel for an fp32 CPU product (rows, in) · (in, out), forward only or
+    forward and backward. Measured on the first call for each shape and rows bucket, then cached."""
+    setting = gemm_setting()
+    if setting != "auto":
+        return setting
+    bucket = next((b for b in _ROW_BUCKETS if rows <= b), _ROW_BUCKETS[-1])
+    key = (in_features, out_features, bucket, backward)
+    choice = _choices.get(key)
+    if choice is None:
+        with _lock:
+            choice = _choices.get(key)
+            if choice is None:
+                choice = _choices[key] = _measure(in_features, out_features, bucket, backward)
+    return choice
+
+
+def dense(t: Tensor) -> Tensor:
+    """`t` itself when it is contiguous or the transpose of a contiguous matrix, else a contiguous copy:
+    oneDNN multiplies other strides (e.g. the pooler's `hidden[:, 0]`) on a slow reference kernel,
+    27 ms instead of 0.05 ms for a (256, 32) · (32, 256) product."""
+    if t.is_contiguous() or (t.dim() == 2 and t.t().is_contiguous()):
+        return t
+    return t.contiguous()
+
+
+def onednn_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """x (..., in) · weight (out, in)ᵀ + bias (out,) → (..., out), on oneDNN (no autograd)."""
+    return torch.ops.mkldnn._linear_pointwise(dense(x), dense(weight), bias, "none", [], "")
+
+
+def _measure(in_features: int, out_features: int, rows: int, backward: bool) -> Kernel:
+    """Time both kernels on (rows, in) · (in, out), forward (and backward), and return the faster."""
+    from .linear import OneDnnLinearFunction  # the autograd function lives beside `FastLinear`
+
+    flops_per_row = 2 * in_features * out_features * (3 if backward else 1)
+    rows = min(rows, max(_MIN_ROWS, int(_FLOP_BUDGET // flops_per_row)))
+    with torch.inference_mode(False), torch.enable_grad() if backward else torch.no_grad():
+        x = torch.rand(rows, in_features, requires_grad=backward)  # (N, in)
+        weight = torch.rand(out_features, in_features, requires_grad=backward)  # (out, in)
+        bias = torch.rand(out_features, requires_grad=backward)  # (out,)
+        upstream = torch.rand(rows, out_features)  # (N, out)
+
+        def run_mkl() -> None:
+            y = F.linear(x, weight, bias)
+            if backward:
+                y.backward(upstream)
+
+        def run_onednn() -> None:
+            if backward:
+                OneDnnLinearFunction.apply(x, weight, bias).backward(upstream)
+            else:
+                onednn_linear(x, weight, bias)
+
+        runs: dict[Kernel, Callable[[], None]] = {"mkl": run_mkl, "onednn": run_onednn}
+        best = {name: float("inf") for name in runs}
+        for repeat in range(_REPEATS + 1):  # the first round warms up (thread pool, allocator, primitives)
+            for name, run in runs.items():
+                start = time.perf_counter()
+                run()
+                if repeat:
+                    best[name] = min(best[name], time.perf_counter() - start)
+    return "onednn" if best["onednn"] < best["mkl"] else "mkl"
