@@ -8,6 +8,7 @@ Every `bert_core` model calls `use_fast_path` at the end of its construction (`p
 fast path is on by default; it changes nothing but kernels (the state dict is identical) and takes
 its fast route only where it helps: fp32 on the CPU, outside autocast and `torch.compile`.
 
+- `onednn`: oneDNN's products (forward, and backward as an autograd function).
 - `gemm`: oneDNN vs MKL for each linear shape, chosen by a short timing (`BERT_CORE_CPU_GEMM` overrides).
 - `linear`: `FastLinear` and its autograd function.
 - `dropout`: `FastDropout`, the `rand`-mask dropout.
@@ -18,9 +19,10 @@ This package imports nothing from `bert_core.model`.
 """
 
 from .dropout import FastDropout, dropout
-from .gemm import gemm_for, gemm_setting, measured_choices, onednn_available, reset_gemm_choice
+from .gemm import gemm_for, gemm_setting, measured_choices, reset_gemm_choice
 from .linear import FastLinear, linear
 from .mlm_loss import decoder_cross_entropy
+from .onednn import onednn_available
 from .swap import use_fast_path, uses_fast_path
 
 __all__ = [

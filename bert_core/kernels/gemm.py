@@ -8,8 +8,8 @@ oneDNN copies transposed inputs in backward, which costs more at some shapes tha
 
 So the choice is measured: the first time a layer of shape (in_features, out_features) runs with a
 given number of rows (in buckets) and with or without a backward, both kernels are timed on random
-operands of that shape for a few milliseconds (interleaved, best of three), and the faster one is
-kept for the rest of the process. `BERT_CORE_CPU_GEMM` overrides it:
+operands of that shape for a few milliseconds (interleaved, best of two after a warm-up), and the
+faster one is kept for the rest of the process. `BERT_CORE_CPU_GEMM` overrides it:
 
     BERT_CORE_CPU_GEMM=auto (default) | onednn | mkl   ("blas" is accepted as a synonym of "mkl")
 """
@@ -24,29 +24,17 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
 
-Kernel = str  # "mkl" or "onednn"
+from .onednn import Kernel, OneDnnLinearFunction, onednn_available, onednn_linear
+
 _SETTINGS = ("auto", "onednn", "mkl", "blas")
-_FLOP_BUDGET = 3e8  # FLOPs of one timed call (~1-3 ms on an idle core): caps the rows timed...
+_FLOP_BUDGET = 6e8  # FLOPs of one timed call (~3-6 ms on an idle core): caps the rows timed...
 _MIN_ROWS = 32  # ...down to this many (the MLM decoder, 6·C·V FLOPs a row, is timed on 32)
 _ROW_BUCKETS = (16, 64, 256, 1024)  # rows are rounded up to one of these for the cache key
-_REPEATS = 3
+_REPEATS = 2
 
 _choices: dict[tuple[int, int, int, bool], Kernel] = {}
 _lock = threading.Lock()
-
-
-@functools.cache
-def onednn_available() -> bool:
-    """Whether this PyTorch build runs `torch.ops.mkldnn._linear_pointwise` (oneDNN) correctly."""
-    if not torch.backends.mkldnn.is_available():
-        return False
-    try:
-        x, w = torch.ones(2, 3), torch.ones(4, 3)
-        return bool(torch.equal(torch.ops.mkldnn._linear_pointwise(x, w, None, "none", [], ""), x @ w.t()))
-    except (AttributeError, RuntimeError):  # a build without oneDNN, or an op that changed
-        return False
 
 
 @functools.cache
@@ -90,24 +78,8 @@ def gemm_for(in_features: int, out_features: int, rows: int = 1024, backward: bo
     return choice
 
 
-def dense(t: Tensor) -> Tensor:
-    """`t` itself when it is contiguous or the transpose of a contiguous matrix, else a contiguous copy:
-    oneDNN multiplies other strides (e.g. the pooler's `hidden[:, 0]`) on a slow reference kernel,
-    27 ms instead of 0.05 ms for a (256, 32) · (32, 256) product."""
-    if t.is_contiguous() or (t.dim() == 2 and t.t().is_contiguous()):
-        return t
-    return t.contiguous()
-
-
-def onednn_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """x (..., in) · weight (out, in)ᵀ + bias (out,) → (..., out), on oneDNN (no autograd)."""
-    return torch.ops.mkldnn._linear_pointwise(dense(x), dense(weight), bias, "none", [], "")
-
-
 def _measure(in_features: int, out_features: int, rows: int, backward: bool) -> Kernel:
     """Time both kernels on (rows, in) · (in, out), forward (and backward), and return the faster."""
-    from .linear import OneDnnLinearFunction  # the autograd function lives beside `FastLinear`
-
     flops_per_row = 2 * in_features * out_features * (3 if backward else 1)
     rows = min(rows, max(_MIN_ROWS, int(_FLOP_BUDGET // flops_per_row)))
     with torch.inference_mode(False), torch.enable_grad() if backward else torch.no_grad():

@@ -13,56 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .gemm import Kernel, gemm_for, onednn_linear
-
-
-class OneDnnLinearFunction(torch.autograd.Function):
-    """y = x Wᵀ + b with every product of forward and backward on oneDNN."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # type: ignore[override]
-        ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
-        return onednn_linear(x, weight, bias)  # (..., out)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:  # type: ignore[override]
-        x, weight = ctx.saved_tensors
-        want_bias = ctx.has_bias and ctx.needs_input_grad[2]
-        return linear_grads(grad, x, weight, *ctx.needs_input_grad[:2], want_bias, kernel="onednn")
-
-
-def linear_grads(
-    grad: Tensor,
-    x: Tensor,
-    weight: Tensor,
-    want_x: bool = True,
-    want_weight: bool = True,
-    want_bias: bool = True,
-    kernel: Kernel = "onednn",
-) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
-    """The gradients of y = x Wᵀ + b for the upstream `grad` (..., out), each product on `kernel`:
-    (grad_x (..., in), grad_weight (out, in), grad_bias (out,)), None where not wanted."""
-    grad_x = grad_w = grad_b = None
-    rows = grad.reshape(-1, grad.size(-1))  # (N, out)
-    if want_x:
-        if kernel == "onednn":
-            grad_x = onednn_linear(grad, weight.t(), None)  # (..., out) · (out, in) → (..., in)
-        else:
-            grad_x = grad @ weight  # (..., in)
-    if want_weight:
-        inputs = x.reshape(-1, x.size(-1))  # (N, in)
-        if kernel != "onednn":
-            grad_w = rows.t() @ inputs  # (out, in)
-        # oneDNN reads a transposed weight in place but copies a transposed input: transpose-copy the
-        # narrower of the two (the MLM decoder's (N, V) gradient is ~100x wider than its input).
-        elif rows.size(1) <= inputs.size(1):
-            grad_w = onednn_linear(rows.t(), inputs.t(), None)  # (out, N) · (N, in) → (out, in)
-        else:
-            grad_w = onednn_linear(inputs.t(), rows.t(), None).t()  # ((in, N) · (N, out))ᵀ → (out, in)
-    if want_bias:
-        grad_b = rows.sum(0)  # (out,)
-    return grad_x, grad_w, grad_b
+from .gemm import gemm_for
+from .onednn import Kernel, OneDnnLinearFunction, onednn_linear
 
 
 def fast_kernel(x: Tensor, weight: Tensor) -> Kernel | None:

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .gemm import onednn_linear
-from .linear import fast_kernel, linear, linear_grads
+from .linear import fast_kernel, linear
+from .onednn import linear_grads, onednn_linear
 
 
 class _DecoderCrossEntropy(torch.autograd.Function):
