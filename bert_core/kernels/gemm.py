@@ -8,8 +8,10 @@ oneDNN copies transposed inputs in backward, which costs more at some shapes tha
 
 So the choice is measured: the first time a layer of shape (in_features, out_features) runs with a
 given number of rows (in buckets) and with or without a backward, both kernels are timed on random
-operands of that shape for a few milliseconds (interleaved, best of two after a warm-up), and the
-faster one is kept for the rest of the process. `BERT_CORE_CPU_GEMM` overrides it:
+operands of that shape for a few milliseconds (interleaved, best of three after a warm-up), and the
+faster one is kept for the rest of the process: about 10-20 ms per shape on an idle core, a few per model. The
+timing is wall-clock, best of three: on a machine busy with other processes it is noisier (and
+slower), so pin the kernel there when it matters. `BERT_CORE_CPU_GEMM` overrides it:
 
     BERT_CORE_CPU_GEMM=auto (default) | onednn | mkl   ("blas" is accepted as a synonym of "mkl")
 """
@@ -28,10 +30,11 @@ import torch.nn.functional as F
 from .onednn import Kernel, OneDnnLinearFunction, onednn_available, onednn_linear
 
 _SETTINGS = ("auto", "onednn", "mkl", "blas")
-_FLOP_BUDGET = 6e8  # FLOPs of one timed call (~3-6 ms on an idle core): caps the rows timed...
-_MIN_ROWS = 32  # ...down to this many (the MLM decoder, 6·C·V FLOPs a row, is timed on 32)
+_FLOP_BUDGET = 2e8  # FLOPs of one timed call (~1-2 ms on an idle core): caps the rows timed...
+_MIN_ROWS = 16  # ...down to this many (the MLM decoder, 6·C·V FLOPs a row, is timed on 16)
+_TINY = 1 << 16  # in·out below this (a 2-class head): call overhead, not the kernel, dominates: MKL
 _ROW_BUCKETS = (16, 64, 256, 1024)  # rows are rounded up to one of these for the cache key
-_REPEATS = 2
+_REPEATS = 3
 
 _choices: dict[tuple[int, int, int, bool], Kernel] = {}
 _lock = threading.Lock()
@@ -67,6 +70,8 @@ def gemm_for(in_features: int, out_features: int, rows: int = 1024, backward: bo
     setting = gemm_setting()
     if setting != "auto":
         return setting
+    if in_features * out_features < _TINY:
+        return "mkl"
     bucket = next((b for b in _ROW_BUCKETS if rows <= b), _ROW_BUCKETS[-1])
     key = (in_features, out_features, bucket, backward)
     choice = _choices.get(key)
@@ -79,7 +84,8 @@ def gemm_for(in_features: int, out_features: int, rows: int = 1024, backward: bo
 
 
 def _measure(in_features: int, out_features: int, rows: int, backward: bool) -> Kernel:
-    """Time both kernels on (rows, in) · (in, out), forward (and backward), and return the faster."""
+    """Time both kernels on (rows, in) · (in, out), forward (and backward), and return the faster
+    (ties go to MKL, PyTorch's own choice)."""
     flops_per_row = 2 * in_features * out_features * (3 if backward else 1)
     rows = min(rows, max(_MIN_ROWS, int(_FLOP_BUDGET // flops_per_row)))
     with torch.inference_mode(False), torch.enable_grad() if backward else torch.no_grad():
