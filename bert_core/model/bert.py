@@ -142,12 +142,10 @@ class BertForPreTraining(BertPreTrainedModel):
             # Only [CLS] and the labelled positions are read: the last layer computes just those rows.
             selected = labels != -100  # (B, T)
             rows, valid = rows_of(selected, with_cls=True)  # (B, 1 + P)
-            hidden = self.bert(
-                input_ids, attention_mask, token_type_ids, last_rows=rows
-            ).last_hidden_state  # (B, 1 + P, C)
+            out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=rows)
+            hidden = out.last_hidden_state  # (B, 1 + P, C)
             logits, mlm_loss = self.cls.predictions.logits_and_loss(hidden[valid], labels[selected])  # (N, V)
             nsp_logits = self.cls.seq_relationship(self.bert.pooler(hidden))  # (B, 2)
-            out = BaseModelOutput(hidden)
         else:
             out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
             logits, mlm_loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
@@ -185,9 +183,8 @@ class BertForMaskedLM(BertPreTrainedModel):
         if sparse and labels is not None and not (output_attentions or output_hidden_states):
             selected = labels != -100  # (B, T)
             rows, valid = rows_of(selected)  # (B, P)
-            hidden = self.bert(input_ids, attention_mask, token_type_ids, last_rows=rows).last_hidden_state[
-                valid
-            ]  # (N, C)
+            out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=rows)
+            hidden = out.last_hidden_state[valid]  # (N, C)
             logits, loss = self.cls.predictions.logits_and_loss(hidden, labels[selected])  # (N, V)
             return MaskedLMOutput(loss, logits)
         out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
@@ -222,10 +219,8 @@ class BertForSequenceClassification(BertPreTrainedModel):
         else:
             # The pooler reads only [CLS]: the last layer computes that one row.
             cls_row = input_ids.new_zeros(input_ids.size(0), 1)  # (B, 1)
-            hidden = self.bert(
-                input_ids, attention_mask, token_type_ids, last_rows=cls_row
-            ).last_hidden_state  # (B, 1, C)
-            out, pooled = BaseModelOutput(hidden), self.bert.pooler(hidden)
+            out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=cls_row)  # last_hidden_state (B, 1, C)
+            pooled = self.bert.pooler(out.last_hidden_state)  # (B, C)
         logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
         loss = None
         if labels is not None:
