@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from bert_core import BertConfig
+from bert_core.model import rows_of
 
 from .common import (
     VOCAB_CLS,
@@ -47,7 +48,7 @@ def bench_fill_mask(
     inner: int = 20,
     bf16: bool = False,
 ) -> dict[str, Any]:
-    """Top-5 words at the [MASK]. bert_core decodes the mask row only (`logits_at`); transformers
+    """Top-5 words at the [MASK]. bert_core decodes the mask row only (`last_rows`); transformers
     computes (1, T, V) logits and indexes the mask row, as its fill-mask pipeline does."""
     config = BertConfig.from_preset(preset)
     models = {k: m.eval() for k, m in twin_models("BertForMaskedLM", config, ("sdpa", "eager"), device).items()}
@@ -56,7 +57,10 @@ def bench_fill_mask(
 
     def ours() -> torch.Tensor:
         with torch.inference_mode(), autocast(device, bf16):
-            return models["bert_core"].logits_at(ids, where).topk(5).indices
+            model = models["bert_core"]
+            rows, valid = rows_of(where)  # (1, 1)
+            hidden = model.bert(ids, last_rows=rows).last_hidden_state[valid]  # (1, C): last layer on the mask row
+            return model.cls.predictions(hidden).topk(5).indices
 
     def theirs(name: str) -> Callable[[], torch.Tensor]:
         def query() -> torch.Tensor:

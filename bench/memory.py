@@ -27,6 +27,7 @@ def _status_mib(field: str) -> float:
 
 def measure(side: str, task: str, preset: str, device: torch.device, batch: int, seq: int, steps: int) -> dict:
     from bert_core import BertConfig
+    from bert_core.model import rows_of
 
     from .common import pretraining_batch, twin_models
     from .finetune import classification_batch
@@ -64,7 +65,9 @@ def measure(side: str, task: str, preset: str, device: torch.device, batch: int,
         with torch.inference_mode(), autocast(device, bf16):
             for _ in range(steps):
                 if side == "bert_core":
-                    model.logits_at(data["input_ids"], data["input_ids"] == 103)
+                    rows, valid = rows_of(data["input_ids"] == 103)  # (1, 1)
+                    hidden = model.bert(data["input_ids"], last_rows=rows).last_hidden_state[valid]  # (1, C)
+                    model.cls.predictions(hidden)
                 else:
                     model(**data).logits[data["input_ids"] == 103]
     else:

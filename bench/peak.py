@@ -1,7 +1,7 @@
 """The machine's measured matmul peak: large square matmuls, median FLOP/s (fp32 on CPU, bf16 on CUDA).
 
 On the CPU two kernels are measured, the default BLAS (`torch.mm`, MKL in PyTorch's x86 builds) and
-oneDNN (what `bert_core.model.linear` can use; see there): the peak is the faster one, so an MFU is
+oneDNN (what `bert_core.kernels` can use; see `bert_core.kernels.gemm`): the peak is the faster one, so an MFU is
 always against the best product this machine can run from PyTorch, not the one bert_core happens to use.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from bert_core.model.linear import onednn_available
+from bert_core.kernels import onednn_available
 
 from .common import sync
 

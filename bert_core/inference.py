@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .model import rows_of
 from .tokenizer import CLS, MASK, SEP, Tokenizer
 
 __all__ = [
@@ -119,9 +120,10 @@ def predict_masked(
     model.eval()
     try:
         device = _device(model)
-        hidden = model.bert.hidden_at(
-            input_ids.to(device), positions.to(device), _to(attention_mask, device), _to(token_type_ids, device)
-        )  # (N, C): the last layer on these rows only
+        rows, valid = rows_of(positions.to(device))  # (B, P)
+        hidden = model.bert(
+            input_ids.to(device), _to(attention_mask, device), _to(token_type_ids, device), last_rows=rows
+        ).last_hidden_state[valid]  # (N, C): the last layer on these rows only
         logits = model.cls.predictions(hidden).float()  # (N, V)
         probs = logits.softmax(-1)
         top = probs.topk(min(top_k, probs.size(-1)), dim=-1)

@@ -6,23 +6,18 @@ Reference = the full forward (every row through every layer, full-vocabulary dec
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 import torch
+from hf_reference import hf_model
 
 import bert_core
 from bert_core import BertConfig
+from bert_core.kernels import FastDropout
 from bert_core.model.bert import rows_of
 
 transformers = pytest.importorskip("transformers")
 
 ATOL = 1e-5
-
-
-def hf_model(name: str, config: BertConfig):
-    hf_config = transformers.BertConfig(**copy.deepcopy(config.to_dict()), attn_implementation="eager")
-    return getattr(transformers, name)(hf_config).eval()
 
 
 def batch(vocab: int, padded: bool, size: int = 5, seq: int = 9) -> dict[str, torch.Tensor]:
@@ -85,13 +80,13 @@ def test_state_dict_keys_unchanged_and_loadable_by_transformers(name: str, tiny_
 
 
 @pytest.mark.parametrize("padded", [False, True])
-def test_encode_rows_equals_full_forward_rows(padded: bool, tiny_config: BertConfig) -> None:
+def test_last_rows_equals_full_forward_rows(padded: bool, tiny_config: BertConfig) -> None:
     model = bert_core.BertModel(tiny_config).eval()
     b = batch(tiny_config.vocab_size, padded)
     rows = torch.tensor([[0, 4, 4], [0, 1, 2], [8, 0, 3], [2, 7, 0], [0, 1, 0]])
     with torch.no_grad():
         full = model(**b).last_hidden_state
-        part = model.encode_rows(b["input_ids"], rows, b.get("attention_mask"), b["token_type_ids"])
+        part = model(b["input_ids"], b.get("attention_mask"), b["token_type_ids"], last_rows=rows).last_hidden_state
     expected = full.gather(1, rows[..., None].expand(-1, -1, full.size(-1)))
     torch.testing.assert_close(part, expected, atol=ATOL, rtol=0)
 
@@ -130,7 +125,7 @@ def test_pretraining_fast_path_equals_reference_and_transformers(padded: bool, t
 
 
 @pytest.mark.parametrize("padded", [False, True])
-def test_masked_lm_fast_path_and_logits_at(padded: bool, tiny_config: BertConfig) -> None:
+def test_masked_lm_fast_path_and_decoding_at_last_rows(padded: bool, tiny_config: BertConfig) -> None:
     model = bert_core.BertForMaskedLM(tiny_config).eval()
     b = batch(tiny_config.vocab_size, padded)
     labels = mlm_labels(b)
@@ -144,9 +139,16 @@ def test_masked_lm_fast_path_and_logits_at(padded: bool, tiny_config: BertConfig
     torch.testing.assert_close(fast.logits, ref.logits[selected], atol=ATOL, rtol=0)
     torch.testing.assert_close(fast.loss, ref.loss, atol=ATOL, rtol=0)
     assert_same_grads(fast_grads, grads(model))
+
+    def logits_at(positions: torch.Tensor, **inputs: torch.Tensor) -> torch.Tensor:
+        """What fill-mask does: the last layer and the decoder at `positions` (B, T) only → (N, V)."""
+        rows, valid = rows_of(positions)
+        hidden = model.bert(b["input_ids"], **inputs, last_rows=rows).last_hidden_state[valid]  # (N, C)
+        return model.cls.predictions(hidden)
+
     with torch.inference_mode():
-        at = model.logits_at(b["input_ids"], selected, b.get("attention_mask"), b["token_type_ids"])
-        none = model.logits_at(b["input_ids"], torch.zeros_like(selected))
+        at = logits_at(selected, attention_mask=b.get("attention_mask"), token_type_ids=b["token_type_ids"])
+        none = logits_at(torch.zeros_like(selected))
     torch.testing.assert_close(at, ref.logits[selected].detach(), atol=ATOL, rtol=0)
     assert none.shape == (0, tiny_config.vocab_size)
 
@@ -202,8 +204,6 @@ def test_attention_maps_equal_forward_attentions_and_transformers(padded: bool, 
 def test_cpu_training_attention_path_equals_sdpa(monkeypatch: pytest.MonkeyPatch, tiny_config: BertConfig) -> None:
     """In training on the CPU, attention dropout takes the explicit softmax path; with the dropout made
     an identity, that path must give the eval-mode (SDPA) output and gradients exactly."""
-    from bert_core.model import attention
-
     model = bert_core.BertModel(tiny_config)
     b = batch(tiny_config.vocab_size, padded=True)
     model.eval()
@@ -211,7 +211,8 @@ def test_cpu_training_attention_path_equals_sdpa(monkeypatch: pytest.MonkeyPatch
     ref.sum().backward()
     ref_grads = grads(model)
     model.zero_grad()
-    monkeypatch.setattr(attention.Dropout, "forward", lambda self, x: x)  # every dropout: identity
+    monkeypatch.setattr(FastDropout, "forward", lambda self, x: x)  # every dropout: identity
+    assert type(model.encoder.layer[0].attention.self.dropout) is FastDropout
     model.train()
     assert model.encoder.layer[0].attention.self.dropout.p > 0  # the explicit path is the one taken
     out = model(**b).last_hidden_state

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 import torch
+from hf_reference import hf_model
 
 import bert_core
 from bert_core import BertConfig
@@ -20,12 +19,6 @@ HEADS = [
     "BertForSequenceClassification",
     "BertForQuestionAnswering",
 ]
-
-
-def hf_model(name: str, config: BertConfig):
-    """A transformers model of class `name` with eager attention, in eval mode."""
-    hf_config = transformers.BertConfig(**copy.deepcopy(config.to_dict()), attn_implementation="eager")
-    return getattr(transformers, name)(hf_config).eval()
 
 
 def padded_batch(vocab: int, batch: int = 13, seq: int = 7) -> dict[str, torch.Tensor]:

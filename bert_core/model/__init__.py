@@ -7,6 +7,7 @@ from .bert import (
     BertForQuestionAnswering,
     BertForSequenceClassification,
     BertModel,
+    rows_of,
 )
 from .outputs import (
     BaseModelOutput,
@@ -19,6 +20,7 @@ from .outputs import (
 __all__ = [
     "BertPreTrainedModel",
     "BertModel",
+    "rows_of",
     "BertForPreTraining",
     "BertForMaskedLM",
     "BertForSequenceClassification",

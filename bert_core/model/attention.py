@@ -9,8 +9,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import BertConfig
-from .dropout import Dropout
-from .linear import Linear, linear
 
 
 def extended_attention_mask(attention_mask: Tensor | None, dtype: torch.dtype) -> Tensor | None:
@@ -29,20 +27,24 @@ def extended_attention_mask(attention_mask: Tensor | None, dtype: torch.dtype) -
 class BertSelfAttention(nn.Module):
     """Query/key/value projections and scaled dot-product attention over all heads."""
 
+    # The product behind the fused projections of `_project`; `bert_core.kernels.use_fast_path` swaps
+    # in its own, as it swaps the `nn.Linear` modules.
+    linear_fn = staticmethod(F.linear)
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.num_heads = config.num_attention_heads
         self.head_size = config.head_size
-        self.query = Linear(config.hidden_size, config.hidden_size)
-        self.key = Linear(config.hidden_size, config.hidden_size)
-        self.value = Linear(config.hidden_size, config.hidden_size)
-        self.dropout = Dropout(config.attention_probs_dropout_prob)
+        self.query = nn.Linear(config.hidden_size, config.hidden_size)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
 
     def _heads(self, x: Tensor) -> Tensor:
         B, T, _ = x.shape
         return x.view(B, T, self.num_heads, self.head_size).transpose(1, 2)  # (B, nh, T, hs)
 
-    def _project(self, x: Tensor, *layers: Linear) -> tuple[Tensor, ...]:
+    def _project(self, x: Tensor, *layers: nn.Linear) -> tuple[Tensor, ...]:
         """Apply several C → C projections; when training, as one matmul on concatenated weights.
 
         The weights stay separate parameters (the checkpoint's `query`/`key`/`value` names). With
@@ -54,7 +56,7 @@ class BertSelfAttention(nn.Module):
             return tuple(layer(x) for layer in layers)
         weight = torch.cat([layer.weight for layer in layers])  # (k·C, C)
         bias = torch.cat([layer.bias for layer in layers])  # (k·C,)
-        return linear(x, weight, bias).split(layers[0].out_features, dim=-1)  # k × (B, T, C)
+        return self.linear_fn(x, weight, bias).split(layers[0].out_features, dim=-1)  # k × (B, T, C)
 
     def forward(
         self,
@@ -85,9 +87,11 @@ class BertSelfAttention(nn.Module):
         q, k, v = self._heads(q), self._heads(k), self._heads(v)  # (B, nh, P or T, hs)
         probs = None
         p = self.dropout.p if self.training else 0.0
-        if output_attentions or (p > 0.0 and q.device.type == "cpu"):
-            # Explicit softmax: for the maps, or for dropout on the CPU, where SDPA would take its
-            # unfused path anyway and draw the slower `bernoulli_` mask (see `.dropout`).
+        # SDPA draws its own dropout mask. When the dropout module is not stock `nn.Dropout` (the CPU
+        # fast path swaps in a cheaper mask), the explicit softmax lets that module drop: on the CPU
+        # SDPA has no fused kernel with dropout, so this path costs nothing there.
+        own_dropout = p > 0.0 and q.device.type == "cpu" and type(self.dropout) is not nn.Dropout
+        if output_attentions or own_dropout:
             weights = self._softmax(q, k, attn_mask)  # (B, nh, P, T)
             probs = weights if output_attentions else None
             context = self.dropout(weights) @ v  # (B, nh, P, hs)

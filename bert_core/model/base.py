@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from ..checkpoint import resolve_model_dir
 from ..config import BertConfig
 from ..io import atomic_write
+from ..kernels import use_fast_path
 from .heads import BertLMPredictionHead
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,13 @@ class BertPreTrainedModel(nn.Module):
     def init_weights(self) -> None:
         """Initialise every weight as BERT does (normal(0, initializer_range), LayerNorm 1/0)."""
         self.apply(self._init_weights)
+
+    def post_init(self) -> None:
+        """End of every model's `__init__`: initialise the weights, then swap in the CPU fast path
+        (`bert_core.kernels.use_fast_path`: same parameters and state dict, faster kernels for fp32
+        on the CPU; `use_fast_path(model, False)` gives back the stock PyTorch modules)."""
+        self.init_weights()
+        use_fast_path(self)
 
     @property
     def device(self) -> torch.device:

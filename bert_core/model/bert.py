@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..config import BertConfig
 from .attention import extended_attention_mask
 from .base import BertPreTrainedModel
-from .dropout import Dropout
 from .embeddings import BertEmbeddings
 from .heads import BertOnlyMLMHead, BertPreTrainingHeads, masked_lm_logits_and_loss
 from .layer import BertEncoder, BertPooler
-from .linear import Linear
 from .outputs import (
     BaseModelOutput,
     MaskedLMOutput,
@@ -26,7 +24,7 @@ _TIED_MLM = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
 
 
 def rows_of(selected: Tensor, with_cls: bool = False) -> tuple[Tensor, Tensor]:
-    """Gather indices for the selected positions of each sequence, for `BertModel.encode_rows`.
+    """Gather indices for the selected positions of each sequence, for `BertModel(..., last_rows=rows)`.
 
     Args:
         selected: (B, T) bool, e.g. `labels != -100` or `input_ids == mask_id`.
@@ -58,7 +56,7 @@ class BertModel(BertPreTrainedModel):
         self.embeddings = BertEmbeddings(config)
         self.encoder = BertEncoder(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
-        self.init_weights()
+        self.post_init()
 
     def forward(
         self,
@@ -67,8 +65,9 @@ class BertModel(BertPreTrainedModel):
         token_type_ids: Tensor | None = None,
         output_attentions: bool = False,
         output_hidden_states: bool = False,
+        last_rows: Tensor | None = None,
     ) -> BaseModelOutput:
-        """Encode a batch.
+        """Encode a batch, or only the rows of the last layer that a head reads.
 
         Args:
             input_ids: (B, T) token ids.
@@ -77,41 +76,19 @@ class BertModel(BertPreTrainedModel):
             token_type_ids: (B, T) segment ids; None means all 0.
             output_attentions: return per-layer attention probabilities (B, nh, T, T).
             output_hidden_states: return the embeddings and every layer's output.
+            last_rows: (B, P) positions (see `rows_of`): the last layer computes only those rows, and
+                `last_hidden_state` is (B, P, C), equal to the full one gathered at `last_rows`; every
+                earlier layer still runs on all T tokens (keys and values need them). The one way to
+                skip the work a head does not read: the [CLS] row for the pooler, the masked rows
+                for the MLM decoder. `pooler_output` is then None: put 0 first in `last_rows`
+                (`rows_of(..., with_cls=True)`) and call `self.pooler` on the result. Not with
+                `output_attentions` or `output_hidden_states` (ValueError).
         """
         x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
         mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
-        last, hidden, attentions = self.encoder(x, mask, output_attentions, output_hidden_states)
-        pooled = self.pooler(last) if self.pooler is not None else None
+        last, hidden, attentions = self.encoder(x, mask, output_attentions, output_hidden_states, last_rows)
+        pooled = self.pooler(last) if self.pooler is not None and last_rows is None else None
         return BaseModelOutput(last, pooled, hidden, attentions)
-
-    def encode_rows(
-        self,
-        input_ids: Tensor,
-        rows: Tensor,
-        attention_mask: Tensor | None = None,
-        token_type_ids: Tensor | None = None,
-    ) -> Tensor:
-        """The last hidden state at positions `rows` (B, P) only: (B, P, C).
-
-        Equal to `forward(...).last_hidden_state.gather(1, rows)`, but the last layer computes only
-        those P rows (every earlier layer still runs on all T tokens, since keys and values need them).
-        Put 0 first in `rows` to feed the pooler: `self.pooler(out)` reads row 0.
-        """
-        x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
-        mask = extended_attention_mask(attention_mask, x.dtype)  # (B, 1, 1, T) or None
-        return self.encoder(x, mask, last_rows=rows)[0]  # (B, P, C)
-
-    def hidden_at(
-        self,
-        input_ids: Tensor,
-        positions: Tensor,
-        attention_mask: Tensor | None = None,
-        token_type_ids: Tensor | None = None,
-    ) -> Tensor:
-        """The last hidden state at the `positions` (B, T) bool only: (N, C), rows in row-major order,
-        as `forward(...).last_hidden_state[positions]`; the last layer computes just those rows."""
-        rows, valid = rows_of(positions)  # (B, P)
-        return self.encode_rows(input_ids, rows, attention_mask, token_type_ids)[valid]  # (N, C)
 
     def attention_maps(
         self,
@@ -138,7 +115,7 @@ class BertForPreTraining(BertPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config)
         self.cls = BertPreTrainingHeads(config)
-        self.init_weights()
+        self.post_init()
         self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
 
     def forward(
@@ -165,10 +142,10 @@ class BertForPreTraining(BertPreTrainedModel):
             # Only [CLS] and the labelled positions are read: the last layer computes just those rows.
             selected = labels != -100  # (B, T)
             rows, valid = rows_of(selected, with_cls=True)  # (B, 1 + P)
-            hidden = self.bert.encode_rows(input_ids, rows, attention_mask, token_type_ids)  # (B, 1 + P, C)
+            out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=rows)
+            hidden = out.last_hidden_state  # (B, 1 + P, C)
             logits, mlm_loss = self.cls.predictions.logits_and_loss(hidden[valid], labels[selected])  # (N, V)
             nsp_logits = self.cls.seq_relationship(self.bert.pooler(hidden))  # (B, 2)
-            out = BaseModelOutput(hidden)
         else:
             out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
             logits, mlm_loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
@@ -188,7 +165,7 @@ class BertForMaskedLM(BertPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config, add_pooling_layer=False)
         self.cls = BertOnlyMLMHead(config)
-        self.init_weights()
+        self.post_init()
         self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
 
     def forward(
@@ -205,28 +182,14 @@ class BertForMaskedLM(BertPreTrainedModel):
         sparse = labels is not None if sparse_mlm is None else sparse_mlm
         if sparse and labels is not None and not (output_attentions or output_hidden_states):
             selected = labels != -100  # (B, T)
-            hidden = self.bert.hidden_at(input_ids, selected, attention_mask, token_type_ids)  # (N, C)
+            rows, valid = rows_of(selected)  # (B, P)
+            out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=rows)
+            hidden = out.last_hidden_state[valid]  # (N, C)
             logits, loss = self.cls.predictions.logits_and_loss(hidden, labels[selected])  # (N, V)
             return MaskedLMOutput(loss, logits)
         out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
         logits, loss = masked_lm_logits_and_loss(self.cls.predictions, out.last_hidden_state, labels, sparse)
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
-
-    def logits_at(
-        self,
-        input_ids: Tensor,
-        positions: Tensor,
-        attention_mask: Tensor | None = None,
-        token_type_ids: Tensor | None = None,
-    ) -> Tensor:
-        """Vocabulary logits at the `positions` (B, T) bool (e.g. `input_ids == mask_id`) only: (N, V).
-
-        Rows are in row-major order, as `forward(...).logits[positions]`; the last layer and the
-        vocabulary projection run only at those positions (a fill-mask query decodes one row, not T).
-        """
-        if not positions.any():
-            return self.bert.embeddings.word_embeddings.weight.new_zeros(0, self.config.vocab_size)
-        return self.cls.predictions(self.bert.hidden_at(input_ids, positions, attention_mask, token_type_ids))
 
 
 class BertForSequenceClassification(BertPreTrainedModel):
@@ -236,9 +199,9 @@ class BertForSequenceClassification(BertPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config)
         p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = Dropout(p)
-        self.classifier = Linear(config.hidden_size, config.num_labels)
-        self.init_weights()
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
 
     def forward(
         self,
@@ -256,8 +219,8 @@ class BertForSequenceClassification(BertPreTrainedModel):
         else:
             # The pooler reads only [CLS]: the last layer computes that one row.
             cls_row = input_ids.new_zeros(input_ids.size(0), 1)  # (B, 1)
-            hidden = self.bert.encode_rows(input_ids, cls_row, attention_mask, token_type_ids)  # (B, 1, C)
-            out, pooled = BaseModelOutput(hidden), self.bert.pooler(hidden)
+            out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=cls_row)  # last_hidden_state (B, 1, C)
+            pooled = self.bert.pooler(out.last_hidden_state)  # (B, C)
         logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
         loss = None
         if labels is not None:
@@ -274,8 +237,8 @@ class BertForQuestionAnswering(BertPreTrainedModel):
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
         self.bert = BertModel(config, add_pooling_layer=False)
-        self.qa_outputs = Linear(config.hidden_size, 2)
-        self.init_weights()
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.post_init()
 
     def forward(
         self,

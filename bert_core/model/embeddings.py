@@ -5,7 +5,6 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ..config import BertConfig
-from .dropout import Dropout
 
 
 class BertEmbeddings(nn.Module):
@@ -17,7 +16,7 @@ class BertEmbeddings(nn.Module):
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = Dropout(config.hidden_dropout_prob)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.max_positions = config.max_position_embeddings
 
     def forward(self, input_ids: Tensor, token_type_ids: Tensor | None = None) -> Tensor:

@@ -7,8 +7,12 @@ from torch import Tensor, nn
 
 from ..config import BertConfig
 from .layer import activation
-from .linear import Linear
-from .mlm_loss import decoder_cross_entropy
+
+
+def decoder_cross_entropy(h: Tensor, weight: Tensor, bias: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
+    """Logits `h Wᵀ + b` (N, V) of `h` (N, C) and their mean cross-entropy against `targets` (N,)."""
+    logits = F.linear(h, weight, bias)  # (N, V)
+    return logits, F.cross_entropy(logits.float(), targets)
 
 
 class BertPredictionHeadTransform(nn.Module):
@@ -16,7 +20,7 @@ class BertPredictionHeadTransform(nn.Module):
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = Linear(config.hidden_size, config.hidden_size)
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.transform_act_fn = activation(config.hidden_act)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
@@ -28,10 +32,13 @@ class BertLMPredictionHead(nn.Module):
     """Vocabulary logits. `decoder.weight` is the word-embedding matrix and `decoder.bias` is `bias`
     (tied by the owning model), exactly as in Hugging Face checkpoints."""
 
+    # Decoder + loss of `logits_and_loss`; `bert_core.kernels.use_fast_path` swaps in a fused one.
+    decoder_loss_fn = staticmethod(decoder_cross_entropy)
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.transform = BertPredictionHeadTransform(config)
-        self.decoder = Linear(config.hidden_size, config.vocab_size, bias=True)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=True)
         self.bias = nn.Parameter(self.decoder.bias.detach().new_zeros(config.vocab_size))
         self.decoder.bias = self.bias
 
@@ -40,9 +47,8 @@ class BertLMPredictionHead(nn.Module):
         return self.decoder(self.transform(hidden_states))
 
     def logits_and_loss(self, hidden_states: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
-        """(logits (N, V), mean cross-entropy) of `hidden_states` (N, C) against `targets` (N,); the
-        decoder and the loss run as one step on the CPU (see `.mlm_loss`)."""
-        return decoder_cross_entropy(self.transform(hidden_states), self.decoder.weight, self.decoder.bias, targets)
+        """(logits (N, V), mean cross-entropy) of `hidden_states` (N, C) against `targets` (N,)."""
+        return self.decoder_loss_fn(self.transform(hidden_states), self.decoder.weight, self.decoder.bias, targets)
 
 
 def masked_lm_logits_and_loss(
@@ -83,4 +89,4 @@ class BertPreTrainingHeads(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.predictions = BertLMPredictionHead(config)
-        self.seq_relationship = Linear(config.hidden_size, 2)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)

@@ -1,4 +1,4 @@
-"""`Dropout`: `nn.Dropout` with a cheaper mask on the CPU.
+"""`FastDropout`: `nn.Dropout` with a cheaper mask on the CPU.
 
 `nn.Dropout` draws its CPU mask with `bernoulli_`, which costs about twice what uniform draws and a
 comparison do (forward + backward: 14 ms vs 7 ms for a (32, 4, 128, 128) attention tensor on this
@@ -24,8 +24,10 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     return x * scale
 
 
-class Dropout(nn.Dropout):
+class FastDropout(nn.Dropout):
     """`nn.Dropout` (same module, no parameters) computed by `dropout`."""
+
+    reference_class = nn.Dropout
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, self.training)
