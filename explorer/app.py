@@ -17,9 +17,12 @@ if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/,
 import streamlit as st
 
 from bert_core.device import describe_device, pick_device
-from explorer import classroom, corpora, join_hint, models, nav, presenter, settings, state
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import active_model, corpora, nav, settings, state
+from explorer.classroom import join_hint
+from explorer.classroom import teacher as classroom
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 st.set_page_config(page_title="BERT Explorer", page_icon="🧠", layout="wide")
 settings.configure_threads()
@@ -45,10 +48,10 @@ def _job_caption() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        labels = models.source_labels()
+        labels = active_model.source_labels()
         sources = list(labels)
         # a deleted run, or a finished session's live job, falls back to MiniLM
-        active = keep_choice(state.ACTIVE_MODEL, sources, default=models.MINILM)
+        active = keep_choice(state.ACTIVE_MODEL, sources, default=active_model.MINILM)
         st.session_state[state.ACTIVE_MODEL_WIDGET] = active
         st.selectbox(
             "Active model",

@@ -23,10 +23,9 @@ import streamlit as st
 
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
 from bert_core.tokenizer_training import reachable_vocab_size
-
-from . import settings, state
-from .state import session_upload_dir
-from .tokenizer_lab import stock_tokenizer
+from explorer import settings, state
+from explorer.state import session_upload_dir
+from explorer.tokenizer_lab import stock_tokenizer
 
 BUILTIN_CHOICES = [f"builtin:{name}" for name in BUILTIN_CORPORA]
 UPLOAD_CHOICE = "upload"

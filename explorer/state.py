@@ -14,12 +14,12 @@ from typing import Any
 import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
-
-from . import identity, settings
-from .job_registry import JobRegistry
-from .jobs import DEFAULT_PROBES, TrainingJob
-from .login_guard import LoginGuard
-from .runs import visible_runs
+from explorer import settings
+from explorer.classroom import identity
+from explorer.classroom.login_guard import LoginGuard
+from explorer.jobs.pretrain import DEFAULT_PROBES, TrainingJob
+from explorer.jobs.registry import JobRegistry
+from explorer.runs.store import visible_runs
 
 # ---------------------------------------------------------------- app-wide
 SESSION_ID = "session_id"  # str: this tab's secret session token (mirrored in ?sid=); see explorer.identity

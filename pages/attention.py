@@ -3,10 +3,12 @@
 import streamlit as st
 
 from bert_core.inference import HEAD_STATISTICS, head_statistics
-from explorer import bertviz_offline, charts_inspect, inspection, presenter, state
-from explorer import inspect_views as views
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import state
+from explorer.charts import inspect as charts_inspect
+from explorer.inspect import bertviz_offline, inspection, views
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Attention")

@@ -4,10 +4,13 @@ import streamlit as st
 
 from bert_core import projection
 from bert_core.inference import POOLINGS
-from explorer import charts_inspect, corpora, inspection, presenter, pretrain_form, state
-from explorer import inspect_views as views
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice, keep_in_range
+from explorer import corpora, state
+from explorer.charts import inspect as charts_inspect
+from explorer.inspect import inspection, views
+from explorer.pretrain import form as pretrain_form
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice, keep_in_range
 
 ss = st.session_state
 POOLING_LABELS = {"cls": "sentence: [CLS] vector", "mean": "sentence: mean of its tokens", "tokens": "every token"}

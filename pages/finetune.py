@@ -3,11 +3,11 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import finetune_form as form
-from explorer import finetune_views as views
-from explorer import presenter, state, widgets
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import state
+from explorer.finetune import form, views
+from explorer.ui import presenter, widgets
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 job = form.my_finetune_job()

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import corpora, data_checks, presenter, state, widgets
-from explorer import pretrain_form as form
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import corpora, state
+from explorer.pretrain import data_checks, form
+from explorer.ui import presenter, widgets
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 job = state.my_job()

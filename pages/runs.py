@@ -2,9 +2,16 @@
 
 import streamlit as st
 
-from explorer import charts, classroom, interrupted, presenter, run_access, runs, runs_table, settings, state
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice, keep_choices
+from explorer import settings, state
+from explorer.charts import training as charts
+from explorer.classroom import teacher as classroom
+from explorer.runs import access as run_access
+from explorer.runs import interrupted
+from explorer.runs import store as runs
+from explorer.runs import table as runs_table
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice, keep_choices
 
 ss = st.session_state
 root = settings.runs_dir()

@@ -6,10 +6,13 @@ import streamlit as st
 
 from bert_core.data import CorpusError
 from bert_core.tokenizer import Tokenizer
-from explorer import charts, corpora, presenter, pretrain_form, state
+from explorer import corpora, state
 from explorer import tokenizer_lab as lab
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer.charts import training as charts
+from explorer.pretrain import form as pretrain_form
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Tokenizer")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import identity, state
+from explorer import state
+from explorer.classroom import identity
 
 APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
 PAGE = "../pages/{}.py"  # page paths are relative to the entry script's folder

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from tiny_run import make_tiny_run
 
 from explorer import state
-from explorer.finetune_jobs import finetune_slot
+from explorer.jobs.finetune import finetune_slot
 
 TINY = "run:tiny-run"
 WORDS = {"good": ["great", "lovely", "superb", "charming"], "bad": ["awful", "dull", "tedious", "clumsy"]}

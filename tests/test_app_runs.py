@@ -14,7 +14,7 @@ import torch
 from bert_core import BertConfig, BertForPreTraining
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
-from explorer import runs
+from explorer.runs import store as runs
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -128,15 +128,15 @@ def test_import_rejects_bombs_and_non_zips(tmp_path: Path) -> None:
 
 
 def test_active_model_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from explorer import models
+    from explorer import active_model
 
     monkeypatch.setenv("BERT_EXPLORER_RUNS", str(tmp_path))
     make_run(tmp_path, "alpha")
-    minilm = models.load_model(models.MINILM)
+    minilm = active_model.load_model(active_model.MINILM)
     assert minilm is not None and not minilm.has_trained_mlm_head  # an encoder: its MLM head would be noise
-    run = models.load_model("run:alpha")
+    run = active_model.load_model("run:alpha")
     assert run is not None and run.has_trained_mlm_head and run.tokenizer.vocab_size == 10
-    assert models.load_model("run:missing") is None
+    assert active_model.load_model("run:missing") is None
 
 
 def test_mlm_chance_from_run_json_or_the_model_config(tmp_path: Path) -> None:

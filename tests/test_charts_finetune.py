@@ -7,7 +7,7 @@ import pytest
 
 from bert_core.finetune_compare import class_separation, cls_attention
 from bert_core.inference import AttentionMaps
-from explorer import charts_finetune as charts
+from explorer.charts import finetune as charts
 
 STEPS = [{"step": s, "loss": 0.7 - 0.05 * s, "cls_acc": 0.5 + 0.04 * s, "qa_acc": 0.1 * s} for s in range(1, 6)]
 EVALS = [

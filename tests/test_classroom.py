@@ -16,7 +16,8 @@ from test_inspect_pages import figures, runs_root  # noqa: F401 (runs_root is a 
 from bert_core import BertConfig, BertForPreTraining
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
-from explorer import classroom, settings, state
+from explorer import settings, state
+from explorer.classroom import teacher as classroom
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -147,10 +148,10 @@ def test_each_session_sees_its_own_runs_public_ones_and_published_ones(env: Path
     assert listed(bob)[0] == {"bob-run", "cli-run"}
     bob.session_state[state.ACTIVE_MODEL] = "run:alice-run"  # not offered; and refused if forced
     assert ok(bob.run()).sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "minilm"
-    from explorer import models
+    from explorer import active_model
 
     with pytest.raises(FileNotFoundError):
-        models._source_dir("run:alice-run")
+        active_model._source_dir("run:alice-run")
 
     # bob may not rename or delete the public CLI run on a server with a teacher
     bob.selectbox(key=state.RUNS_SELECTED).set_value("cli-run").run()

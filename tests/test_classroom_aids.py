@@ -8,9 +8,10 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from explorer import chart_help, charts
-from explorer.join_hint import is_loopback, qr_png, qr_svg, student_url
-from explorer.presenter import presenter_figure
+from explorer.charts import help as chart_help
+from explorer.charts import training as charts
+from explorer.classroom.join_hint import is_loopback, qr_png, qr_svg, student_url
+from explorer.ui.presenter import presenter_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 

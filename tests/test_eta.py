@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from explorer import eta
-from explorer.jobs import ProgressView
-from explorer.models import live_label
+from explorer.active_model import live_label
+from explorer.jobs import eta
+from explorer.jobs.pretrain import ProgressView
 
 
 def timeline(

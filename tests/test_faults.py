@@ -16,7 +16,8 @@ from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
-from explorer import run_access, state
+from explorer import state
+from explorer.runs import access as run_access
 
 
 # ---------------------------------------------------------------- a server killed mid-training

@@ -7,9 +7,9 @@ import plotly.graph_objects as go
 import pytest
 
 from bert_core.inference import HEAD_STATISTICS, EmbeddingSet, head_statistics
-from explorer import bertviz_offline, charts_inspect
-from explorer import inspect_views as views
-from explorer.inspection import TextSet
+from explorer.charts import inspect as charts_inspect
+from explorer.inspect import bertviz_offline, views
+from explorer.inspect.inspection import TextSet
 
 
 def random_attention(L: int, H: int, T: int) -> np.ndarray:

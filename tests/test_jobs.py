@@ -10,8 +10,8 @@ import torch
 
 from bert_core.pretraining_setup import PretrainSpec
 from bert_core.training import TrainingArguments
-from explorer.job_registry import JobRegistry
-from explorer.jobs import JobConfig, JobError, resume_config
+from explorer.jobs.pretrain import JobConfig, JobError, resume_config
+from explorer.jobs.registry import JobRegistry
 
 
 def tiny_config(name: str, steps: int = 8, **spec_kw) -> JobConfig:
@@ -125,7 +125,7 @@ def test_diverging_run_stops_with_message(tmp_path: Path) -> None:
 def test_learning_rate_10_stops_at_the_explosion_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:
     """With clipping, lr=10 takes the loss from ~11 to thousands (never NaN in fp32): max_loss catches it."""
     from bert_core.model import BertForPreTraining
-    from explorer.pretrain_form import MAX_LOSS
+    from explorer.pretrain.form import MAX_LOSS
 
     config = tiny_config("run-lr10", steps=40)
     config.args = TrainingArguments(

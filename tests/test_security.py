@@ -17,8 +17,10 @@ from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
-from explorer import identity, login_guard, run_access, state
-from explorer.safe_text import md
+from explorer import state
+from explorer.classroom import identity, login_guard
+from explorer.runs import access as run_access
+from explorer.ui.safe_text import md
 
 CORPUS = b"The river ran past the old mill. The miller slept.\n\nA storm came at night. The roof held."
 
@@ -114,10 +116,10 @@ def test_a_damaged_run_json_shows_to_the_teacher_only(env: Path, tokenizer: Toke
     student = page(session(), "runs")
     assert set(student.dataframe[0].value["name"]) == {"public-run"}
     assert "Run: private-run" not in student.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
-    from explorer import models
+    from explorer import active_model
 
     with pytest.raises(FileNotFoundError):
-        models._source_dir("run:private-run")
+        active_model._source_dir("run:private-run")
 
     teacher = session()
     teacher.session_state[state.TEACHER] = True

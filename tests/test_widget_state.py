@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from tiny_run import make_tiny_run
 
 from explorer import state
-from explorer.widget_state import keep_choice, keep_choices, keep_in_range, valid_choice, valid_number
+from explorer.ui.widget_state import keep_choice, keep_choices, keep_in_range, valid_choice, valid_number
 
 RUN = "run:tiny-run"
 

@@ -16,12 +16,12 @@ from bert_core.config import BertConfig
 from bert_core.data import CorpusError
 from bert_core.pretraining_setup import BUILTIN_MINILM, PretrainSpec
 from bert_core.training import TrainingArguments
-
-from . import classroom, corpora, settings, state
-from .corpora import UPLOAD_CHOICE
-from .jobs import JobConfig, JobError, JobView, resume_config
-from .runs import RunError, validate_run_name
-from .safe_text import md
+from explorer import corpora, settings, state
+from explorer.classroom import teacher as classroom
+from explorer.corpora import UPLOAD_CHOICE
+from explorer.jobs.pretrain import JobConfig, JobError, JobView, resume_config
+from explorer.runs.store import RunError, validate_run_name
+from explorer.ui.safe_text import md
 
 PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
 RANDOM_INIT, MINILM_INIT, RUN_INIT = "random", "minilm", "run:"

@@ -11,10 +11,11 @@ import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
 
-from . import classroom, settings, state
-from .jobs import JobError, resume_config
-from .runs import RunSummary
-from .safe_text import md
+from explorer import settings, state
+from explorer.classroom import teacher as classroom
+from explorer.jobs.pretrain import JobError, resume_config
+from explorer.runs.store import RunSummary
+from explorer.ui.safe_text import md
 
 
 def resume(run: RunSummary) -> None:

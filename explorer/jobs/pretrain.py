@@ -26,8 +26,7 @@ from bert_core.io import is_disk_full
 from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged
-
-from . import eta
+from explorer.jobs import eta
 
 logger = logging.getLogger(__name__)
 ACTIVE = ("queued", "preparing", "running", "stopping")

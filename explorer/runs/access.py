@@ -15,7 +15,8 @@ from typing import Any
 from bert_core.checkpoint import RunDirectory
 from bert_core.model_files import model_dir_problems
 
-from . import identity, settings
+from explorer import settings
+from explorer.classroom import identity
 
 DAMAGED = "_damaged"  # in-memory key of run_info(): why run.json could not be trusted (never written)
 log = logging.getLogger("bert_explorer.security")

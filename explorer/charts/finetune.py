@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import (
+from explorer.charts.training import (
     ACC_COLOR,
     HEIGHT,
     LOSS_COLOR,

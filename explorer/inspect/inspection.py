@@ -23,10 +23,11 @@ from bert_core.data import CorpusError, resolve_corpus
 from bert_core.data.corpus import decode_text
 from bert_core.data.sentiment import load_sentiment, read_table
 from bert_core.inference import AttentionMaps, EmbeddingSet, attentions, embeddings
-
-from . import bertviz_offline, models, settings, state
-from .nav import page
-from .safe_text import md
+from explorer import settings, state
+from explorer.active_model import LIVE, LOAD_ERRORS, LoadedModel, load_model, source_label
+from explorer.inspect import bertviz_offline
+from explorer.nav import page
+from explorer.ui.safe_text import md
 
 ATTENTION_MAX_TOKENS = 64  # keeps the layer × head grid and bertviz's views quick to draw
 EMBED_CHUNK = 256  # texts per cached chunk (progress is shown between chunks)
@@ -59,26 +60,26 @@ class TextSet:
 
 
 # ---------------------------------------------------------------- the model
-def active_model() -> models.LoadedModel | None:
+def active_model() -> LoadedModel | None:
     """The sidebar's model, or None after telling the user why there is none."""
     return load_or_explain(st.session_state[state.ACTIVE_MODEL])
 
 
-def load_or_explain(source: str) -> models.LoadedModel | None:
+def load_or_explain(source: str) -> LoadedModel | None:
     """The model behind `source`, or None after telling the user why there is none."""
     try:
-        loaded = models.load_model(source)
-    except models.LOAD_ERRORS as exc:
-        st.error(f"{md(models.source_label(source))} does not load: {md(settings.hide_server_paths(str(exc)))}")
+        loaded = load_model(source)
+    except LOAD_ERRORS as exc:
+        st.error(f"{md(source_label(source))} does not load: {md(settings.hide_server_paths(str(exc)))}")
         return None
-    if loaded is None and source == models.LIVE:
+    if loaded is None and source == LIVE:
         st.info("The live run has no weights yet: wait for its first step, or pick another model in the sidebar.")
     elif loaded is None:
-        st.info(f"{md(models.source_label(source))} is gone (deleted or renamed): pick another model in the sidebar.")
+        st.info(f"{md(source_label(source))} is gone (deleted or renamed): pick another model in the sidebar.")
     return loaded
 
 
-def no_mlm_head_notice(loaded: models.LoadedModel) -> None:
+def no_mlm_head_notice(loaded: LoadedModel) -> None:
     """Say plainly that a model cannot fill blanks, and where to get one that can."""
     st.warning(
         f"**{md(loaded.label)}** has no trained masked-word (MLM) head: it is a sentence encoder, trained "
@@ -186,7 +187,7 @@ def _embedding_chunk(
     return embeddings(_model, _tokenizer, _texts, list(layers), pooling)
 
 
-def embed(loaded: models.LoadedModel, texts: TextSet, layers: tuple[int, ...], pooling: str) -> EmbeddingSet:
+def embed(loaded: LoadedModel, texts: TextSet, layers: tuple[int, ...], pooling: str) -> EmbeddingSet:
     """Embeddings of every text at `layers`, with a progress bar while chunks are computed."""
     bar = st.progress(0.0, text=f"embedding {len(texts.texts):,} texts with {loaded.label}…")
     parts = []

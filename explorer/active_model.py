@@ -20,12 +20,11 @@ from bert_core.checkpoint import CHECKPOINT_PREFIX, list_checkpoints, resolve_mo
 from bert_core.inference import mlm_head_trained
 from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
-
-from . import settings
-from .jobs import ACTIVE
-from .run_access import run_info, visible_to
-from .runs import NAME_RE, visible_runs
-from .state import is_teacher, my_job, owner_id
+from explorer import settings
+from explorer.jobs.pretrain import ACTIVE
+from explorer.runs.access import run_info, visible_to
+from explorer.runs.store import NAME_RE, visible_runs
+from explorer.state import is_teacher, my_job, owner_id
 
 MINILM, LIVE, RUN_PREFIX = "minilm", "live", "run:"
 # What a damaged model folder raises on loading: a missing file, bad JSON, config or safetensors

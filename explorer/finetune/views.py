@@ -20,11 +20,12 @@ from bert_core.finetune_inference import (
     label_probabilities,
     predict_sentiment,
 )
-
-from . import chart_help, presenter, state, widgets
-from . import charts_finetune as charts
-from .finetune_jobs import FinetunedModels, FinetuneView
-from .safe_text import md
+from explorer import state
+from explorer.charts import finetune as charts
+from explorer.charts import help as chart_help
+from explorer.jobs.finetune import FinetunedModels, FinetuneView
+from explorer.ui import presenter, widgets
+from explorer.ui.safe_text import md
 
 COMPARE_MAX_TEXTS = 300  # dev inputs in the before/after map
 PLOT_CONFIG = widgets.PLOT_CONFIG

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bert_core.checkpoint import RunDirectory
-
-from .jobs import JobConfig, JobError, TrainingJob
+from explorer.jobs.pretrain import JobConfig, JobError, TrainingJob
 
 
 class Job(Protocol):

@@ -24,7 +24,7 @@ import torch
 from bert_core.checkpoint import RunDirectory, list_checkpoints, resolve_model_dir
 from bert_core.cli import EXPORT_FILES
 
-from .run_access import run_info, run_problems, visible_to
+from explorer.runs.access import run_info, run_problems, visible_to
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".h5", ".msgpack")

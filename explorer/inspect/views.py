@@ -10,10 +10,12 @@ import streamlit as st
 
 from bert_core.inference import EmbeddingSet, fill_mask
 from bert_core.tokenizer import MASK
-
-from . import charts_inspect, inspection, models, presenter
-from .inspection import TextSet
-from .safe_text import md
+from explorer import active_model
+from explorer.charts import inspect as charts_inspect
+from explorer.inspect import inspection
+from explorer.inspect.inspection import TextSet
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
 
 PLOT_CONFIG = {"displayModeBar": False}
 _WORD = re.compile(r"\[MASK\]|\w+(?:['’]\w+)*|[^\w\s]")
@@ -38,7 +40,7 @@ def pills_key(prefix: str, text: str) -> str:
     return f"{prefix}_{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
-def fill_mask_panel(loaded: models.LoadedModel, query: str, top_k: int, key: str) -> None:
+def fill_mask_panel(loaded: active_model.LoadedModel, query: str, top_k: int, key: str) -> None:
     """One model's top-k guesses for every [MASK] of `query`, as probability bars."""
     st.markdown(f"**{md(loaded.label)}**")
     if not loaded.has_trained_mlm_head:

@@ -24,12 +24,11 @@ from bert_core.data.sentiment import (
 )
 from bert_core.data.squad import load_qa, load_qa_builtin
 from bert_core.finetune_recipe import RECIPES, fit_epochs
-
-from . import settings, state
-from .finetune_jobs import FinetuneConfig, FinetuneJob, finetune_slot
-from .jobs import JobError
-from .runs import RunError, validate_run_name
-from .safe_text import md
+from explorer import settings, state
+from explorer.jobs.finetune import FinetuneConfig, FinetuneJob, finetune_slot
+from explorer.jobs.pretrain import JobError
+from explorer.runs.store import RunError, validate_run_name
+from explorer.ui.safe_text import md
 
 UPLOAD = "upload"
 DATA_CHOICES = {

@@ -42,8 +42,7 @@ from bert_core.io import is_disk_full
 from bert_core.metrics import f1_score, normalize_answer
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingDiverged
-
-from .jobs import BackgroundJob, ProgressView, disk_full_message, record_failure
+from explorer.jobs.pretrain import BackgroundJob, ProgressView, disk_full_message, record_failure
 
 logger = logging.getLogger(__name__)
 WORST_K = 10

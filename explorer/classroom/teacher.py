@@ -12,10 +12,10 @@ import hmac
 
 import streamlit as st
 
-from . import settings, state
-from .job_registry import Job
-from .jobs import JobError
-from .safe_text import md
+from explorer import settings, state
+from explorer.jobs.pretrain import JobError
+from explorer.jobs.registry import Job
+from explorer.ui.safe_text import md
 
 
 def teacher_enabled() -> bool:

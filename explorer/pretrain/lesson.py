@@ -8,10 +8,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from bert_core.demo import PRETRAIN_RUN, QA_RUN, SENTIMENT_RUN
-
-from . import nav, settings, state
-from .models import RUN_PREFIX
-from .runs import RunSummary, dev_result, visible_runs
+from explorer import nav, settings, state
+from explorer.active_model import RUN_PREFIX
+from explorer.runs.store import RunSummary, dev_result, visible_runs
 
 
 @dataclass(frozen=True)
