@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/,
 import streamlit as st
 
 from bert_core.device import describe_device, pick_device
-from explorer import active_model, corpora, nav, settings, state
+from explorer import active_model, corpora, nav, session, settings, state
 from explorer.classroom import join_hint
 from explorer.classroom import teacher as classroom
 from explorer.ui import presenter
@@ -31,7 +31,7 @@ try:
 except ValueError as exc:  # a typo in classroom.toml: say so instead of failing on every page
     st.error(f"The server's classroom settings are invalid: {md(exc)}")
     st.stop()
-state.init_session()
+session.init_session()
 corpora.restore_upload()  # after a reload, the session's uploaded corpus is chosen again
 
 
@@ -40,7 +40,7 @@ def _pick_model() -> None:
 
 
 def _job_caption() -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is not None:
         view = job.view()
         st.caption(f"Your run **{md(view.run_name)}**: {view.status}, step {view.step:,} / {view.max_steps:,}")
@@ -61,7 +61,7 @@ def sidebar() -> None:
             on_change=_pick_model,
             help="The model the inspection pages use.",
         )
-        job = state.my_job()
+        job = session.my_job()
         if job is not None:
             st.fragment(run_every=2.0 if job.active else None)(_job_caption)()
         st.caption(f"Device: {describe_device(pick_device())}")
@@ -74,5 +74,5 @@ def sidebar() -> None:
 navigation = st.navigation(nav.all_pages())
 sidebar()
 presenter.inject_css()
-state.show_flash()
+session.show_flash()
 navigation.run()

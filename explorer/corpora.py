@@ -24,7 +24,7 @@ import streamlit as st
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
 from bert_core.tokenizer_training import reachable_vocab_size
 from explorer import settings, state
-from explorer.state import session_upload_dir
+from explorer.session import session_upload_dir
 from explorer.tokenizer_lab import stock_tokenizer
 
 BUILTIN_CHOICES = [f"builtin:{name}" for name in BUILTIN_CORPORA]
@@ -164,3 +164,13 @@ def reachable_vocab(spec: str, text_column: str | None = None, limit: int = 3000
         CorpusError: the corpus cannot be read.
     """
     return reachable_vocab_size(resolve_corpus(spec, **read_kwargs(spec, text_column)).texts(), limit)
+
+
+def chosen_data(choice_key: str, uploaded_key: str, upload_choice: str = "upload") -> tuple[str, str] | None:
+    """(spec for bert_core, label to show) of a page's data picker, or None when `upload_choice` is
+    picked and no good file is saved under `uploaded_key` (a `corpora.SavedUpload`)."""
+    choice = st.session_state[choice_key]
+    if choice != upload_choice:
+        return choice, choice
+    saved = st.session_state.get(uploaded_key)
+    return (saved.path, saved.original_name) if saved else None

@@ -3,14 +3,14 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import corpora, state
+from explorer import corpora, session, state
 from explorer.pretrain import data_checks, form
 from explorer.ui import presenter, widgets
 from explorer.ui.safe_text import md
 from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
-job = state.my_job()
+job = session.my_job()
 view = job.view() if job else None
 busy = bool(view and view.active)
 ss.setdefault(state.PRETRAIN_RUN_NAME, form.default_run_name())
@@ -203,7 +203,7 @@ def run_view(v) -> None:
 
 def live_panel() -> None:
     widgets.live_job_panel(
-        state.my_job(),
+        session.my_job(),
         "No run yet: press **Start**. With the defaults the loss curve moves within a minute.",
         state.PRETRAIN_SEEN_ACTIVE,
         run_view,

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import state
 from explorer.classroom import identity
+from explorer.jobs.registry import job_registry
 
 APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
 PAGE = "../pages/{}.py"  # page paths are relative to the entry script's folder
@@ -31,7 +32,7 @@ def running_app(
     try:
         yield at
     finally:
-        state.job_registry().stop_all()
+        job_registry().stop_all()
 
 
 def owner_of(at: AppTest) -> str:
@@ -54,7 +55,7 @@ def start_pretraining(at: AppTest, name: str, *, steps: int, batch: int = 8, sav
     at.number_input(key=state.PRETRAIN_SAVE_EVERY).set_value(save_every)
     at.text_input(key=state.PRETRAIN_RUN_NAME).input(name)
     ok(at.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(owner_of(at))
+    job = job_registry().get(owner_of(at))
     assert job is not None, "Start did not start a job"
     return job
 

@@ -16,6 +16,7 @@ from tiny_run import make_tiny_run
 
 from explorer import state
 from explorer.jobs.finetune import finetune_slot
+from explorer.jobs.registry import job_registry
 
 TINY = "run:tiny-run"
 WORDS = {"good": ["great", "lovely", "superb", "charming"], "bad": ["awful", "dull", "tedious", "clumsy"]}
@@ -81,7 +82,7 @@ def settings(at: AppTest, **values) -> AppTest:
 
 def train_to_end(at: AppTest):
     ok(at.button(key=state.FT_START).click().run())
-    job = state.job_registry().get(finetune_slot(owner_of(at)))
+    job = job_registry().get(finetune_slot(owner_of(at)))
     assert job is not None and job.join(120), "the fine-tuning run did not end"
     view = job.view()
     assert view.status == "finished", view.message

@@ -10,6 +10,7 @@ from apptest_helpers import go, ok, owner_of, running_app
 from streamlit.testing.v1 import AppTest
 
 from explorer import state
+from explorer.jobs.registry import job_registry
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def wait_until(predicate, timeout: float = 60.0) -> None:
 
 
 def my_view(at: AppTest):
-    job = state.job_registry().get(owner_of(at))
+    job = job_registry().get(owner_of(at))
     return job.view() if job else None
 
 
@@ -85,7 +86,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     assert "Training now (live): apptest-run" in at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
 
     ok(at.button(key=state.PRETRAIN_STOP).click().run())
-    job = state.job_registry().get(owner_of(at))
+    job = job_registry().get(owner_of(at))
     assert job.join(60)
     assert job.view().status == "stopped"
     ok(at.run())
@@ -93,7 +94,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     assert at.button(key=state.PRETRAIN_RESUME).label == "Resume"
     stopped_at = job.view().step
     ok(at.button(key=state.PRETRAIN_RESUME).click().run())
-    resumed = state.job_registry().get(owner_of(at))
+    resumed = job_registry().get(owner_of(at))
     assert resumed is not job
     wait_until(lambda: resumed.view().step > stopped_at + 2)
     assert resumed.view().metrics[0]["step"] == 1  # the curve continues the saved one

@@ -18,6 +18,7 @@ from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
 from explorer import settings, state
 from explorer.classroom import teacher as classroom
+from explorer.jobs.registry import job_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -43,7 +44,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state.job_registry.clear()
     yield tmp_path
     (tmp_path / "classroom.toml").unlink(missing_ok=True)
-    state.job_registry().stop_all()
+    job_registry().stop_all()
     state.job_registry.clear()
 
 
@@ -102,7 +103,7 @@ def test_limits_refuse_big_runs_with_a_message(env: Path) -> None:
     at.number_input(key=state.PRETRAIN_STEPS).set_value(50).run()
     ok(at.button(key=state.PRETRAIN_START).click().run())
     assert "layers 4 is over this server's limit of 2" in text(at)
-    assert state.job_registry().get(owner_of(at)) is None
+    assert job_registry().get(owner_of(at)) is None
 
 
 # ---------------------------------------------------------------- the queue, as two users see it
@@ -117,7 +118,7 @@ def test_second_user_waits_in_the_queue_and_starts_when_the_first_stops(env: Pat
         at.text_input(key=state.PRETRAIN_RUN_NAME).input(f"{name}-run")
         ok(at.button(key=state.PRETRAIN_START).click().run())
         users.append(at)
-    first, second = (state.job_registry().get(owner_of(at)) for at in users)
+    first, second = (job_registry().get(owner_of(at)) for at in users)
     assert second.view().status == "queued"
     assert "number 1** in the queue" in text(ok(users[1].run()))
     assert not users[1].button(key=state.PRETRAIN_STOP).disabled  # leaving the queue is allowed
@@ -177,7 +178,7 @@ def test_teacher_stops_any_job(env: Path) -> None:
     student.number_input(key=state.PRETRAIN_STEPS).set_value(5000)
     student.text_input(key=state.PRETRAIN_RUN_NAME).input("student-run")
     ok(student.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(owner_of(student))
+    job = job_registry().get(owner_of(student))
     teacher = session()
     teacher.session_state[state.TEACHER] = True
     page(teacher, "runs")

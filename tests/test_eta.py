@@ -9,7 +9,7 @@ import pytest
 
 from explorer.active_model import live_label
 from explorer.jobs import eta
-from explorer.jobs.pretrain import ProgressView
+from explorer.jobs.base import ProgressView
 
 
 def timeline(

@@ -17,6 +17,7 @@ from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
 from explorer import state
+from explorer.jobs.registry import job_registry
 from explorer.runs import access as run_access
 
 
@@ -41,7 +42,7 @@ def test_an_interrupted_run_is_listed_so_and_resumes_exactly(env: Path) -> None:
     assert not any(b.key == "runs_resume" for b in stranger.button)
 
     ok(again.button(key="runs_resume").click().run())
-    resumed = state.job_registry().get(owner_of(again))
+    resumed = job_registry().get(owner_of(again))
     assert resumed is not None and resumed.join(180) and resumed.view().status == "finished"
     resumed_weights = load_file(str(run.latest_checkpoint() / "model.safetensors"))
     assert run.latest_checkpoint().name == "checkpoint-4"

@@ -10,7 +10,8 @@ import torch
 
 from bert_core.pretraining_setup import PretrainSpec
 from bert_core.training import TrainingArguments
-from explorer.jobs.pretrain import JobConfig, JobError, resume_config
+from explorer.jobs.base import JobError
+from explorer.jobs.pretrain import JobConfig, resume_config
 from explorer.jobs.registry import JobRegistry
 
 

@@ -18,7 +18,7 @@ from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
 from explorer import state
-from explorer.classroom import identity, login_guard
+from explorer.classroom import identity, login_guard, teacher
 from explorer.runs import access as run_access
 from explorer.ui.safe_text import md
 
@@ -209,7 +209,7 @@ def test_guessing_the_teacher_password_is_slowed_logged_and_not_kept(
     env: Path,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    state.login_guard.clear()
+    teacher.login_guard.clear()
     caplog.set_level(logging.INFO, logger="bert_explorer.security")
     at = session()
 
@@ -226,4 +226,4 @@ def test_guessing_the_teacher_password_is_slowed_logged_and_not_kept(
     assert len(failures) == login_guard.FREE_TRIES
     assert all("guess" not in m and PASSWORD not in m and token_of(at) not in m for m in failures)
     assert PASSWORD not in repr(at.session_state)
-    state.login_guard.clear()
+    teacher.login_guard.clear()

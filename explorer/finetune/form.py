@@ -24,9 +24,10 @@ from bert_core.data.sentiment import (
 )
 from bert_core.data.squad import load_qa, load_qa_builtin
 from bert_core.finetune_recipe import RECIPES, fit_epochs
-from explorer import settings, state
-from explorer.jobs.finetune import FinetuneConfig, FinetuneJob, finetune_slot
-from explorer.jobs.pretrain import JobError
+from explorer import active_model, corpora, session, settings, state
+from explorer.jobs.base import JobError
+from explorer.jobs.finetune import FinetuneConfig, FinetuneJob
+from explorer.jobs.registry import job_registry
 from explorer.runs.store import RunError, validate_run_name
 from explorer.ui.safe_text import md
 
@@ -76,7 +77,7 @@ class SavedData:
 
 
 def my_finetune_job() -> FinetuneJob | None:
-    job = state.job_registry().get(finetune_slot(state.owner_id()))
+    job = job_registry().get(FinetuneJob.slot(session.owner_id()))
     return job if isinstance(job, FinetuneJob) else None
 
 
@@ -124,7 +125,7 @@ def save_upload(task: str, name: str, data: bytes, upload_id: str = "") -> Saved
         raise CorpusError(f"{name} is empty")
     if len(data) > settings.MAX_UPLOAD_MB * 2**20:
         raise CorpusError(f"{name} is larger than {settings.MAX_UPLOAD_MB} MB")
-    path = state.session_upload_dir() / f"{secrets.token_hex(8)}{suffix}"
+    path = session.session_upload_dir() / f"{secrets.token_hex(8)}{suffix}"
     path.write_bytes(data)
     return SavedData(str(path), name, upload_id)
 
@@ -195,12 +196,12 @@ def qa_summary(spec: str, name: str) -> dict[str, Any]:
 
 def data_source() -> tuple[str, str] | None:
     """(data spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
-    return state.chosen_data(state.FT_DATA, state.FT_UPLOADED, UPLOAD)
+    return corpora.chosen_data(state.FT_DATA, state.FT_UPLOADED, UPLOAD)
 
 
 # ---------------------------------------------------------------- starting points
 def init_choices() -> list[str]:
-    return [MINILM, RANDOM] + [RUN + name for name in state.runs_with_checkpoints()] + [HUB]
+    return [MINILM, RANDOM] + [RUN + name for name in active_model.runs_with_checkpoints()] + [HUB]
 
 
 def init_label(choice: str) -> str:
@@ -267,15 +268,11 @@ def config_from_state() -> FinetuneConfig:
 
 
 def on_start() -> None:
-    owner = state.owner_id()
+    owner = session.owner_id()
     try:
-        config = config_from_state()
-        run_path = settings.runs_dir() / config.run_name
-        if run_path.exists():
-            raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
-        state.job_registry().start_job(finetune_slot(owner), FinetuneJob(owner, config, settings.runs_dir()))
+        job_registry().start(owner, config_from_state(), settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot start: {md(exc)}")
+        session.flash("error", f"Cannot start: {md(exc)}")
         return
     st.session_state[state.FT_SEEN_ACTIVE] = True
     st.session_state[state.FT_RUN_NAME] = default_run_name()  # the next Start gets a fresh folder

@@ -16,10 +16,12 @@ from bert_core.config import BertConfig
 from bert_core.data import CorpusError
 from bert_core.pretraining_setup import BUILTIN_MINILM, PretrainSpec
 from bert_core.training import TrainingArguments
-from explorer import corpora, settings, state
+from explorer import active_model, corpora, session, settings, state
 from explorer.classroom import teacher as classroom
 from explorer.corpora import UPLOAD_CHOICE
-from explorer.jobs.pretrain import JobConfig, JobError, JobView, resume_config
+from explorer.jobs.base import JobError
+from explorer.jobs.pretrain import JobConfig, JobView, resume_config
+from explorer.jobs.registry import job_registry
 from explorer.runs.store import RunError, validate_run_name
 from explorer.ui.safe_text import md
 
@@ -62,12 +64,12 @@ def take_corpus_upload(upload, page_key: str) -> None:
 
 def corpus_spec() -> tuple[str, str] | None:
     """(corpus spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
-    return state.chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
+    return corpora.chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
 
 
 def init_choices() -> list[str]:
     """Where a run's weights can start: random, the packaged MiniLM encoder, or any saved run."""
-    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + name for name in state.runs_with_checkpoints()]
+    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + name for name in active_model.runs_with_checkpoints()]
 
 
 def init_label(choice: str) -> str:
@@ -159,9 +161,9 @@ def can_resume(view: JobView) -> bool:
 def on_start() -> None:
     try:
         config = config_from_state()
-        state.job_registry().start(state.owner_id(), config, settings.runs_dir())
+        job_registry().start(session.owner_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot start: {md(exc)}")
+        session.flash("error", f"Cannot start: {md(exc)}")
         return
     st.session_state[state.ACTIVE_MODEL] = "live"
     st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
@@ -169,13 +171,13 @@ def on_start() -> None:
 
 
 def on_stop() -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is not None:
         job.stop()
 
 
 def on_resume(extra_steps: int = 0) -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is None:
         return
     view = job.view()
@@ -191,14 +193,14 @@ def on_resume(extra_steps: int = 0) -> None:
             seq_length=config.spec.max_seq_length,
         )
         config.probe_every = max(1, int(st.session_state[state.PRETRAIN_PROBE_EVERY]))
-        state.job_registry().start(state.owner_id(), config, settings.runs_dir())
+        job_registry().start(session.owner_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot resume: {md(exc)}")
+        session.flash("error", f"Cannot resume: {md(exc)}")
         return
     st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
 
 
 def on_probes_changed() -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is not None:
         job.set_probes(probe_lines())

@@ -13,9 +13,12 @@ from bert_core.checkpoint import RunDirectory
 
 from explorer import settings, state
 from explorer.classroom import teacher as classroom
-from explorer.jobs.pretrain import JobError, resume_config
+from explorer.jobs.base import JobError
+from explorer.jobs.pretrain import resume_config
 from explorer.runs.store import RunSummary
 from explorer.ui.safe_text import md
+from explorer.jobs.registry import job_registry
+from explorer import session
 
 
 def resume(run: RunSummary) -> None:
@@ -32,7 +35,7 @@ def resume(run: RunSummary) -> None:
         batch_size=config.spec.batch_size,
         seq_length=config.spec.max_seq_length,
     )
-    state.job_registry().start(state.owner_id(), config, settings.runs_dir())
+    job_registry().start(session.owner_id(), config, settings.runs_dir())
     st.session_state[state.ACTIVE_MODEL] = "live"
 
 
@@ -60,5 +63,5 @@ def panel(run: RunSummary, manage: bool) -> None:
             except (JobError, ValueError) as exc:
                 st.error(f"Cannot resume: {md(exc)}")
             else:
-                state.flash("success", f"Resuming {md(run.name)}: follow it on the Pretrain page.")
+                session.flash("success", f"Resuming {md(run.name)}: follow it on the Pretrain page.")
                 st.rerun()
