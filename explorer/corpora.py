@@ -24,8 +24,10 @@ import streamlit as st
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
 from bert_core.tokenizer_training import reachable_vocab_size
 from explorer import settings, state
+from explorer.pretrain.run_names import refresh_run_name
 from explorer.session import session_upload_dir
 from explorer.tokenizer_lab import stock_tokenizer
+from explorer.ui.safe_text import md
 
 BUILTIN_CHOICES = [f"builtin:{name}" for name in BUILTIN_CORPORA]
 UPLOAD_CHOICE = "upload"
@@ -174,3 +176,21 @@ def chosen_data(choice_key: str, uploaded_key: str, upload_choice: str = "upload
         return choice, choice
     saved = st.session_state.get(uploaded_key)
     return (saved.path, saved.original_name) if saved else None
+
+
+def corpus_spec() -> tuple[str, str] | None:
+    """The Pretrain page's corpus (the one the Embeddings page's "corpus" source reads too): (spec for
+    bert_core, label to show), or None when 'upload' is picked with no good file."""
+    return chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
+
+
+def take_corpus_upload(upload, page_key: str) -> None:
+    """A file from a page's corpus uploader becomes the session's corpus (`take_upload`): a new
+    one refreshes the default run name and reruns the page, so its picker names the file; a bad one
+    is reported under the uploader."""
+    try:
+        if take_upload(upload, page_key):
+            refresh_run_name()
+            st.rerun()
+    except CorpusError as exc:
+        st.error(md(exc))

@@ -4,12 +4,11 @@ import streamlit as st
 
 from bert_core import projection
 from bert_core.inference import POOLINGS
-from explorer import corpora, state
+from explorer import state
 from explorer.charts import inspect as charts_inspect
 from explorer.inspect import inspection, views
-from explorer.pretrain import form as pretrain_form
+from explorer.inspect import texts as text_sources
 from explorer.ui import presenter
-from explorer.ui.safe_text import md
 from explorer.ui.widget_state import keep_choice, keep_in_range
 
 ss = st.session_state
@@ -27,32 +26,10 @@ if loaded is None:
 n_layers = loaded.model.config.num_hidden_layers
 
 c1, c2 = st.columns([3, 1])
-keep_choice(state.EMB_SOURCE, list(inspection.TEXT_SOURCES))
-c1.selectbox("Texts", list(inspection.TEXT_SOURCES), key=state.EMB_SOURCE, format_func=inspection.TEXT_SOURCES.get)
+keep_choice(state.EMB_SOURCE, list(text_sources.TEXT_SOURCES))
+c1.selectbox("Texts", list(text_sources.TEXT_SOURCES), key=state.EMB_SOURCE, format_func=text_sources.TEXT_SOURCES.get)
 c2.number_input("How many", 10, inspection.MAX_POINTS, step=100, key=state.EMB_COUNT)
-source, count = ss[state.EMB_SOURCE], int(ss[state.EMB_COUNT])
-texts = None
-try:
-    if source.startswith("builtin:"):
-        texts = inspection.builtin_texts(source, count)
-    elif source == "corpus":
-        spec = pretrain_form.corpus_spec()
-        if spec is None:
-            st.info("The Pretrain page has an upload picked but no file: upload one there, or pick other texts.")
-        else:
-            texts = inspection.corpus_texts(
-                spec[0], count, **corpora.read_kwargs(spec[0], corpora.upload_text_column())
-            )
-            st.caption(f"Sentences of {md(spec[1])}.")
-    elif source == "paste":
-        st.text_area("One text per line (optionally `label<TAB>text`)", key=state.EMB_PASTE, height=150)
-        texts = inspection.pasted_texts(ss[state.EMB_PASTE], count)
-    else:
-        upload = st.file_uploader("A file of texts", type=inspection.UPLOAD_TYPES, key=state.EMB_UPLOAD)
-        if upload is not None:
-            texts = inspection.uploaded_texts(upload.name, upload.getvalue(), count)
-except Exception as exc:  # noqa: BLE001 - any reading failure is shown, not raised
-    st.error(inspection.text_source_error(exc))
+texts = text_sources.pick_texts(int(ss[state.EMB_COUNT]))
 if texts is None or not texts.texts:
     st.info("No texts yet.")
     st.stop()
@@ -119,7 +96,7 @@ click = views.take_click(state.EMB_CHART, state.EMB_CHART_PICKED)
 if click is not None:
     ss[state.EMB_POINT] = int(click[0])
 picked = keep_choice(state.EMB_POINT, range(len(emb.vectors)))
-near, sims = projection.nearest_neighbours(emb.vectors, picked, k=10)
+near, sims = views.neighbours(emb, picked, k=10)
 
 title = (
     f"{len(emb.vectors):,} {'tokens' if emb.tokens is not None else 'texts'} · "

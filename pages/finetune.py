@@ -65,15 +65,7 @@ with presenter.settings_expander(state.FT_SETTINGS, busy):
                 else "SQuAD v1.1 or v2.0 JSON: data → paragraphs → "
                 "context + qas (question, answers with text and answer_start).",
             )
-            saved = ss.get(state.FT_UPLOADED)
-            if upload is not None and getattr(saved, "upload_id", None) != upload.file_id:
-                ss.pop(state.FT_UPLOADED, None)
-                try:
-                    ss[state.FT_UPLOADED] = form.save_upload(task, upload.name, upload.getvalue(), upload.file_id)
-                except CorpusError as exc:
-                    st.error(md(exc))
-            elif upload is None:
-                ss.pop(state.FT_UPLOADED, None)
+            form.take_upload(task, upload)
         source = form.data_source()
         if source is not None:
             try:

@@ -42,7 +42,7 @@ with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
                 help="Text (blank lines separate documents), CSV or JSON "
                 "lines with a text column, or a zip of .txt files.",
             )
-            form.take_corpus_upload(upload, state.PRETRAIN_CORPUS_CHOICE)
+            corpora.take_corpus_upload(upload, state.PRETRAIN_CORPUS_CHOICE)
             if upload is None and corpora.session_upload():
                 st.caption("Your upload stays this session's corpus on every page; a new file replaces it.")
             st.text_input(
@@ -51,7 +51,7 @@ with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
                 disabled=busy,
                 placeholder="auto: text, content, body, sentence or review",
             )
-        corpus = form.corpus_spec()
+        corpus = corpora.corpus_spec()
         if corpus is not None:
             try:
                 summary = corpora.summarize_corpus(corpus[0], ss[state.PRETRAIN_TEXT_COLUMN].strip() or None)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from apptest_helpers import go, ok, owner_of, running_app
 from streamlit.testing.v1 import AppTest
+from waiting import wait_until
 
 from explorer import state
 from explorer.jobs.registry import job_registry
@@ -17,13 +17,6 @@ from explorer.jobs.registry import job_registry
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with running_app(monkeypatch, tmp_path / "runs", tmp_path / "uploads", timeout=60) as at:
         yield at
-
-
-def wait_until(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def my_view(at: AppTest):

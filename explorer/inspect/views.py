@@ -6,14 +6,16 @@ import hashlib
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import streamlit as st
 
+from bert_core import projection
 from bert_core.inference import EmbeddingSet, fill_mask
 from bert_core.tokenizer import MASK
 from explorer import active_model
 from explorer.charts import inspect as charts_inspect
 from explorer.inspect import inspection
-from explorer.inspect.inspection import TextSet
+from explorer.inspect.texts import TextSet
 from explorer.ui import presenter
 from explorer.ui.safe_text import md
 
@@ -134,6 +136,11 @@ def point_colours(emb: EmbeddingSet, texts: TextSet, by: str, words: Sequence[st
             found.append(next((w for w in words if w in present), charts_inspect.OTHER))
         return found
     return None
+
+
+def neighbours(emb: EmbeddingSet, picked: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, cosine similarities) of the `k` points nearest to point `picked`, by the full vectors."""
+    return projection.nearest_neighbours(emb.vectors, picked, k=k)
 
 
 def neighbour_rows(emb: EmbeddingSet, texts: TextSet, indices, sims) -> list[dict]:
