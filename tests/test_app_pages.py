@@ -105,7 +105,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
 
 
 def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> None:
-    from test_app_runs import make_run
+    from runs_gallery import make_run
 
     make_run(tmp_path / "runs", "saved-one")
     at = go(app, "runs")

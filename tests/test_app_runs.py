@@ -10,39 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from runs_gallery import make_run
 
-from bert_core import BertConfig, BertForPreTraining
+from bert_core import BertForPreTraining
 from bert_core.checkpoint import RunDirectory
-from bert_core.tokenizer import Tokenizer
 from explorer.runs import store as runs
-
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-def make_run(root: Path, name: str, steps: int = 3) -> Path:
-    tokenizer = Tokenizer.from_vocab({t: i for i, t in enumerate(SPECIALS + ["the", "cat", "sat", "on", "mat"])})
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-    )
-    run = RunDirectory(root / name)
-    run.update_info(
-        kind="pretraining",
-        created_at=1.7e9,
-        corpus="builtin:lee",
-        corpus_label="builtin:lee",
-        model={"layers": 1, "hidden": 32, "heads": 2},
-        status="finished",
-        steps=steps,
-    )
-    for step in range(1, steps + 1):
-        run.append_metrics({"step": step, "mlm_loss": 5.0 - step, "mlm_acc": 0.1 * step, "nsp_acc": 0.5})
-    run.save_checkpoint(steps, BertForPreTraining(config), tokenizer, {"status": "finished"})
-    return run.path
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:

@@ -13,9 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from apptest_helpers import ok, owner_of, running_app
+from apptest_helpers import figures, ok, open_page, owner_of, running_app
 from streamlit.testing.v1 import AppTest
-from test_inspect_pages import RUN, figures, open_page, runs_root  # noqa: F401 (runs_root is a fixture)
 
 from explorer import settings, state
 from explorer.jobs.registry import job_registry
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with running_app(
         monkeypatch, runs_root, tmp_path / "uploads", BERT_EXPLORER_CLASSROOM=str(tmp_path / "classroom.toml")
     ) as at:  # absent: defaults
