@@ -30,7 +30,7 @@ MINILM, LIVE, RUN_PREFIX = "minilm", "live", "run:"
 # What a damaged model folder raises on loading: a missing file, bad JSON, config or safetensors
 # (ValueError), weights that do not fit the config (RuntimeError).
 LOAD_ERRORS = (OSError, ValueError, RuntimeError)
-CHECKPOINT_SEP = "@"  # run names cannot hold '@' (explorer.runs.NAME_RE), so the split is unambiguous
+CHECKPOINT_SEP = "@"  # run names cannot hold '@' (explorer.runs.store.NAME_RE), so the split is unambiguous
 
 
 @dataclass

@@ -52,7 +52,7 @@ def session_id() -> str:
 
 
 def owner_id() -> str:
-    """This session's public owner id (explorer.identity): what run.json, upload folders and the job
+    """This session's public owner id (explorer.classroom.identity): what run.json, upload folders and the job
     registry record, and what other sessions may see."""
     return identity.owner_id(session_id())
 

@@ -13,7 +13,7 @@ from typing import Any
 from explorer.jobs.pretrain import DEFAULT_PROBES
 
 # ---------------------------------------------------------------- app-wide
-SESSION_ID = "session_id"  # str: this tab's secret session token (mirrored in ?sid=); see explorer.identity
+SESSION_ID = "session_id"  # str: this tab's secret session token (mirrored in ?sid=); see explorer.classroom.identity
 ACTIVE_MODEL = "active_model"  # str: "minilm" | "live" | "run:NAME" (see explorer.active_model)
 ACTIVE_MODEL_WIDGET = "sidebar_active_model"  # the sidebar selectbox (copied into ACTIVE_MODEL)
 FLASH = "flash"  # (kind, text): a message shown once on the next run, e.g. after a rerun
@@ -21,7 +21,7 @@ TEACHER = "teacher"  # bool: this session entered the teacher password (explorer
 TEACHER_PASSWORD = "sidebar_teacher_password"  # the sidebar's password field
 CORPUS_UPLOADED = "corpus_uploaded"  # explorer.corpora.SavedUpload: the session's uploaded corpus, on every page
 CORPUS_RESTORED = "corpus_restored"  # bool: looked for an upload saved before a reload (explorer.corpora)
-PRESENTER = "presenter"  # bool: presenter mode (explorer.presenter): large chart and table text
+PRESENTER = "presenter"  # bool: presenter mode (explorer.ui.presenter): large chart and table text
 PRESENTER_WIDGET = "sidebar_presenter"  # its sidebar toggle (copied into PRESENTER)
 PRESENTER_DARK = "presenter_dark"  # bool: presenter mode's dark look
 PRESENTER_DARK_WIDGET = "sidebar_presenter_dark"
@@ -57,7 +57,7 @@ PRETRAIN_START = "pretrain_start"
 PRETRAIN_STOP = "pretrain_stop"
 PRETRAIN_RESUME = "pretrain_resume"
 PRETRAIN_EXTRA_STEPS = "pretrain_extra_steps"
-PRETRAIN_SETTINGS = "pretrain_settings"  # the Settings expander (open while no run trains: explorer.presenter)
+PRETRAIN_SETTINGS = "pretrain_settings"  # the Settings expander (open while no run trains: explorer.ui.presenter)
 PRETRAIN_SEEN_ACTIVE = "pretrain_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 
 # ---------------------------------------------------------------- tokenizer page
@@ -93,7 +93,7 @@ ATTN_LAYER = "attn_layer"  # the enlarged head
 ATTN_HEAD = "attn_head"
 
 # ---------------------------------------------------------------- embeddings page
-EMB_SOURCE = "emb_source"  # explorer.inspection.TEXT_SOURCES key
+EMB_SOURCE = "emb_source"  # explorer.inspect.texts.TEXT_SOURCES key
 EMB_PASTE = "emb_paste"
 EMB_UPLOAD = "emb_upload"
 EMB_COUNT = "emb_count"  # how many texts to sample
@@ -112,9 +112,9 @@ EMB_POINT = "emb_point"  # the point whose neighbours are listed
 
 # ---------------------------------------------------------------- fine-tune page
 FT_TASK = "ft_task"  # sentiment | qa
-FT_DATA = "ft_data"  # a built-in spec (explorer.finetune_form.DATA_CHOICES) or "upload"
+FT_DATA = "ft_data"  # a built-in spec (explorer.finetune.form.DATA_CHOICES) or "upload"
 FT_UPLOAD = "ft_upload"  # file_uploader widget
-FT_UPLOADED = "ft_uploaded"  # explorer.finetune_form.SavedData of the last upload (saved under a generated name)
+FT_UPLOADED = "ft_uploaded"  # explorer.finetune.form.SavedData of the last upload (saved under a generated name)
 FT_TEXT_COLUMN = "ft_text_column"  # sentiment uploads: the column picker
 FT_LABEL_COLUMN = "ft_label_column"
 FT_INIT = "ft_init"  # minilm | random | hub | run:NAME
@@ -132,7 +132,7 @@ FT_MAX_DEV = "ft_max_dev"  # dev examples scored (0 = all)
 FT_EVALS = "ft_evals"  # dev evaluations per epoch (points on the live dev curve)
 FT_START = "ft_start"
 FT_STOP = "ft_stop"
-FT_SETTINGS = "ft_settings"  # the Settings expander (open while no run trains: explorer.presenter)
+FT_SETTINGS = "ft_settings"  # the Settings expander (open while no run trains: explorer.ui.presenter)
 FT_SEEN_ACTIVE = "ft_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 FT_TRY_TEXT = "ft_try_text"  # try-it: a sentence to classify
 FT_TRY_QUESTION = "ft_try_question"  # try-it: question and context for QA

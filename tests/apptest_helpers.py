@@ -54,7 +54,7 @@ def ok(at: AppTest) -> AppTest:
 
 def start_pretraining(at: AppTest, name: str, *, steps: int, batch: int = 8, save_every: int = 0):
     """Press Start on the Pretrain page (open in `at`) for a short run of 32-token sequences; returns its
-    job (`explorer.job_registry.Job`)."""
+    job (`explorer.jobs.registry.Job`)."""
     at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
     at.number_input(key=state.PRETRAIN_BATCH).set_value(batch)
     at.number_input(key=state.PRETRAIN_STEPS).set_value(steps)

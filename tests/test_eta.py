@@ -1,4 +1,4 @@
-"""explorer.eta (the time-left estimate) and the live run's label: made-up timings, no training."""
+"""explorer.jobs.eta (the time-left estimate) and the live run's label: made-up timings, no training."""
 
 from __future__ import annotations
 

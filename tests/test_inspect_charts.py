@@ -1,4 +1,4 @@
-"""explorer.charts_inspect figures, explorer.bertviz_offline's rewriting, and the pages' plain helpers."""
+"""explorer.charts.inspect figures, explorer.inspect.bertviz_offline's rewriting, and the pages' plain helpers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stale widget values (issue 12, item 1): `explorer.widget_state` and the pages that use it.
+"""Stale widget values (issue 12, item 1): `explorer.ui.widget_state` and the pages that use it.
 
 A keyed widget keeps its value when its options change. The browser then sends back the label it
 last showed; when that label is no option any more Streamlit hands the page the label itself (on the

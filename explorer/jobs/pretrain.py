@@ -196,7 +196,7 @@ class TrainingJob(BackgroundJob):
         if config.resume:
             with self._lock:
                 self._metrics = [m for m in self._metrics if m.get("step", 0) <= trainer.global_step]
-        else:  # the owner decides who sees the run (explorer.runs.visible_runs)
+        else:  # the owner decides who sees the run (explorer.runs.store.visible_runs)
             run_dir.update_info(
                 name=config.run_name,
                 corpus_label=config.corpus_label or spec.corpus,

@@ -1,6 +1,6 @@
 """Runs whose server stopped mid-training (killed, restarted): say so, and resume them from the Runs page.
 
-run.json says "running" but no job of this server writes the run (`explorer.runs.shown_status`). A
+run.json says "running" but no job of this server writes the run (`explorer.runs.store.shown_status`). A
 pretraining run resumes here exactly as **Resume** on the Pretrain page and `--resume` in the CLI do:
 from its newest checkpoint, with its own settings, to its planned number of steps.
 """

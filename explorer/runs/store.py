@@ -65,7 +65,7 @@ class RunSummary:
     final: dict[str, float] = field(default_factory=dict)  # last step's training metrics
     final_eval: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)  # why it is damaged (explorer.run_access.run_problems)
+    problems: list[str] = field(default_factory=list)  # why it is damaged (explorer.runs.access.run_problems)
 
     @property
     def owner(self) -> str | None:
