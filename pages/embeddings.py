@@ -5,7 +5,7 @@ import streamlit as st
 from bert_core import projection
 from bert_core.inference import POOLINGS
 from explorer import state
-from explorer.charts import inspect as charts_inspect
+from explorer.charts import embeddings as charts_embeddings
 from explorer.inspect import inspection, views
 from explorer.inspect import texts as text_sources
 from explorer.ui import presenter
@@ -103,7 +103,7 @@ title = (
     f"{'all layers' if len(layers) > 1 else f'layer {layers[0]}'} · {ss[state.EMB_METHOD].upper()}"
 )
 presenter.show_chart(
-    charts_inspect.embedding_scatter_figure(coords, hover, colours, title, picked, near.tolist()),
+    charts_embeddings.embedding_scatter_figure(coords, hover, colours, title, picked, near.tolist()),
     key=state.EMB_CHART,
     about="emb_scatter",
     on_select="rerun",

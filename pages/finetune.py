@@ -4,7 +4,7 @@ import streamlit as st
 
 from bert_core.data import CorpusError
 from explorer import state
-from explorer.finetune import form, views
+from explorer.finetune import compare, form, views
 from explorer.ui import presenter, widgets
 from explorer.ui.safe_text import md
 from explorer.ui.widget_state import keep_choice
@@ -210,4 +210,4 @@ if view is not None and not busy:
         else:
             views.try_qa(models)
         st.subheader("Before and after")
-        views.before_after(models, view.task)
+        compare.before_after(models, view.task)

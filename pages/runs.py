@@ -7,7 +7,7 @@ from explorer.charts import training as charts
 from explorer.classroom import teacher as classroom
 from explorer.jobs.registry import job_registry
 from explorer.runs import access as run_access
-from explorer.runs import interrupted
+from explorer.runs import interrupted, zips
 from explorer.runs import store as runs
 from explorer.runs import table as runs_table
 from explorer.ui import presenter
@@ -98,7 +98,7 @@ else:
         st.rerun()
     c2.download_button(
         "Download (Hugging Face zip)",
-        data=lambda: runs.export_zip(run.path),
+        data=lambda: zips.export_zip(run.path),
         file_name=f"{name}.zip",
         mime="application/zip",
         key="runs_download",
@@ -143,7 +143,7 @@ if upload is not None and st.button("Add this model", key="runs_add"):
                     f"{upload.name} is {upload.size / 2**20:.1f} MB, over this server's upload "
                     f"limit of {settings.classroom().max_upload_mb} MB"
                 )
-            summary = runs.import_zip(
+            summary = zips.import_zip(
                 root,
                 ss[state.RUNS_UPLOAD_NAME] or upload.name.removesuffix(".zip"),
                 upload.getvalue(),

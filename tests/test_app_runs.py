@@ -15,6 +15,7 @@ from runs_gallery import make_run
 from bert_core import BertForPreTraining
 from bert_core.checkpoint import RunDirectory
 from explorer.runs import store as runs
+from explorer.runs import zips
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -49,22 +50,22 @@ def test_list_rename_delete(tmp_path: Path) -> None:
 
 def test_export_import_round_trip(tmp_path: Path) -> None:
     source = make_run(tmp_path / "a", "alpha")
-    data = runs.export_zip(source)
+    data = zips.export_zip(source)
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "model.safetensors" in names and "config.json" in names and "optimizer.safetensors" not in names
-    summary = runs.import_zip(tmp_path / "b", "copy", data)
+    summary = zips.import_zip(tmp_path / "b", "copy", data)
     assert summary.status == "imported" and "1 layers" in summary.model
     original = BertForPreTraining.from_pretrained(source).state_dict()
     imported = BertForPreTraining.from_pretrained(tmp_path / "b" / "copy").state_dict()
     assert all(torch.equal(original[k], imported[k]) for k in original)
     with pytest.raises(runs.RunError, match="exists"):
-        runs.import_zip(tmp_path / "b", "copy", data)
+        zips.import_zip(tmp_path / "b", "copy", data)
 
 
 def test_import_accepts_one_top_folder(tmp_path: Path) -> None:
-    files = zipfile.ZipFile(io.BytesIO(runs.export_zip(make_run(tmp_path / "a", "alpha"))))
+    files = zipfile.ZipFile(io.BytesIO(zips.export_zip(make_run(tmp_path / "a", "alpha"))))
     nested = zip_bytes({f"model/{n}": files.read(n) for n in files.namelist()})
-    assert runs.import_zip(tmp_path / "b", "nested", nested).name == "nested"
+    assert zips.import_zip(tmp_path / "b", "nested", nested).name == "nested"
 
 
 @pytest.mark.parametrize(
@@ -80,23 +81,23 @@ def test_import_accepts_one_top_folder(tmp_path: Path) -> None:
 )
 def test_import_rejects_bad_zips(tmp_path: Path, entries: dict, message: str) -> None:
     with pytest.raises(runs.RunError, match=message):
-        runs.import_zip(tmp_path, "bad", zip_bytes(entries))
+        zips.import_zip(tmp_path, "bad", zip_bytes(entries))
     assert not (tmp_path / "bad").exists() and not list(tmp_path.glob(".import-*"))
 
 
 def test_import_rejects_bombs_and_non_zips(tmp_path: Path) -> None:
     bomb = zip_bytes({"config.json": json.dumps({}).encode(), "model.safetensors": b"\0" * (8 << 20)})
     with pytest.raises(runs.RunError, match="bomb"):
-        runs.import_zip(tmp_path, "bomb", bomb)
+        zips.import_zip(tmp_path, "bomb", bomb)
     with pytest.raises(runs.RunError, match="expands"):
-        runs.import_zip(
+        zips.import_zip(
             tmp_path,
             "big",
             zip_bytes({"config.json": b"{}", "model.safetensors": b"1" * 4096, "vocab.txt": b"x"}),
             max_bytes=1024,
         )
     with pytest.raises(runs.RunError, match="not a valid zip"):
-        runs.import_zip(tmp_path, "junk", b"definitely not a zip")
+        zips.import_zip(tmp_path, "junk", b"definitely not a zip")
 
 
 def test_active_model_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

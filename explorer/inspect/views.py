@@ -13,6 +13,7 @@ from bert_core import projection
 from bert_core.inference import EmbeddingSet, fill_mask
 from bert_core.tokenizer import MASK
 from explorer import active_model
+from explorer.charts import embeddings as charts_embeddings
 from explorer.charts import inspect as charts_inspect
 from explorer.inspect import inspection
 from explorer.inspect.texts import TextSet
@@ -127,13 +128,13 @@ def point_colours(emb: EmbeddingSet, texts: TextSet, by: str, words: Sequence[st
         return [f"layer {layer}" for layer in emb.layer.tolist()]
     if by == "word" and emb.tokens is not None:
         if words:
-            return [t if t in words else charts_inspect.OTHER for t in emb.tokens]
-        return charts_inspect.categories(emb.tokens)
+            return [t if t in words else charts_embeddings.OTHER for t in emb.tokens]
+        return charts_embeddings.categories(emb.tokens)
     if by == "word" and words:
         found = []
         for i in emb.text_index.tolist():
             present = set(re.findall(r"\w+", texts.texts[i].lower()))
-            found.append(next((w for w in words if w in present), charts_inspect.OTHER))
+            found.append(next((w for w in words if w in present), charts_embeddings.OTHER))
         return found
     return None
 

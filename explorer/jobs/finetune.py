@@ -16,10 +16,8 @@ try-it box and the before/after view.
 from __future__ import annotations
 
 import copy
-import logging
-import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,6 @@ import torch
 from bert_core.checkpoint import RunDirectory
 from bert_core.finetune_setup import (
     PreparedFinetuning,
-    dev_class_counts,
     finetune_arguments,
     make_finetune_trainer,
     prepare_finetuning,
@@ -38,13 +35,10 @@ from bert_core.finetune_tasks import (
     QuestionAnsweringTask,
     worst_misclassified,
 )
-from bert_core.metrics import f1_score, normalize_answer
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer
 from explorer.jobs.base import BackgroundJob, JobError, ProgressView
-
-logger = logging.getLogger(__name__)
-WORST_K = 10
+from explorer.jobs.finetune_data import WORST_K, qa_errors, subsample
 
 
 def finetune_slot(owner: str) -> str:
@@ -115,71 +109,6 @@ class FinetunedModels:
     dev_contexts: tuple[str, ...]  # QA: each question's passage (empty for sentiment)
     doc_stride: int
     key: str  # identifies these weights (cache key of derived data)
-
-
-def _sample(items: list, limit: int, seed: int) -> list:
-    return random.Random(seed).sample(items, limit) if 0 < limit < len(items) else items
-
-
-def subsample(prepared: PreparedFinetuning, max_train: int, max_dev: int) -> PreparedFinetuning:
-    """The same fine-tuning with seeded subsamples of the train and dev splits (0: keep a split whole)."""
-    task, spec = prepared.task, prepared.spec
-    if not (0 < max_train < len(task.train) or 0 < max_dev < len(task.dev)):
-        return prepared
-    train, dev = _sample(task.train, max_train, spec.seed), _sample(task.dev, max_dev, spec.seed + 1)
-    if isinstance(task, ClassificationTask):
-        built: ClassificationTask | QuestionAnsweringTask = ClassificationTask(
-            train,
-            prepared.tokenizer,
-            num_labels=task.num_labels,
-            dev=dev,
-            batch_size=spec.batch_size,
-            max_seq_length=spec.max_seq_length,
-            seed=spec.seed,
-            eval_batch_size=spec.eval_batch_size,
-        )
-    else:
-        built = QuestionAnsweringTask(
-            train,
-            prepared.tokenizer,
-            dev=dev,
-            batch_size=spec.batch_size,
-            max_seq_length=spec.max_seq_length,
-            doc_stride=spec.doc_stride,
-            max_query_length=spec.max_query_length,
-            seed=spec.seed,
-            eval_batch_size=spec.eval_batch_size,
-            n_best=spec.n_best,
-            max_answer_length=spec.max_answer_length,
-            allow_no_answer=task.allow_no_answer,
-        )
-    info = dict(
-        prepared.data_info,
-        train_used=len(train),
-        dev_used=len(dev),
-        dev_class_counts=dev_class_counts(built, getattr(prepared.data, "labels", None)),
-    )
-    return replace(prepared, task=built, data_info=info)
-
-
-def qa_errors(task: QuestionAnsweringTask, k: int = WORST_K) -> list[dict[str, Any]]:
-    """Dev questions the last evaluation got wrong (not an exact match), lowest F1 first."""
-    rows = []
-    for example in task.dev:
-        predicted = task.last_predictions.get(example.id, "")
-        gold = example.answer_texts or [""]
-        if any(normalize_answer(predicted) == normalize_answer(g) for g in gold):
-            continue
-        rows.append(
-            {
-                "question": example.question,
-                "predicted": predicted or "(no answer)",
-                "gold": " | ".join(gold) or "(no answer)",
-                "f1": f1_score(predicted, gold),
-            }
-        )
-    rows.sort(key=lambda r: r["f1"])
-    return rows[:k]
 
 
 class FinetuneJob(BackgroundJob):
