@@ -146,6 +146,10 @@ class BackgroundJob:
         """Prepare, train and record the run (in the job's thread); raise to fail it."""
         raise NotImplementedError
 
+    def view(self) -> ProgressView:
+        """An immutable copy of the job's state for the UI thread (each kind has its own view class)."""
+        raise NotImplementedError
+
     # ---------------------------------------------------------------- control (any thread)
     def start(self) -> None:
         """Start the worker thread (the registry calls this when a slot is free)."""

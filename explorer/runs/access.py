@@ -14,7 +14,6 @@ from typing import Any
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.model_files import model_dir_problems
-
 from explorer import settings
 from explorer.classroom import identity
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
-
-from explorer import settings, state
+from explorer import session, settings, state
 from explorer.classroom import teacher as classroom
 from explorer.jobs.base import JobError
 from explorer.jobs.pretrain import resume_config
+from explorer.jobs.registry import job_registry
 from explorer.runs.store import RunSummary
 from explorer.ui.safe_text import md
-from explorer.jobs.registry import job_registry
-from explorer import session
 
 
 def resume(run: RunSummary) -> None:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
 import shutil
-import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-import torch
-
 from bert_core.checkpoint import RunDirectory, list_checkpoints, resolve_model_dir
-from bert_core.cli import EXPORT_FILES
-
 from explorer.runs.access import run_info, run_problems, visible_to
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -152,7 +145,7 @@ def set_published(root: Path, name: str, published: bool) -> None:
     Raises:
         RunError: a bad name or a missing run.
     """
-    path = _child(root, name)
+    path = child_path(root, name)
     if not path.is_dir():
         raise RunError(f"no run named {name!r}")
     RunDirectory(path).update_info(published=published)
@@ -181,7 +174,12 @@ def mlm_chance(run: RunSummary) -> float | None:
     return math.log(vocab) if isinstance(vocab, int) and vocab > 1 else None
 
 
-def _child(root: Path, name: str) -> Path:
+def child_path(root: Path, name: str) -> Path:
+    """`root/name` for a valid run name that stays inside `root`, resolved.
+
+    Raises:
+        RunError: a bad name, or one that leads outside `root`.
+    """
     path = (root / validate_run_name(name)).resolve()
     if path.parent != root.resolve():
         raise RunError(f"{name!r} is outside the runs folder")
@@ -194,7 +192,7 @@ def rename_run(root: Path, old: str, new: str) -> Path:
     Raises:
         RunError: a bad name, a missing source or an existing target.
     """
-    source, target = _child(root, old), _child(root, new)
+    source, target = child_path(root, old), child_path(root, new)
     if not source.is_dir():
         raise RunError(f"no run named {old!r}")
     if target.exists():
@@ -210,7 +208,7 @@ def delete_run(root: Path, name: str) -> None:
     Raises:
         RunError: a bad name or a missing run.
     """
-    path = _child(root, name)
+    path = child_path(root, name)
     if not path.is_dir():
         raise RunError(f"no run named {name!r}")
     trash = path.with_name(f".deleting-{path.name}-{time.time_ns()}")
