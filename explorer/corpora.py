@@ -178,10 +178,11 @@ def chosen_data(choice_key: str, uploaded_key: str, upload_choice: str = "upload
     return (saved.path, saved.original_name) if saved else None
 
 
-def corpus_spec() -> tuple[str, str] | None:
-    """The Pretrain page's corpus (the one the Embeddings page's "corpus" source reads too): (spec for
-    bert_core, label to show), or None when 'upload' is picked with no good file."""
-    return chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
+def corpus_spec(choice_key: str = state.PRETRAIN_CORPUS_CHOICE) -> tuple[str, str] | None:
+    """The corpus a page's corpus picker names, by default the Pretrain page's (the one the Embeddings
+    page's "corpus" source reads too): (spec for bert_core, label to show), or None when 'upload' is
+    picked with no good file."""
+    return chosen_data(choice_key, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
 
 
 def take_corpus_upload(upload, page_key: str) -> None:

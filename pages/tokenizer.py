@@ -61,7 +61,7 @@ if ss[state.TOK_CORPUS] == corpora.UPLOAD_CHOICE:
         "with a text column (named on the Pretrain page), or a zip of .txt files.",
     )
     corpora.take_corpus_upload(upload, state.TOK_CORPUS)
-corpus = corpora.chosen_data(state.TOK_CORPUS, state.CORPUS_UPLOADED, corpora.UPLOAD_CHOICE)
+corpus = corpora.corpus_spec(state.TOK_CORPUS)
 if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch", disabled=corpus is None):
     with st.spinner("training a WordPiece vocabulary…"):
         try:
