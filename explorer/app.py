@@ -17,9 +17,12 @@ if str(ROOT) not in sys.path:  # `streamlit run explorer/app.py` puts explorer/,
 import streamlit as st
 
 from bert_core.device import describe_device, pick_device
-from explorer import classroom, corpora, join_hint, models, nav, presenter, settings, state
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import active_model, corpora, nav, session, settings, state
+from explorer.classroom import join_hint
+from explorer.classroom import teacher as classroom
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 st.set_page_config(page_title="BERT Explorer", page_icon="🧠", layout="wide")
 settings.configure_threads()
@@ -28,7 +31,7 @@ try:
 except ValueError as exc:  # a typo in classroom.toml: say so instead of failing on every page
     st.error(f"The server's classroom settings are invalid: {md(exc)}")
     st.stop()
-state.init_session()
+session.init_session()
 corpora.restore_upload()  # after a reload, the session's uploaded corpus is chosen again
 
 
@@ -37,7 +40,7 @@ def _pick_model() -> None:
 
 
 def _job_caption() -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is not None:
         view = job.view()
         st.caption(f"Your run **{md(view.run_name)}**: {view.status}, step {view.step:,} / {view.max_steps:,}")
@@ -45,10 +48,10 @@ def _job_caption() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        labels = models.source_labels()
+        labels = active_model.source_labels()
         sources = list(labels)
         # a deleted run, or a finished session's live job, falls back to MiniLM
-        active = keep_choice(state.ACTIVE_MODEL, sources, default=models.MINILM)
+        active = keep_choice(state.ACTIVE_MODEL, sources, default=active_model.MINILM)
         st.session_state[state.ACTIVE_MODEL_WIDGET] = active
         st.selectbox(
             "Active model",
@@ -58,7 +61,7 @@ def sidebar() -> None:
             on_change=_pick_model,
             help="The model the inspection pages use.",
         )
-        job = state.my_job()
+        job = session.my_job()
         if job is not None:
             st.fragment(run_every=2.0 if job.active else None)(_job_caption)()
         st.caption(f"Device: {describe_device(pick_device())}")
@@ -71,5 +74,5 @@ def sidebar() -> None:
 navigation = st.navigation(nav.all_pages())
 sidebar()
 presenter.inject_css()
-state.show_flash()
+session.show_flash()
 navigation.run()

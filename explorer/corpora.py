@@ -23,10 +23,11 @@ import streamlit as st
 
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
 from bert_core.tokenizer_training import reachable_vocab_size
-
-from . import settings, state
-from .state import session_upload_dir
-from .tokenizer_lab import stock_tokenizer
+from explorer import settings, state
+from explorer.pretrain.run_names import refresh_run_name
+from explorer.session import session_upload_dir
+from explorer.tokenizer_lab import stock_tokenizer
+from explorer.ui.safe_text import md
 
 BUILTIN_CHOICES = [f"builtin:{name}" for name in BUILTIN_CORPORA]
 UPLOAD_CHOICE = "upload"
@@ -165,3 +166,32 @@ def reachable_vocab(spec: str, text_column: str | None = None, limit: int = 3000
         CorpusError: the corpus cannot be read.
     """
     return reachable_vocab_size(resolve_corpus(spec, **read_kwargs(spec, text_column)).texts(), limit)
+
+
+def chosen_data(choice_key: str, uploaded_key: str, upload_choice: str = "upload") -> tuple[str, str] | None:
+    """(spec for bert_core, label to show) of a page's data picker, or None when `upload_choice` is
+    picked and no good file is saved under `uploaded_key` (a `corpora.SavedUpload`)."""
+    choice = st.session_state[choice_key]
+    if choice != upload_choice:
+        return choice, choice
+    saved = st.session_state.get(uploaded_key)
+    return (saved.path, saved.original_name) if saved else None
+
+
+def corpus_spec(choice_key: str = state.PRETRAIN_CORPUS_CHOICE) -> tuple[str, str] | None:
+    """The corpus a page's corpus picker names, by default the Pretrain page's (the one the Embeddings
+    page's "corpus" source reads too): (spec for bert_core, label to show), or None when 'upload' is
+    picked with no good file."""
+    return chosen_data(choice_key, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
+
+
+def take_corpus_upload(upload, page_key: str) -> None:
+    """A file from a page's corpus uploader becomes the session's corpus (`take_upload`): a new
+    one refreshes the default run name and reruns the page, so its picker names the file; a bad one
+    is reported under the uploader."""
+    try:
+        if take_upload(upload, page_key):
+            refresh_run_name()
+            st.rerun()
+    except CorpusError as exc:
+        st.error(md(exc))

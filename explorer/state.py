@@ -1,36 +1,27 @@
-"""Every `st.session_state` key the app uses, the session id, and the process-wide singletons.
+"""Every `st.session_state` key the app uses, with the defaults a new session starts from.
 
-Per-user mutable state lives in `st.session_state` under the keys below; the only mutable object
-shared between sessions is the job registry (`job_registry`), which guards itself with a lock.
-Widget keys are namespaced per page (`pretrain_…`, `tok_…`, `runs_…`).
+Per-user mutable state lives in `st.session_state` under the keys below (`explorer.session.init_session`
+sets the defaults); the only mutable object shared between sessions is the job registry
+(`explorer.jobs.registry.job_registry`), which guards itself with a lock. Widget keys are namespaced per
+page (`pretrain_…`, `tok_…`, `runs_…`).
 """
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
 from typing import Any
 
-import streamlit as st
-
-from bert_core.checkpoint import RunDirectory
-
-from . import identity, settings
-from .job_registry import JobRegistry
-from .jobs import DEFAULT_PROBES, TrainingJob
-from .login_guard import LoginGuard
-from .runs import visible_runs
+from explorer.jobs.pretrain import DEFAULT_PROBES
 
 # ---------------------------------------------------------------- app-wide
-SESSION_ID = "session_id"  # str: this tab's secret session token (mirrored in ?sid=); see explorer.identity
-ACTIVE_MODEL = "active_model"  # str: "minilm" | "live" | "run:NAME" (see explorer.models)
+SESSION_ID = "session_id"  # str: this tab's secret session token (mirrored in ?sid=); see explorer.classroom.identity
+ACTIVE_MODEL = "active_model"  # str: "minilm" | "live" | "run:NAME" (see explorer.active_model)
 ACTIVE_MODEL_WIDGET = "sidebar_active_model"  # the sidebar selectbox (copied into ACTIVE_MODEL)
 FLASH = "flash"  # (kind, text): a message shown once on the next run, e.g. after a rerun
 TEACHER = "teacher"  # bool: this session entered the teacher password (explorer.classroom)
 TEACHER_PASSWORD = "sidebar_teacher_password"  # the sidebar's password field
 CORPUS_UPLOADED = "corpus_uploaded"  # explorer.corpora.SavedUpload: the session's uploaded corpus, on every page
 CORPUS_RESTORED = "corpus_restored"  # bool: looked for an upload saved before a reload (explorer.corpora)
-PRESENTER = "presenter"  # bool: presenter mode (explorer.presenter): large chart and table text
+PRESENTER = "presenter"  # bool: presenter mode (explorer.ui.presenter): large chart and table text
 PRESENTER_WIDGET = "sidebar_presenter"  # its sidebar toggle (copied into PRESENTER)
 PRESENTER_DARK = "presenter_dark"  # bool: presenter mode's dark look
 PRESENTER_DARK_WIDGET = "sidebar_presenter_dark"
@@ -66,7 +57,7 @@ PRETRAIN_START = "pretrain_start"
 PRETRAIN_STOP = "pretrain_stop"
 PRETRAIN_RESUME = "pretrain_resume"
 PRETRAIN_EXTRA_STEPS = "pretrain_extra_steps"
-PRETRAIN_SETTINGS = "pretrain_settings"  # the Settings expander (open while no run trains: explorer.presenter)
+PRETRAIN_SETTINGS = "pretrain_settings"  # the Settings expander (open while no run trains: explorer.ui.presenter)
 PRETRAIN_SEEN_ACTIVE = "pretrain_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 
 # ---------------------------------------------------------------- tokenizer page
@@ -91,7 +82,7 @@ RUNS_UPLOAD_NAME = "runs_upload_name"
 FILL_TEXT = "fill_text"  # the sentence; words clicked in the pills below it become [MASK]
 FILL_WORDS = "fill_words"  # prefix of the word pills' key (suffixed by a hash of the text: new text, new pills)
 FILL_TOP_K = "fill_top_k"
-FILL_COMPARE = "fill_compare"  # "" or a second model source (explorer.models.comparison_sources)
+FILL_COMPARE = "fill_compare"  # "" or a second model source (explorer.active_model.comparison_sources)
 
 # ---------------------------------------------------------------- attention page
 ATTN_TEXT = "attn_text"
@@ -102,7 +93,7 @@ ATTN_LAYER = "attn_layer"  # the enlarged head
 ATTN_HEAD = "attn_head"
 
 # ---------------------------------------------------------------- embeddings page
-EMB_SOURCE = "emb_source"  # explorer.inspection.TEXT_SOURCES key
+EMB_SOURCE = "emb_source"  # explorer.inspect.texts.TEXT_SOURCES key
 EMB_PASTE = "emb_paste"
 EMB_UPLOAD = "emb_upload"
 EMB_COUNT = "emb_count"  # how many texts to sample
@@ -121,9 +112,9 @@ EMB_POINT = "emb_point"  # the point whose neighbours are listed
 
 # ---------------------------------------------------------------- fine-tune page
 FT_TASK = "ft_task"  # sentiment | qa
-FT_DATA = "ft_data"  # a built-in spec (explorer.finetune_form.DATA_CHOICES) or "upload"
+FT_DATA = "ft_data"  # a built-in spec (explorer.finetune.form.DATA_CHOICES) or "upload"
 FT_UPLOAD = "ft_upload"  # file_uploader widget
-FT_UPLOADED = "ft_uploaded"  # explorer.finetune_form.SavedData of the last upload (saved under a generated name)
+FT_UPLOADED = "ft_uploaded"  # explorer.finetune.form.SavedData of the last upload (saved under a generated name)
 FT_TEXT_COLUMN = "ft_text_column"  # sentiment uploads: the column picker
 FT_LABEL_COLUMN = "ft_label_column"
 FT_INIT = "ft_init"  # minilm | random | hub | run:NAME
@@ -141,7 +132,7 @@ FT_MAX_DEV = "ft_max_dev"  # dev examples scored (0 = all)
 FT_EVALS = "ft_evals"  # dev evaluations per epoch (points on the live dev curve)
 FT_START = "ft_start"
 FT_STOP = "ft_stop"
-FT_SETTINGS = "ft_settings"  # the Settings expander (open while no run trains: explorer.presenter)
+FT_SETTINGS = "ft_settings"  # the Settings expander (open while no run trains: explorer.ui.presenter)
 FT_SEEN_ACTIVE = "ft_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 FT_TRY_TEXT = "ft_try_text"  # try-it: a sentence to classify
 FT_TRY_QUESTION = "ft_try_question"  # try-it: question and context for QA
@@ -154,7 +145,7 @@ FT_SHOWN_RUN = "ft_shown_run"  # FinetunedModels.key the inputs above were fille
 # Defaults that give a visible learning curve within a minute on a laptop CPU. Measured on this
 # project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
 # MLM loss falls from ln V = 10.3 to ~8.2 by step 40 (batch 32: same loss per step, twice the time).
-_DEFAULTS: dict[str, Any] = {
+DEFAULTS: dict[str, Any] = {
     ACTIVE_MODEL: "minilm",
     PRESENTER: False,
     PRESENTER_DARK: False,
@@ -227,7 +218,7 @@ _DEFAULTS: dict[str, Any] = {
     FT_COMPARE_TEXT: "",
 }
 # Widget values kept when the user visits another page (Streamlit forgets unrendered widgets).
-_PERSISTENT = [k for k in _DEFAULTS if k != ACTIVE_MODEL] + [
+PERSISTENT = [k for k in DEFAULTS if k != ACTIVE_MODEL] + [
     PRETRAIN_RUN_NAME,
     RUNS_OVERLAY,
     RUNS_SELECTED,
@@ -235,102 +226,3 @@ _PERSISTENT = [k for k in _DEFAULTS if k != ACTIVE_MODEL] + [
     FT_TEXT_COLUMN,
     FT_LABEL_COLUMN,
 ]
-
-
-def init_session() -> str:
-    """Set defaults and return this browser tab's session id.
-
-    The id is 128 random bits (`secrets.token_hex`), so it cannot be guessed. Unless classroom.toml
-    sets `session_in_url = false` it lives in the URL (`?sid=`) as well, so a page reload finds its
-    running job and uploads again instead of orphaning them; the price is that whoever holds the
-    link holds the session (docs/README_classroom.md).
-    """
-    fresh = SESSION_ID not in st.session_state
-    for key, value in _DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    for key in _PERSISTENT:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-    in_url = settings.classroom().session_in_url
-    from_url = _valid_sid(st.query_params.get("sid")) if in_url else None
-    sid = st.session_state.get(SESSION_ID) or from_url or secrets.token_hex(16)
-    st.session_state[SESSION_ID] = sid
-    if fresh and job_registry().get(identity.owner_id(sid)) is not None:  # a reload while training: show that run
-        st.session_state[ACTIVE_MODEL] = "live"
-    if in_url and st.query_params.get("sid") != sid:
-        st.query_params["sid"] = sid
-    elif not in_url and "sid" in st.query_params:
-        del st.query_params["sid"]
-    return sid
-
-
-def _valid_sid(value: str | None) -> str | None:
-    return value if value and len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
-
-
-def session_id() -> str:
-    """This tab's secret session token: only for restoring the session from its own URL."""
-    return st.session_state.get(SESSION_ID) or init_session()
-
-
-def owner_id() -> str:
-    """This session's public owner id (explorer.identity): what run.json, upload folders and the job
-    registry record, and what other sessions may see."""
-    return identity.owner_id(session_id())
-
-
-def session_upload_dir() -> Path:
-    """This session's private upload folder (created on demand), named by its owner id."""
-    path = settings.uploads_dir() / owner_id()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@st.cache_resource
-def job_registry() -> JobRegistry:
-    """The one registry of training jobs in this server process."""
-    return JobRegistry(settings.max_jobs(), settings.classroom().max_queue)
-
-
-@st.cache_resource
-def login_guard() -> LoginGuard:
-    """The one back-off for teacher-password guesses in this server process."""
-    return LoginGuard()
-
-
-def is_teacher() -> bool:
-    return bool(st.session_state.get(TEACHER))
-
-
-def my_job() -> TrainingJob | None:
-    return job_registry().get(owner_id())
-
-
-def flash(kind: str, text: str) -> None:
-    """Show `text` (kind: success | info | warning | error) at the top of the next run."""
-    st.session_state[FLASH] = (kind, text)
-
-
-def show_flash() -> None:
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        getattr(st, message[0])(message[1])
-
-
-def runs_with_checkpoints() -> list[str]:
-    """Names of the saved runs this session may see that have a checkpoint to start from."""
-    return [
-        r.name
-        for r in visible_runs(settings.runs_dir(), owner_id(), is_teacher())
-        if RunDirectory(r.path).latest_checkpoint() is not None
-    ]
-
-
-def chosen_data(choice_key: str, uploaded_key: str, upload_choice: str = "upload") -> tuple[str, str] | None:
-    """(spec for bert_core, label to show) of a page's data picker, or None when `upload_choice` is
-    picked and no good file is saved under `uploaded_key` (a `corpora.SavedUpload`)."""
-    choice = st.session_state[choice_key]
-    if choice != upload_choice:
-        return choice, choice
-    saved = st.session_state.get(uploaded_key)
-    return (saved.path, saved.original_name) if saved else None

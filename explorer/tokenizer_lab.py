@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 
 import streamlit as st
@@ -57,6 +58,29 @@ def corpus_sentences(spec: str, **read_kwargs: object) -> list[str]:
     return [s for d in resolve_corpus(spec, **read_kwargs).documents for s in d]
 
 
+def train_vocab(
+    corpus: tuple[str, str], size: int, text_column: str | None = None, **read_kwargs: object
+) -> TrainedVocab:
+    """Train a WordPiece vocabulary of (at most) `size` tokens on `corpus` ((spec, label to show)), timed.
+
+    Keyword arguments go to `resolve_corpus` (an upload's text column and size limit).
+
+    Raises:
+        CorpusError / ValueError: the corpus does not read, or gives no vocabulary.
+    """
+    started = time.perf_counter()
+    spec, label = corpus
+    tokenizer = Tokenizer.train(corpus_sentences(spec, **read_kwargs), vocab_size=size)
+    return TrainedVocab(
+        label.removeprefix("builtin:"), size, tokenizer, time.perf_counter() - started, spec, text_column
+    )
+
+
+def comparison_sentences(trained: TrainedVocab, **read_kwargs: object) -> list[str]:
+    """A seeded sample of the sentences `trained` was trained on, to compare vocabularies on."""
+    return sample(corpus_sentences(trained.spec, **read_kwargs))
+
+
 def vocab_stats(tokenizer: Tokenizer, sentences: list[str]) -> dict[str, float]:
     """Tokens per (whitespace) word and the share of [UNK] tokens over `sentences`."""
     ids = tokenizer.tokenize_ids(sentences)
@@ -72,6 +96,7 @@ def vocab_stats(tokenizer: Tokenizer, sentences: list[str]) -> dict[str, float]:
 
 
 def sample(sentences: list[str], n: int = SAMPLE_SENTENCES, seed: int = 0) -> list[str]:
+    """At most `n` of `sentences`, a seeded sample."""
     return sentences if len(sentences) <= n else random.Random(seed).sample(sentences, n)
 
 

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from bert_core.inference import HEAD_STATISTICS, head_statistics
-from explorer import bertviz_offline, charts_inspect, inspection, presenter, state
-from explorer import inspect_views as views
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import state
+from explorer.charts import inspect as charts_inspect
+from explorer.inspect import bertviz_offline, inspection, views
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Attention")
@@ -27,7 +28,7 @@ if not ss[state.ATTN_TEXT].strip():
     st.stop()
 text, pair = ss[state.ATTN_TEXT], ss[state.ATTN_PAIR].strip()
 maps = inspection.attention_maps(loaded.model, loaded.tokenizer, loaded.key, text, pair)
-n_layers, n_heads, n_tokens = maps.weights.shape[0], maps.weights.shape[1], len(maps.tokens)
+n_layers, n_heads, n_tokens = inspection.grid_shape(maps)
 st.caption(f"**{md(loaded.label)}** · {n_tokens} tokens · {n_layers} layers × {n_heads} heads")
 if maps.truncated:
     st.warning(
@@ -61,15 +62,17 @@ with grid_tab:
     layer = c1.selectbox("Layer", list(range(n_layers)), key=state.ATTN_LAYER)
     head = c2.selectbox("Head", list(range(n_heads)), key=state.ATTN_HEAD)
     presenter.show_chart(
-        charts_inspect.attention_heatmap_figure(maps.weights[layer, head], maps.tokens, f"layer {layer}, head {head}"),
+        charts_inspect.attention_heatmap_figure(
+            inspection.head_weights(maps, layer, head), maps.tokens, f"layer {layer}, head {head}"
+        ),
         key="attn_enlarged",
         about="attn_heatmap",
     )
 
 with stats_tab:
-    stats = head_statistics(maps.weights, maps.tokens)
+    stats, stat_labels = inspection.head_stats(maps)
     presenter.show_chart(
-        charts_inspect.head_statistics_figure(stats, HEAD_STATISTICS, n_tokens),
+        charts_inspect.head_statistics_figure(stats, stat_labels, n_tokens),
         key="attn_stats",
         about="attn_stats",
         width="stretch",

@@ -4,10 +4,12 @@ import streamlit as st
 
 from bert_core import projection
 from bert_core.inference import POOLINGS
-from explorer import charts_inspect, corpora, inspection, presenter, pretrain_form, state
-from explorer import inspect_views as views
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice, keep_in_range
+from explorer import state
+from explorer.charts import embeddings as charts_embeddings
+from explorer.inspect import inspection, views
+from explorer.inspect import texts as text_sources
+from explorer.ui import presenter
+from explorer.ui.widget_state import keep_choice, keep_in_range
 
 ss = st.session_state
 POOLING_LABELS = {"cls": "sentence: [CLS] vector", "mean": "sentence: mean of its tokens", "tokens": "every token"}
@@ -24,32 +26,10 @@ if loaded is None:
 n_layers = loaded.model.config.num_hidden_layers
 
 c1, c2 = st.columns([3, 1])
-keep_choice(state.EMB_SOURCE, list(inspection.TEXT_SOURCES))
-c1.selectbox("Texts", list(inspection.TEXT_SOURCES), key=state.EMB_SOURCE, format_func=inspection.TEXT_SOURCES.get)
+keep_choice(state.EMB_SOURCE, list(text_sources.TEXT_SOURCES))
+c1.selectbox("Texts", list(text_sources.TEXT_SOURCES), key=state.EMB_SOURCE, format_func=text_sources.TEXT_SOURCES.get)
 c2.number_input("How many", 10, inspection.MAX_POINTS, step=100, key=state.EMB_COUNT)
-source, count = ss[state.EMB_SOURCE], int(ss[state.EMB_COUNT])
-texts = None
-try:
-    if source.startswith("builtin:"):
-        texts = inspection.builtin_texts(source, count)
-    elif source == "corpus":
-        spec = pretrain_form.corpus_spec()
-        if spec is None:
-            st.info("The Pretrain page has an upload picked but no file: upload one there, or pick other texts.")
-        else:
-            texts = inspection.corpus_texts(
-                spec[0], count, **corpora.read_kwargs(spec[0], corpora.upload_text_column())
-            )
-            st.caption(f"Sentences of {md(spec[1])}.")
-    elif source == "paste":
-        st.text_area("One text per line (optionally `label<TAB>text`)", key=state.EMB_PASTE, height=150)
-        texts = inspection.pasted_texts(ss[state.EMB_PASTE], count)
-    else:
-        upload = st.file_uploader("A file of texts", type=inspection.UPLOAD_TYPES, key=state.EMB_UPLOAD)
-        if upload is not None:
-            texts = inspection.uploaded_texts(upload.name, upload.getvalue(), count)
-except Exception as exc:  # noqa: BLE001 - any reading failure is shown, not raised
-    st.error(inspection.text_source_error(exc))
+texts = text_sources.pick_texts(int(ss[state.EMB_COUNT]))
 if texts is None or not texts.texts:
     st.info("No texts yet.")
     st.stop()
@@ -116,14 +96,14 @@ click = views.take_click(state.EMB_CHART, state.EMB_CHART_PICKED)
 if click is not None:
     ss[state.EMB_POINT] = int(click[0])
 picked = keep_choice(state.EMB_POINT, range(len(emb.vectors)))
-near, sims = projection.nearest_neighbours(emb.vectors, picked, k=10)
+near, sims = views.neighbours(emb, picked, k=10)
 
 title = (
     f"{len(emb.vectors):,} {'tokens' if emb.tokens is not None else 'texts'} · "
     f"{'all layers' if len(layers) > 1 else f'layer {layers[0]}'} · {ss[state.EMB_METHOD].upper()}"
 )
 presenter.show_chart(
-    charts_inspect.embedding_scatter_figure(coords, hover, colours, title, picked, near.tolist()),
+    charts_embeddings.embedding_scatter_figure(coords, hover, colours, title, picked, near.tolist()),
     key=state.EMB_CHART,
     about="emb_scatter",
     on_select="rerun",

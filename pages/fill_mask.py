@@ -3,10 +3,10 @@
 import streamlit as st
 
 from bert_core.inference import count_masks
-from explorer import inspect_views as views
-from explorer import inspection, models, state
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import active_model, state
+from explorer.inspect import inspection, views
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Fill in the blank")
@@ -38,13 +38,13 @@ query = views.mask_words(text, words, picked or [])
 
 c1, c2 = st.columns([1, 2])
 c1.slider("Guesses per blank", 1, 20, key=state.FILL_TOP_K)
-choices = [""] + [s for s in models.comparison_sources() if s != loaded.source]
+choices = [""] + [s for s in active_model.comparison_sources() if s != loaded.source]
 keep_choice(state.FILL_COMPARE, choices, default="")
 c2.selectbox(
     "Compare with",
     choices,
     key=state.FILL_COMPARE,
-    format_func=lambda s: models.source_label(s) if s else "— no second model —",
+    format_func=lambda s: active_model.source_label(s) if s else "— no second model —",
     help="Another model or checkpoint, side by side: an early and a late checkpoint of a run "
     "(runs keep their two newest), or two runs.",
 )

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import finetune_form as form
-from explorer import finetune_views as views
-from explorer import presenter, state, widgets
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import state
+from explorer.finetune import compare, form, views
+from explorer.ui import presenter, widgets
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 job = form.my_finetune_job()
@@ -65,15 +65,7 @@ with presenter.settings_expander(state.FT_SETTINGS, busy):
                 else "SQuAD v1.1 or v2.0 JSON: data → paragraphs → "
                 "context + qas (question, answers with text and answer_start).",
             )
-            saved = ss.get(state.FT_UPLOADED)
-            if upload is not None and getattr(saved, "upload_id", None) != upload.file_id:
-                ss.pop(state.FT_UPLOADED, None)
-                try:
-                    ss[state.FT_UPLOADED] = form.save_upload(task, upload.name, upload.getvalue(), upload.file_id)
-                except CorpusError as exc:
-                    st.error(md(exc))
-            elif upload is None:
-                ss.pop(state.FT_UPLOADED, None)
+            form.take_upload(task, upload)
         source = form.data_source()
         if source is not None:
             try:
@@ -218,4 +210,4 @@ if view is not None and not busy:
         else:
             views.try_qa(models)
         st.subheader("Before and after")
-        views.before_after(models, view.task)
+        compare.before_after(models, view.task)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from explorer import lesson
 from explorer.nav import page
+from explorer.pretrain import lesson
 
 st.title("BERT Explorer")
 st.markdown(

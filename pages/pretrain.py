@@ -3,13 +3,14 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
-from explorer import corpora, data_checks, presenter, state, widgets
-from explorer import pretrain_form as form
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer import corpora, session, state
+from explorer.pretrain import data_checks, form
+from explorer.ui import presenter, widgets
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
-job = state.my_job()
+job = session.my_job()
 view = job.view() if job else None
 busy = bool(view and view.active)
 ss.setdefault(state.PRETRAIN_RUN_NAME, form.default_run_name())
@@ -41,7 +42,7 @@ with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
                 help="Text (blank lines separate documents), CSV or JSON "
                 "lines with a text column, or a zip of .txt files.",
             )
-            form.take_corpus_upload(upload, state.PRETRAIN_CORPUS_CHOICE)
+            corpora.take_corpus_upload(upload, state.PRETRAIN_CORPUS_CHOICE)
             if upload is None and corpora.session_upload():
                 st.caption("Your upload stays this session's corpus on every page; a new file replaces it.")
             st.text_input(
@@ -50,7 +51,7 @@ with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
                 disabled=busy,
                 placeholder="auto: text, content, body, sentence or review",
             )
-        corpus = form.corpus_spec()
+        corpus = corpora.corpus_spec()
         if corpus is not None:
             try:
                 summary = corpora.summarize_corpus(corpus[0], ss[state.PRETRAIN_TEXT_COLUMN].strip() or None)
@@ -202,7 +203,7 @@ def run_view(v) -> None:
 
 def live_panel() -> None:
     widgets.live_job_panel(
-        state.my_job(),
+        session.my_job(),
         "No run yet: press **Start**. With the defaults the loss curve moves within a minute.",
         state.PRETRAIN_SEEN_ACTIVE,
         run_view,

@@ -2,14 +2,22 @@
 
 import streamlit as st
 
-from explorer import charts, classroom, interrupted, presenter, run_access, runs, runs_table, settings, state
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice, keep_choices
+from explorer import session, settings, state
+from explorer.charts import training as charts
+from explorer.classroom import teacher as classroom
+from explorer.jobs.registry import job_registry
+from explorer.runs import access as run_access
+from explorer.runs import interrupted, zips
+from explorer.runs import store as runs
+from explorer.runs import table as runs_table
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice, keep_choices
 
 ss = st.session_state
 root = settings.runs_dir()
 st.title("Saved runs")
-me, teacher = state.owner_id(), state.is_teacher()
+me, teacher = session.owner_id(), session.is_teacher()
 where = (
     f"in `{root}` (set `BERT_EXPLORER_RUNS` to move them)"
     if teacher or not classroom.teacher_enabled()
@@ -18,7 +26,7 @@ where = (
 st.caption(f"Runs live {where}. Each checkpoint is a Hugging Face model folder: it loads in `transformers` too.")
 
 saved = runs.visible_runs(root, me, teacher)  # your runs, published ones, and runs with no owner (CLI)
-training = state.job_registry().training_run_paths()
+training = job_registry().training_run_paths()
 if not saved:
     st.info("No saved runs yet: train one on the **Pretrain** page, or upload a model zip below.")
 else:
@@ -86,11 +94,11 @@ else:
     c1, c2, c3 = st.columns(3)
     if c1.button("Set as active model", key="runs_set_active", icon=":material/check_circle:"):
         ss[state.ACTIVE_MODEL] = f"run:{name}"
-        state.flash("success", f"{name} is now the active model.")
+        session.flash("success", f"{name} is now the active model.")
         st.rerun()
     c2.download_button(
         "Download (Hugging Face zip)",
-        data=lambda: runs.export_zip(run.path),
+        data=lambda: zips.export_zip(run.path),
         file_name=f"{name}.zip",
         mime="application/zip",
         key="runs_download",
@@ -104,13 +112,13 @@ else:
             except runs.RunError as exc:
                 st.error(md(exc))
             else:
-                state.flash("success", f"Renamed {name} to {new_name.strip()}.")
+                session.flash("success", f"Renamed {name} to {new_name.strip()}.")
                 st.rerun()
         st.divider()
         confirm = st.checkbox(f"Yes, delete {name} and all its checkpoints", key=state.RUNS_CONFIRM_DELETE)
         if st.button("Delete", key="runs_delete", type="primary", disabled=not (confirm and manage)) and manage:
             runs.delete_run(root, name)
-            state.flash("success", f"Deleted {name}.")
+            session.flash("success", f"Deleted {name}.")
             st.rerun()
     if busy:
         st.caption("This run is training now: stop it before renaming or deleting it.")
@@ -135,7 +143,7 @@ if upload is not None and st.button("Add this model", key="runs_add"):
                     f"{upload.name} is {upload.size / 2**20:.1f} MB, over this server's upload "
                     f"limit of {settings.classroom().max_upload_mb} MB"
                 )
-            summary = runs.import_zip(
+            summary = zips.import_zip(
                 root,
                 ss[state.RUNS_UPLOAD_NAME] or upload.name.removesuffix(".zip"),
                 upload.getvalue(),
@@ -145,7 +153,7 @@ if upload is not None and st.button("Add this model", key="runs_add"):
         except runs.RunError as exc:
             st.error(md(exc))
         else:
-            state.flash("success", f"Added {summary.name}: {summary.model}.")
+            session.flash("success", f"Added {summary.name}: {summary.model}.")
             st.rerun()
 
 if teacher:
@@ -159,7 +167,7 @@ if teacher:
         )
         if shared != run.published:
             runs.set_published(root, name, shared)
-            state.flash("success", f"{name} is {'now published' if shared else 'private again'}.")
+            session.flash("success", f"{name} is {'now published' if shared else 'private again'}.")
             st.rerun()
     st.markdown("**Training jobs on this server**")
     classroom.stop_any_job_panel()

@@ -1,15 +1,14 @@
 """Tokenizer: how text becomes WordPiece tokens, and how a vocabulary trained on a corpus compares."""
 
-import time
-
 import streamlit as st
 
 from bert_core.data import CorpusError
-from bert_core.tokenizer import Tokenizer
-from explorer import charts, corpora, presenter, pretrain_form, state
+from explorer import corpora, state
 from explorer import tokenizer_lab as lab
-from explorer.safe_text import md
-from explorer.widget_state import keep_choice
+from explorer.charts import training as charts
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
+from explorer.ui.widget_state import keep_choice
 
 ss = st.session_state
 st.title("Tokenizer")
@@ -61,22 +60,14 @@ if ss[state.TOK_CORPUS] == corpora.UPLOAD_CHOICE:
         help="Text (blank lines separate documents), CSV or JSON lines "
         "with a text column (named on the Pretrain page), or a zip of .txt files.",
     )
-    pretrain_form.take_corpus_upload(upload, state.TOK_CORPUS)
-corpus = state.chosen_data(state.TOK_CORPUS, state.CORPUS_UPLOADED, corpora.UPLOAD_CHOICE)
+    corpora.take_corpus_upload(upload, state.TOK_CORPUS)
+corpus = corpora.corpus_spec(state.TOK_CORPUS)
 if c3.button("Train", key=state.TOK_TRAIN, type="primary", width="stretch", disabled=corpus is None):
     with st.spinner("training a WordPiece vocabulary…"):
         try:
-            started = time.perf_counter()
-            spec, column = corpus[0], corpora.upload_text_column()
-            sentences = lab.corpus_sentences(spec, **corpora.read_kwargs(spec, column))
-            tokenizer = Tokenizer.train(sentences, vocab_size=int(ss[state.TOK_VOCAB_SIZE]))
-            ss[state.TOK_TRAINED] = lab.TrainedVocab(
-                corpus[1].removeprefix("builtin:"),
-                int(ss[state.TOK_VOCAB_SIZE]),
-                tokenizer,
-                time.perf_counter() - started,
-                spec,
-                column,
+            column = corpora.upload_text_column()
+            ss[state.TOK_TRAINED] = lab.train_vocab(
+                corpus, int(ss[state.TOK_VOCAB_SIZE]), column, **corpora.read_kwargs(corpus[0], column)
             )
         except (CorpusError, ValueError) as exc:
             st.error(md(exc))
@@ -89,9 +80,7 @@ if trained is not None:
         f"{md(trained.corpus)} in {trained.seconds:.1f} s."
     )
     try:
-        sentences = lab.sample(
-            lab.corpus_sentences(trained.spec, **corpora.read_kwargs(trained.spec, trained.text_column))
-        )
+        sentences = lab.comparison_sentences(trained, **corpora.read_kwargs(trained.spec, trained.text_column))
     except CorpusError as exc:  # an upload replaced or removed since
         st.error(md(exc))
         st.stop()

@@ -1,9 +1,13 @@
-"""Shared fixtures: deterministic seeds, a tiny config, the packaged MiniLM directory."""
+"""Shared fixtures: deterministic seeds, a tiny config, the packaged MiniLM directory; for the app tests a
+tiny saved run (`runs_root`, `run_tokenizer`, the fine-tune `template`) and an isolated server (`env`).
+
+The app fixtures import explorer and the test helpers lazily, so the bert_core tests do not load Streamlit."""
 
 from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +81,51 @@ def model(tokenizer):
         max_position_embeddings=64,
     )
     return BertForPreTraining(config).eval()
+
+
+# ---------------------------------------------------------------- the app tests
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """runs/tiny-run (apptest_helpers.RUN): a 2-layer, 2-head BERT with a 400-token vocabulary, checkpoints
+    at steps 1 and 2."""
+    from tiny_run import make_tiny_run
+
+    return make_tiny_run(tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture(scope="module")
+def run_tokenizer(runs_root: Path):
+    """The vocabulary of the tiny run of `runs_root` (for `apptest_helpers.save_run`)."""
+    from bert_core.checkpoint import RunDirectory
+    from bert_core.tokenizer import Tokenizer
+
+    return Tokenizer.from_pretrained(RunDirectory(runs_root / "tiny-run").latest_checkpoint())
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Empty runs folder, a classroom.toml of our own, a teacher password, and a fresh job registry."""
+    from apptest_helpers import PASSWORD
+
+    from explorer import settings
+    from explorer.jobs.registry import job_registry
+
+    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(tmp_path / "uploads"))
+    monkeypatch.setenv("BERT_EXPLORER_CLASSROOM", str(tmp_path / "classroom.toml"))
+    monkeypatch.setenv(settings.TEACHER_PASSWORD_ENV, PASSWORD)
+    monkeypatch.delenv("BERT_EXPLORER_MAX_JOBS", raising=False)
+    job_registry.clear()
+    yield tmp_path
+    (tmp_path / "classroom.toml").unlink(missing_ok=True)
+    job_registry().stop_all()
+    job_registry.clear()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """runs/tiny-run: a 2-layer BERT (hidden 128) with a 400-token vocabulary trained on the lee corpus."""
+    from finetune_helpers import CSV
+    from tiny_run import make_tiny_run
+
+    return make_tiny_run(tmp_path_factory.mktemp("ft_template"), steps=(1,), extra_texts=[CSV.replace(",", " ")])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_training import dataset, synthetic_docs
-from test_training import model as tiny_model  # noqa: E402
+from training_helpers import dataset, synthetic_docs
+from training_helpers import model as tiny_model
 
 from bert_core import BertForPreTraining, Tokenizer
 from bert_core.cli import main

@@ -8,7 +8,8 @@ import pytest
 from apptest_helpers import go, ok, running_app
 from tiny_run import make_tiny_run
 
-from explorer import join_hint, state
+from explorer import state
+from explorer.classroom import join_hint
 
 
 def test_presenter_mode_survives_page_switches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

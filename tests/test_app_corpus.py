@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from apptest_helpers import APP, go, ok, running_app
+from apptest_helpers import APP, RUN, go, ok, running_app
 from streamlit.testing.v1 import AppTest
-from test_inspect_pages import RUN, runs_root  # noqa: F401 (runs_root is a fixture)
 
 from explorer import corpora, state
 
@@ -16,7 +15,7 @@ ZEBRAS = "\n\n".join(f"Document {i} is about zebras. Zebras graze on the savanna
 
 
 @pytest.fixture
-def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with running_app(monkeypatch, runs_root, tmp_path / "uploads") as at:
         yield at
 

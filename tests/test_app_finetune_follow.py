@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from apptest_helpers import go, ok, running_app
+from finetune_helpers import CSV, PASSAGES, TINY, settings, squad_json, train_to_end, upload  # noqa: F401
 from streamlit.testing.v1 import AppTest
-from test_app_finetune import CSV, PASSAGES, TINY, settings, squad_json, template, train_to_end, upload  # noqa: F401
 
 from explorer import state
 
 
 @pytest.fixture
-def app(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+def app(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     shutil.copytree(template, tmp_path / "runs")
     with running_app(monkeypatch, tmp_path / "runs", tmp_path / "uploads") as at:
         yield at

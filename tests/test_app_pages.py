@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from apptest_helpers import go, ok, owner_of, running_app
 from streamlit.testing.v1 import AppTest
+from waiting import wait_until
 
 from explorer import state
+from explorer.jobs.registry import job_registry
 
 
 @pytest.fixture
@@ -18,15 +19,8 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         yield at
 
 
-def wait_until(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def my_view(at: AppTest):
-    job = state.job_registry().get(owner_of(at))
+    job = job_registry().get(owner_of(at))
     return job.view() if job else None
 
 
@@ -85,7 +79,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     assert "Training now (live): apptest-run" in at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
 
     ok(at.button(key=state.PRETRAIN_STOP).click().run())
-    job = state.job_registry().get(owner_of(at))
+    job = job_registry().get(owner_of(at))
     assert job.join(60)
     assert job.view().status == "stopped"
     ok(at.run())
@@ -93,7 +87,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     assert at.button(key=state.PRETRAIN_RESUME).label == "Resume"
     stopped_at = job.view().step
     ok(at.button(key=state.PRETRAIN_RESUME).click().run())
-    resumed = state.job_registry().get(owner_of(at))
+    resumed = job_registry().get(owner_of(at))
     assert resumed is not job
     wait_until(lambda: resumed.view().step > stopped_at + 2)
     assert resumed.view().metrics[0]["step"] == 1  # the curve continues the saved one
@@ -111,7 +105,7 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
 
 
 def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> None:
-    from test_app_runs import make_run
+    from runs_gallery import make_run
 
     make_run(tmp_path / "runs", "saved-one")
     at = go(app, "runs")

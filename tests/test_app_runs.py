@@ -10,39 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from runs_gallery import make_run
 
-from bert_core import BertConfig, BertForPreTraining
+from bert_core import BertForPreTraining
 from bert_core.checkpoint import RunDirectory
-from bert_core.tokenizer import Tokenizer
-from explorer import runs
-
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-def make_run(root: Path, name: str, steps: int = 3) -> Path:
-    tokenizer = Tokenizer.from_vocab({t: i for i, t in enumerate(SPECIALS + ["the", "cat", "sat", "on", "mat"])})
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-    )
-    run = RunDirectory(root / name)
-    run.update_info(
-        kind="pretraining",
-        created_at=1.7e9,
-        corpus="builtin:lee",
-        corpus_label="builtin:lee",
-        model={"layers": 1, "hidden": 32, "heads": 2},
-        status="finished",
-        steps=steps,
-    )
-    for step in range(1, steps + 1):
-        run.append_metrics({"step": step, "mlm_loss": 5.0 - step, "mlm_acc": 0.1 * step, "nsp_acc": 0.5})
-    run.save_checkpoint(steps, BertForPreTraining(config), tokenizer, {"status": "finished"})
-    return run.path
+from explorer.runs import store as runs
+from explorer.runs import zips
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -77,22 +50,22 @@ def test_list_rename_delete(tmp_path: Path) -> None:
 
 def test_export_import_round_trip(tmp_path: Path) -> None:
     source = make_run(tmp_path / "a", "alpha")
-    data = runs.export_zip(source)
+    data = zips.export_zip(source)
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "model.safetensors" in names and "config.json" in names and "optimizer.safetensors" not in names
-    summary = runs.import_zip(tmp_path / "b", "copy", data)
+    summary = zips.import_zip(tmp_path / "b", "copy", data)
     assert summary.status == "imported" and "1 layers" in summary.model
     original = BertForPreTraining.from_pretrained(source).state_dict()
     imported = BertForPreTraining.from_pretrained(tmp_path / "b" / "copy").state_dict()
     assert all(torch.equal(original[k], imported[k]) for k in original)
     with pytest.raises(runs.RunError, match="exists"):
-        runs.import_zip(tmp_path / "b", "copy", data)
+        zips.import_zip(tmp_path / "b", "copy", data)
 
 
 def test_import_accepts_one_top_folder(tmp_path: Path) -> None:
-    files = zipfile.ZipFile(io.BytesIO(runs.export_zip(make_run(tmp_path / "a", "alpha"))))
+    files = zipfile.ZipFile(io.BytesIO(zips.export_zip(make_run(tmp_path / "a", "alpha"))))
     nested = zip_bytes({f"model/{n}": files.read(n) for n in files.namelist()})
-    assert runs.import_zip(tmp_path / "b", "nested", nested).name == "nested"
+    assert zips.import_zip(tmp_path / "b", "nested", nested).name == "nested"
 
 
 @pytest.mark.parametrize(
@@ -108,35 +81,35 @@ def test_import_accepts_one_top_folder(tmp_path: Path) -> None:
 )
 def test_import_rejects_bad_zips(tmp_path: Path, entries: dict, message: str) -> None:
     with pytest.raises(runs.RunError, match=message):
-        runs.import_zip(tmp_path, "bad", zip_bytes(entries))
+        zips.import_zip(tmp_path, "bad", zip_bytes(entries))
     assert not (tmp_path / "bad").exists() and not list(tmp_path.glob(".import-*"))
 
 
 def test_import_rejects_bombs_and_non_zips(tmp_path: Path) -> None:
     bomb = zip_bytes({"config.json": json.dumps({}).encode(), "model.safetensors": b"\0" * (8 << 20)})
     with pytest.raises(runs.RunError, match="bomb"):
-        runs.import_zip(tmp_path, "bomb", bomb)
+        zips.import_zip(tmp_path, "bomb", bomb)
     with pytest.raises(runs.RunError, match="expands"):
-        runs.import_zip(
+        zips.import_zip(
             tmp_path,
             "big",
             zip_bytes({"config.json": b"{}", "model.safetensors": b"1" * 4096, "vocab.txt": b"x"}),
             max_bytes=1024,
         )
     with pytest.raises(runs.RunError, match="not a valid zip"):
-        runs.import_zip(tmp_path, "junk", b"definitely not a zip")
+        zips.import_zip(tmp_path, "junk", b"definitely not a zip")
 
 
 def test_active_model_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from explorer import models
+    from explorer import active_model
 
     monkeypatch.setenv("BERT_EXPLORER_RUNS", str(tmp_path))
     make_run(tmp_path, "alpha")
-    minilm = models.load_model(models.MINILM)
+    minilm = active_model.load_model(active_model.MINILM)
     assert minilm is not None and not minilm.has_trained_mlm_head  # an encoder: its MLM head would be noise
-    run = models.load_model("run:alpha")
+    run = active_model.load_model("run:alpha")
     assert run is not None and run.has_trained_mlm_head and run.tokenizer.vocab_size == 10
-    assert models.load_model("run:missing") is None
+    assert active_model.load_model("run:missing") is None
 
 
 def test_mlm_chance_from_run_json_or_the_model_config(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from apptest_helpers import go, running_app
 from runs_gallery import make_gallery
 from streamlit.testing.v1 import AppTest
 
-from explorer import runs_table, state
+from explorer import state
+from explorer.runs import table as runs_table
 
 FT = ["ft-qa-tiny-1203-111500", "ft-sentiment-tiny-1203-101500"]  # newest first, as listed
 

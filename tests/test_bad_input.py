@@ -13,17 +13,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from apptest_helpers import ok, owner_of, running_app
+from apptest_helpers import figures, ok, open_page, owner_of, running_app
 from streamlit.testing.v1 import AppTest
-from test_inspect_pages import RUN, figures, open_page, runs_root  # noqa: F401 (runs_root is a fixture)
 
 from explorer import settings, state
+from explorer.jobs.registry import job_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with running_app(
         monkeypatch, runs_root, tmp_path / "uploads", BERT_EXPLORER_CLASSROOM=str(tmp_path / "classroom.toml")
     ) as at:  # absent: defaults
@@ -112,7 +112,7 @@ def test_run_names_with_slashes_are_refused_on_the_page(app: AppTest, bad: str) 
     at = open_page(app, "pretrain", PRETRAIN_RUN_NAME=bad)
     ok(at.button(key=state.PRETRAIN_START).click().run())
     assert "not a valid run name" in messages(at)
-    assert state.job_registry().get(owner_of(at)) is None
+    assert job_registry().get(owner_of(at)) is None
 
 
 def test_bad_model_zips_on_the_runs_page(app: AppTest) -> None:
@@ -162,7 +162,7 @@ def test_out_of_memory_in_training_shows_a_message_and_the_app_lives(app: AppTes
     monkeypatch.setattr(BertForPreTraining, "forward", forward)
     at = open_page(app, "pretrain", PRETRAIN_RUN_NAME="oom-run", PRETRAIN_SEQ_LEN=32, PRETRAIN_BATCH=4)
     ok(at.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(owner_of(at))
+    job = job_registry().get(owner_of(at))
     assert job.join(120)
     ok(at.run())
     assert "ran out of memory" in messages(at) and "smaller batch size" in messages(at)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from explorer import charts
+from explorer.charts import training as charts
 
 
 def records(n: int = 20) -> list[dict]:

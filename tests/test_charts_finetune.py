@@ -7,7 +7,8 @@ import pytest
 
 from bert_core.finetune_compare import class_separation, cls_attention
 from bert_core.inference import AttentionMaps
-from explorer import charts_finetune as charts
+from explorer.charts import before_after as before_after_charts
+from explorer.charts import finetune as charts
 
 STEPS = [{"step": s, "loss": 0.7 - 0.05 * s, "cls_acc": 0.5 + 0.04 * s, "qa_acc": 0.1 * s} for s in range(1, 6)]
 EVALS = [
@@ -70,17 +71,17 @@ def test_answer_html_escapes_and_marks_the_span() -> None:
 
 def test_embedding_before_after_one_trace_per_class_and_panel() -> None:
     xy = np.arange(8, dtype=float).reshape(4, 2)
-    fig = charts.embedding_before_after_figure(
+    fig = before_after_charts.embedding_before_after_figure(
         xy, xy[::-1], ["a", "b", "a", "b"], ["t1", "t2", "<t3>", "t4"], (0.1, 2.5)
     )
     assert len(fig.data) == 4 and [t.showlegend for t in fig.data] == [True, False, True, False]
     assert "class separation 2.50" in fig.layout.annotations[1].text
     assert "&lt;t3&gt;" in fig.data[0].hovertext
-    assert len(charts.embedding_before_after_figure(xy, xy, None, ["a"] * 4).data) == 2
+    assert len(before_after_charts.embedding_before_after_figure(xy, xy, None, ["a"] * 4).data) == 2
 
 
 def test_cls_attention_figure_pairs_bars() -> None:
-    fig = charts.cls_attention_figure(["[CLS]", "good", "[SEP]"], [0.5, 0.2, 0.3], [0.1, 0.8, 0.1])
+    fig = before_after_charts.cls_attention_figure(["[CLS]", "good", "[SEP]"], [0.5, 0.2, 0.3], [0.1, 0.8, 0.1])
     assert names(fig) == ["before", "after"] and list(fig.data[1].y) == pytest.approx([10.0, 80.0, 10.0])
 
 

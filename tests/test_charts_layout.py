@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer import bertviz_offline, charts, charts_inspect
+from explorer.charts import inspect as charts_inspect
+from explorer.charts import training as charts
+from explorer.inspect import bertviz_offline
 
 
 def records(n: int) -> list[dict]:

@@ -8,65 +8,16 @@ from pathlib import Path
 
 import pytest
 import tomllib
-import torch
-from apptest_helpers import APP, ok, owner_of
+from apptest_helpers import PASSWORD, figures, ok, owner_of, page, save_run, session, text
 from streamlit.testing.v1 import AppTest
-from test_inspect_pages import figures, runs_root  # noqa: F401 (runs_root is a fixture)
 
-from bert_core import BertConfig, BertForPreTraining
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
-from explorer import classroom, settings, state
+from explorer import settings, state
+from explorer.classroom import teacher as classroom
+from explorer.jobs.registry import job_registry
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery staple"
-
-
-def text(at: AppTest) -> str:
-    return "\n".join(e.value for e in [*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption])
-
-
-def page(at: AppTest, name: str) -> AppTest:
-    at.switch_page(f"../pages/{name}.py")
-    return ok(at.run())
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Empty runs folder, a classroom.toml of our own, a teacher password, and a fresh job registry."""
-    monkeypatch.setenv("BERT_EXPLORER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("BERT_EXPLORER_UPLOADS", str(tmp_path / "uploads"))
-    monkeypatch.setenv("BERT_EXPLORER_CLASSROOM", str(tmp_path / "classroom.toml"))
-    monkeypatch.setenv(settings.TEACHER_PASSWORD_ENV, PASSWORD)
-    monkeypatch.delenv("BERT_EXPLORER_MAX_JOBS", raising=False)
-    state.job_registry.clear()
-    yield tmp_path
-    (tmp_path / "classroom.toml").unlink(missing_ok=True)
-    state.job_registry().stop_all()
-    state.job_registry.clear()
-
-
-def session(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
-    return ok(at.run())
-
-
-def save_run(root: Path, name: str, tokenizer: Tokenizer, **info) -> None:
-    run = RunDirectory(root / name)
-    run.update_info(kind="pretraining", created_at=1.7e9, status="finished", steps=1, **info)
-    torch.manual_seed(0)
-    run.save_checkpoint(
-        1,
-        BertForPreTraining(BertConfig.from_preset("tiny", vocab_size=tokenizer.vocab_size)),
-        tokenizer,
-        {"status": "finished"},
-    )
-
-
-@pytest.fixture(scope="module")
-def tokenizer(runs_root: Path) -> Tokenizer:  # noqa: F811
-    return Tokenizer.from_pretrained(RunDirectory(runs_root / "tiny-run").latest_checkpoint())
 
 
 # ---------------------------------------------------------------- settings
@@ -101,7 +52,7 @@ def test_limits_refuse_big_runs_with_a_message(env: Path) -> None:
     at.number_input(key=state.PRETRAIN_STEPS).set_value(50).run()
     ok(at.button(key=state.PRETRAIN_START).click().run())
     assert "layers 4 is over this server's limit of 2" in text(at)
-    assert state.job_registry().get(owner_of(at)) is None
+    assert job_registry().get(owner_of(at)) is None
 
 
 # ---------------------------------------------------------------- the queue, as two users see it
@@ -116,7 +67,7 @@ def test_second_user_waits_in_the_queue_and_starts_when_the_first_stops(env: Pat
         at.text_input(key=state.PRETRAIN_RUN_NAME).input(f"{name}-run")
         ok(at.button(key=state.PRETRAIN_START).click().run())
         users.append(at)
-    first, second = (state.job_registry().get(owner_of(at)) for at in users)
+    first, second = (job_registry().get(owner_of(at)) for at in users)
     assert second.view().status == "queued"
     assert "number 1** in the queue" in text(ok(users[1].run()))
     assert not users[1].button(key=state.PRETRAIN_STOP).disabled  # leaving the queue is allowed
@@ -127,15 +78,15 @@ def test_second_user_waits_in_the_queue_and_starts_when_the_first_stops(env: Pat
 
 
 # ---------------------------------------------------------------- teacher, visibility, publishing
-def test_each_session_sees_its_own_runs_public_ones_and_published_ones(env: Path, tokenizer: Tokenizer) -> None:
+def test_each_session_sees_its_own_runs_public_ones_and_published_ones(env: Path, run_tokenizer: Tokenizer) -> None:
     alice, bob = session(), session()
     a_token, b_token = alice.session_state[state.SESSION_ID], bob.session_state[state.SESSION_ID]
     assert re.fullmatch(r"[0-9a-f]{32}", a_token) and a_token != b_token  # 128 random bits each
     a_id, b_id = owner_of(alice), owner_of(bob)
     root = env / "runs"
-    save_run(root, "alice-run", tokenizer, owner=a_id)
-    save_run(root, "bob-run", tokenizer, owner=b_id)
-    save_run(root, "cli-run", tokenizer)  # no owner: a CLI run, public
+    save_run(root, "alice-run", run_tokenizer, owner=a_id)
+    save_run(root, "bob-run", run_tokenizer, owner=b_id)
+    save_run(root, "cli-run", run_tokenizer)  # no owner: a CLI run, public
 
     def listed(at: AppTest) -> tuple[set, set]:
         page(at, "runs")
@@ -147,10 +98,10 @@ def test_each_session_sees_its_own_runs_public_ones_and_published_ones(env: Path
     assert listed(bob)[0] == {"bob-run", "cli-run"}
     bob.session_state[state.ACTIVE_MODEL] = "run:alice-run"  # not offered; and refused if forced
     assert ok(bob.run()).sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).value == "minilm"
-    from explorer import models
+    from explorer import active_model
 
     with pytest.raises(FileNotFoundError):
-        models._source_dir("run:alice-run")
+        active_model._source_dir("run:alice-run")
 
     # bob may not rename or delete the public CLI run on a server with a teacher
     bob.selectbox(key=state.RUNS_SELECTED).set_value("cli-run").run()
@@ -176,7 +127,7 @@ def test_teacher_stops_any_job(env: Path) -> None:
     student.number_input(key=state.PRETRAIN_STEPS).set_value(5000)
     student.text_input(key=state.PRETRAIN_RUN_NAME).input("student-run")
     ok(student.button(key=state.PRETRAIN_START).click().run())
-    job = state.job_registry().get(owner_of(student))
+    job = job_registry().get(owner_of(student))
     teacher = session()
     teacher.session_state[state.TEACHER] = True
     page(teacher, "runs")
@@ -198,11 +149,11 @@ def test_session_id_stays_out_of_the_url_when_configured(env: Path) -> None:
 
 
 # ---------------------------------------------------------------- nothing lost
-def test_after_a_server_restart_every_saved_run_is_listed_and_loads(env: Path, tokenizer: Tokenizer) -> None:
+def test_after_a_server_restart_every_saved_run_is_listed_and_loads(env: Path, run_tokenizer: Tokenizer) -> None:
     root = env / "runs"
     for name in ("old-1", "old-2", "old-3"):
-        save_run(root, name, tokenizer)
-    state.job_registry.clear()  # a new server process: no jobs, no caches
+        save_run(root, name, run_tokenizer)
+    job_registry.clear()  # a new server process: no jobs, no caches
     at = page(session(), "runs")
     assert set(at.dataframe[0].value["name"]) == {"old-1", "old-2", "old-3"}
     for name in ("old-1", "old-2", "old-3"):

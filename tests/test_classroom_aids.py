@@ -8,9 +8,10 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from explorer import chart_help, charts
-from explorer.join_hint import is_loopback, qr_png, qr_svg, student_url
-from explorer.presenter import presenter_figure
+from explorer.charts import help as chart_help
+from explorer.charts import training as charts
+from explorer.classroom.join_hint import is_loopback, qr_png, qr_svg, student_url
+from explorer.ui.presenter import presenter_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,7 @@ def test_heatmap_labels_scale() -> None:
 def _about_ids() -> set[str]:
     """Every `about="…"` passed to show_chart, and every chart_grid id, in pages/ and explorer/."""
     found = set()
-    for path in [*ROOT.glob("pages/*.py"), *ROOT.glob("explorer/*.py")]:
+    for path in [*ROOT.glob("pages/*.py"), *(ROOT / "explorer").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.keyword) and node.arg == "about":
                 found |= {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and c.value}
@@ -54,7 +55,7 @@ def test_every_chart_has_help_and_every_help_is_used() -> None:
     used = _about_ids()
     assert used <= set(chart_help.HELP)
     assert set(chart_help.HELP) - used <= {"macro_f1"}  # a metric's help, not a chart's
-    assert 'chart_help.text("macro_f1")' in (ROOT / "explorer" / "finetune_views.py").read_text()
+    assert 'chart_help.text("macro_f1")' in (ROOT / "explorer" / "finetune" / "views.py").read_text()
     for text in chart_help.HELP.values():
         assert 1 <= text.count(". ") + 1 <= 3 and len(text) < 300
 

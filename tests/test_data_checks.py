@@ -6,7 +6,7 @@ import torch
 
 from bert_core.pretraining_setup import PretrainSpec, prepare_pretraining
 from bert_core.tokenizer_training import reachable_vocab_size
-from explorer import data_checks
+from explorer.pretrain import data_checks
 
 WORDS = (
     "the cat sat on the mat while a dog ran past the big red barn and the farmer "

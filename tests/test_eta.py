@@ -1,4 +1,4 @@
-"""explorer.eta (the time-left estimate) and the live run's label: made-up timings, no training."""
+"""explorer.jobs.eta (the time-left estimate) and the live run's label: made-up timings, no training."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from explorer import eta
-from explorer.jobs import ProgressView
-from explorer.models import live_label
+from explorer.active_model import live_label
+from explorer.jobs import eta
+from explorer.jobs.base import ProgressView
 
 
 def timeline(

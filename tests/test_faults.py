@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from apptest_helpers import ok, owner_of, start_pretraining
+from apptest_helpers import ok, owner_of, page, save_run, session, start_pretraining, text  # noqa: F401
 from safetensors.torch import load_file
-from test_classroom import env, page, save_run, session, text, tokenizer  # noqa: F401 (fixtures)
-from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
-from explorer import run_access, state
+from explorer import state
+from explorer.jobs.registry import job_registry
+from explorer.runs import access as run_access
 
 
 # ---------------------------------------------------------------- a server killed mid-training
-def test_an_interrupted_run_is_listed_so_and_resumes_exactly(env: Path) -> None:  # noqa: F811
+def test_an_interrupted_run_is_listed_so_and_resumes_exactly(env: Path) -> None:
     alice = page(session(), "pretrain")
     job = start_pretraining(alice, "killed-run", steps=4, save_every=2)
     assert job.join(180) and job.view().status == "finished", job.view().message
@@ -30,7 +30,7 @@ def test_an_interrupted_run_is_listed_so_and_resumes_exactly(env: Path) -> None:
     # what SIGKILL at step 3 leaves: run.json says running, the newest checkpoint is step 2
     shutil.rmtree(run.path / "checkpoint-4")
     run.update_info(status="running", steps=3)
-    state.job_registry.clear()  # a new server process: no jobs
+    job_registry.clear()  # a new server process: no jobs
 
     again = page(session(sid=alice.session_state[state.SESSION_ID]), "runs")
     table = again.dataframe[0].value
@@ -40,7 +40,7 @@ def test_an_interrupted_run_is_listed_so_and_resumes_exactly(env: Path) -> None:
     assert not any(b.key == "runs_resume" for b in stranger.button)
 
     ok(again.button(key="runs_resume").click().run())
-    resumed = state.job_registry().get(owner_of(again))
+    resumed = job_registry().get(owner_of(again))
     assert resumed is not None and resumed.join(180) and resumed.view().status == "finished"
     resumed_weights = load_file(str(run.latest_checkpoint() / "model.safetensors"))
     assert run.latest_checkpoint().name == "checkpoint-4"
@@ -77,10 +77,10 @@ DAMAGE = {
 }
 
 
-def test_a_whole_checkpoint_has_no_problems(env: Path, tokenizer: Tokenizer) -> None:  # noqa: F811
+def test_a_whole_checkpoint_has_no_problems(env: Path, run_tokenizer: Tokenizer) -> None:
     from bert_core.model_files import model_dir_problems
 
-    save_run(env / "runs", "good", tokenizer)
+    save_run(env / "runs", "good", run_tokenizer)
     assert model_dir_problems(RunDirectory(env / "runs" / "good").latest_checkpoint()) == []
     assert not run_access.metrics_torn(env / "runs" / "good" / "metrics.jsonl")
 
@@ -88,13 +88,13 @@ def test_a_whole_checkpoint_has_no_problems(env: Path, tokenizer: Tokenizer) -> 
 @pytest.mark.parametrize("kind", list(DAMAGE))
 def test_a_damaged_run_is_marked_everywhere_and_the_others_keep_working(
     env: Path,
-    tokenizer: Tokenizer,  # noqa: F811
+    run_tokenizer: Tokenizer,
     kind: str,
 ) -> None:
     damage, reason, unloadable = DAMAGE[kind]
     root = env / "runs"
-    save_run(root, "good-run", tokenizer)
-    save_run(root, "bad-run", tokenizer)
+    save_run(root, "good-run", run_tokenizer)
+    save_run(root, "bad-run", run_tokenizer)
     RunDirectory(root / "bad-run").append_metrics({"step": 1, "mlm_loss": 5.0})
     damage(RunDirectory(root / "bad-run").latest_checkpoint())
 
@@ -181,7 +181,7 @@ def test_a_full_disk_stops_the_cli_with_a_message_and_keeps_the_last_checkpoint(
 
 def test_a_full_disk_stops_an_app_run_with_a_message_and_the_app_serves_on(
     env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # noqa: F811
+) -> None:
     fill_disk_after(monkeypatch, good_saves=1)
     at = page(session(), "pretrain")
     job = start_pretraining(at, "full-disk", steps=4, batch=4, save_every=2)

@@ -1,4 +1,4 @@
-"""explorer.charts_inspect figures, explorer.bertviz_offline's rewriting, and the pages' plain helpers."""
+"""explorer.charts.inspect figures, explorer.inspect.bertviz_offline's rewriting, and the pages' plain helpers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import plotly.graph_objects as go
 import pytest
 
 from bert_core.inference import HEAD_STATISTICS, EmbeddingSet, head_statistics
-from explorer import bertviz_offline, charts_inspect
-from explorer import inspect_views as views
-from explorer.inspection import TextSet
+from explorer.charts import embeddings as charts_embeddings
+from explorer.charts import inspect as charts_inspect
+from explorer.inspect import bertviz_offline, views
+from explorer.inspect.inspection import TextSet
 
 
 def random_attention(L: int, H: int, T: int) -> np.ndarray:
@@ -52,15 +53,15 @@ def test_topk_bars_best_first() -> None:
 
 def test_embedding_scatter_2d_uses_webgl_with_one_trace_per_category() -> None:
     coords = np.random.default_rng(0).normal(size=(50, 2))
-    colours = charts_inspect.categories(["a"] * 20 + ["b"] * 20 + [str(i) for i in range(10)], max_categories=2)
-    fig = charts_inspect.embedding_scatter_figure(coords, [f"t{i}" for i in range(50)], colours, "map", 3, [4, 5])
-    points = [t for t in fig.data if t.name in ("a", "b", charts_inspect.OTHER)]
+    colours = charts_embeddings.categories(["a"] * 20 + ["b"] * 20 + [str(i) for i in range(10)], max_categories=2)
+    fig = charts_embeddings.embedding_scatter_figure(coords, [f"t{i}" for i in range(50)], colours, "map", 3, [4, 5])
+    points = [t for t in fig.data if t.name in ("a", "b", charts_embeddings.OTHER)]
     assert [t.name for t in points] == ["a", "b", "other"] and all(isinstance(t, go.Scattergl) for t in fig.data)
     assert sum(len(t.x) for t in points) == 50
     assert sorted(i for t in points for i in t.customdata) == list(range(50))
     picked = next(t for t in fig.data if t.name == "picked")
     assert list(picked.customdata) == [3] and len(next(t for t in fig.data if t.name == "neighbours").x) == 2
-    fig3 = charts_inspect.embedding_scatter_figure(np.zeros((5, 3)), ["x"] * 5)
+    fig3 = charts_embeddings.embedding_scatter_figure(np.zeros((5, 3)), ["x"] * 5)
     assert isinstance(fig3.data[0], go.Scatter3d) and len(fig3.data[0].z) == 5
 
 

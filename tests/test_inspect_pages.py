@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from apptest_helpers import ok, running_app
+from apptest_helpers import RUN, figures, ok, open_page, running_app
 from streamlit.testing.v1 import AppTest
-from tiny_run import make_tiny_run
 
 from explorer import state
 
-RUN = "run:tiny-run"
 PASTED = "\n".join(
     f"{'pos' if i % 2 else 'neg'}\tsentence number {i} about the {'market' if i % 3 else 'police'}" for i in range(24)
 )
-
-
-@pytest.fixture(scope="module")
-def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """runs/tiny-run: a 2-layer, 2-head BERT with a 400-token vocabulary, checkpoints at steps 1 and 2."""
-    return make_tiny_run(tmp_path_factory.mktemp("runs"))
 
 
 @pytest.fixture
 def app(runs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with running_app(monkeypatch, runs_root, tmp_path / "uploads") as at:
         yield at
-
-
-def open_page(at: AppTest, page: str, model: str = RUN, **settings) -> AppTest:
-    """Switch to `page` with `model` active and session-state settings named like `state`'s constants."""
-    at.session_state[state.ACTIVE_MODEL] = model
-    for name, value in settings.items():
-        at.session_state[getattr(state, name)] = value
-    at.switch_page(f"../pages/{page}.py")
-    return ok(at.run())
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def arr(value) -> np.ndarray:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from tiny_run import make_tiny_run
+from waiting import wait_for
 
 from bert_core.pretraining_setup import PretrainSpec
 from bert_core.training import TrainingArguments
-from explorer.job_registry import JobRegistry
-from explorer.jobs import JobConfig, JobError, resume_config
+from explorer.jobs.base import OOM_HINT, JobError
+from explorer.jobs.finetune import FinetuneConfig
+from explorer.jobs.pretrain import JobConfig, resume_config
+from explorer.jobs.registry import JobRegistry
 
 
 def tiny_config(name: str, steps: int = 8, **spec_kw) -> JobConfig:
@@ -27,16 +30,6 @@ def tiny_config(name: str, steps: int = 8, **spec_kw) -> JobConfig:
     )
     args = TrainingArguments(max_steps=steps, learning_rate=1e-3, warmup_steps=1, save_every=4, device="cpu")
     return JobConfig(name, spec, args, probes=["the [MASK] said .", "no mask here"], probe_every=2)
-
-
-def wait_for(job, predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        view = job.view()
-        if predicate(view):
-            return view
-        time.sleep(0.05)
-    raise AssertionError(f"timed out; last view status={view.status} step={view.step} message={view.message}")
 
 
 def test_job_trains_observes_and_finishes(tmp_path: Path) -> None:
@@ -125,7 +118,7 @@ def test_diverging_run_stops_with_message(tmp_path: Path) -> None:
 def test_learning_rate_10_stops_at_the_explosion_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:
     """With clipping, lr=10 takes the loss from ~11 to thousands (never NaN in fp32): max_loss catches it."""
     from bert_core.model import BertForPreTraining
-    from explorer.pretrain_form import MAX_LOSS
+    from explorer.pretrain.form import MAX_LOSS
 
     config = tiny_config("run-lr10", steps=40)
     config.args = TrainingArguments(
@@ -142,16 +135,16 @@ def test_learning_rate_10_stops_at_the_explosion_and_keeps_the_last_checkpoint(t
     assert '"status": "diverged"' in (tmp_path / "run-lr10" / "run.json").read_text()
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
-        RuntimeError(
-            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
-            "can't allocate memory: you tried to allocate 123 bytes"
-        ),
-    ],
-)
+OUT_OF_MEMORY = [
+    torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+    RuntimeError(
+        "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
+        "can't allocate memory: you tried to allocate 123 bytes"
+    ),
+]
+
+
+@pytest.mark.parametrize("error", OUT_OF_MEMORY)
 def test_out_of_memory_ends_the_job_with_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error) -> None:
     from bert_core.model import BertForPreTraining
 
@@ -177,3 +170,40 @@ def test_run_records_its_owner(tmp_path: Path) -> None:
     job = JobRegistry(max_jobs=1).start("session-abc", tiny_config("run-own", steps=1), tmp_path)
     assert job.join(60)
     assert '"owner": "session-abc"' in (tmp_path / "run-own" / "run.json").read_text()
+
+
+@pytest.mark.parametrize("error", OUT_OF_MEMORY)
+def test_out_of_memory_ends_a_finetuning_job_with_the_same_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error
+) -> None:
+    """The job base handles failures for every kind: a fine-tuning run that hits the CPU allocator's
+    "can't allocate memory" (or CUDA's out of memory) gets the pretraining run's out-of-memory advice."""
+    from bert_core.model import BertForSequenceClassification
+
+    make_tiny_run(tmp_path, steps=(1,))
+    data = tmp_path / "reviews.csv"
+    rows = [f"a {w} film number {i},{label}" for i in range(6) for label, w in (("good", "great"), ("bad", "awful"))]
+    data.write_text("review,stars\n" + "\n".join(rows) + "\n")
+
+    def forward(self, *args, **kwargs):
+        if self.training:  # the untrained model's dev score (eval mode) passes; the first training batch fails
+            raise error
+        return real(self, *args, **kwargs)
+
+    real = BertForSequenceClassification.forward
+    monkeypatch.setattr(BertForSequenceClassification, "forward", forward)
+    registry = JobRegistry(max_jobs=1)
+    config = FinetuneConfig(
+        "ft-oom",
+        "sentiment",
+        init=str(tmp_path / "tiny-run"),
+        data=str(data),
+        options={"text_column": "review", "label_column": "stars", "max_seq_length": 32, "batch_size": 4},
+    )
+    job = registry.start("s1", config, tmp_path)
+    assert job.join(120)
+    view = job.view()
+    assert view.status == "failed" and view.message == OOM_HINT.format(where=" at step 1"), view.message
+    assert "ran out of memory at step 1" in view.message and "smaller batch size" in view.message
+    assert registry.active_count() == 0
+    assert '"status": "failed"' in (tmp_path / "ft-oom" / "run.json").read_text()

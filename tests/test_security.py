@@ -9,16 +9,16 @@ import logging
 from pathlib import Path
 
 import pytest
-from apptest_helpers import ok, start_pretraining
+from apptest_helpers import PASSWORD, ok, page, save_run, session, start_pretraining, text  # noqa: F401
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
-from test_classroom import PASSWORD, env, page, save_run, session, text, tokenizer  # noqa: F401 (fixtures)
-from test_inspect_pages import runs_root  # noqa: F401 (a fixture)
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.tokenizer import Tokenizer
-from explorer import identity, login_guard, run_access, state
-from explorer.safe_text import md
+from explorer import state
+from explorer.classroom import identity, login_guard, teacher
+from explorer.runs import access as run_access
+from explorer.ui.safe_text import md
 
 CORPUS = b"The river ran past the old mill. The miller slept.\n\nA storm came at night. The roof held."
 
@@ -53,7 +53,7 @@ def test_owner_id_is_a_stable_one_way_name_for_the_token() -> None:
         identity.owner_id(public)
 
 
-def test_no_run_file_path_or_other_browser_holds_a_session_token(env: Path) -> None:  # noqa: F811
+def test_no_run_file_path_or_other_browser_holds_a_session_token(env: Path) -> None:
     alice = page(session(), "pretrain")
     secret = token_of(alice)
     alice.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("upload").run()
@@ -90,10 +90,10 @@ def test_no_run_file_path_or_other_browser_holds_a_session_token(env: Path) -> N
     assert "Only its owner" not in text(again)
 
 
-def test_a_legacy_run_json_holding_a_token_is_scrubbed_on_first_read(env: Path, tokenizer: Tokenizer) -> None:  # noqa: F811
+def test_a_legacy_run_json_holding_a_token_is_scrubbed_on_first_read(env: Path, run_tokenizer: Tokenizer) -> None:
     secret = "a1" * 16
     upload = f"/tmp/bert_explorer_uploads/{secret}/1234.txt"
-    save_run(env / "runs", "old-run", tokenizer, owner=secret, corpus=upload)
+    save_run(env / "runs", "old-run", run_tokenizer, owner=secret, corpus=upload)
     at = page(session(sid=secret), "runs")  # the owner comes back with the link they kept
     assert set(at.dataframe[0].value["name"]) == {"old-run"}
     raw = (env / "runs" / "old-run" / "run.json").read_text()
@@ -104,20 +104,20 @@ def test_a_legacy_run_json_holding_a_token_is_scrubbed_on_first_read(env: Path, 
 
 
 # ---------------------------------------------------------------- 6. damaged run.json fails closed
-def test_a_damaged_run_json_shows_to_the_teacher_only(env: Path, tokenizer: Tokenizer) -> None:  # noqa: F811
+def test_a_damaged_run_json_shows_to_the_teacher_only(env: Path, run_tokenizer: Tokenizer) -> None:
     root = env / "runs"
-    save_run(root, "private-run", tokenizer, owner=identity.owner_id("b2" * 16))
-    save_run(root, "public-run", tokenizer)
+    save_run(root, "private-run", run_tokenizer, owner=identity.owner_id("b2" * 16))
+    save_run(root, "public-run", run_tokenizer)
     (root / "private-run" / "run.json").write_text('{"owner": "o-')  # torn mid-write, or tampered
     assert run_access.DAMAGED in run_access.run_info(root / "private-run")
 
     student = page(session(), "runs")
     assert set(student.dataframe[0].value["name"]) == {"public-run"}
     assert "Run: private-run" not in student.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
-    from explorer import models
+    from explorer import active_model
 
     with pytest.raises(FileNotFoundError):
-        models._source_dir("run:private-run")
+        active_model._source_dir("run:private-run")
 
     teacher = session()
     teacher.session_state[state.TEACHER] = True
@@ -139,11 +139,11 @@ def test_an_owner_that_is_not_an_owner_id_is_damage_too(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["fill_mask", "attention", "embeddings"])
 def test_a_truncated_model_file_gives_a_message_without_server_paths(
     env: Path,
-    tokenizer: Tokenizer,  # noqa: F811
+    run_tokenizer: Tokenizer,
     name: str,
 ) -> None:
     root = env / "runs"
-    save_run(root, "broken-run", tokenizer)
+    save_run(root, "broken-run", run_tokenizer)
     weights = RunDirectory(root / "broken-run").latest_checkpoint() / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
     at = session()
@@ -170,8 +170,8 @@ def test_escaped_user_text_renders_as_one_paragraph_of_itself(payload: str) -> N
     assert rendered == "<p>" + as_text.replace("\n", "<br />\n") + "</p>"  # no link, image, tag or list
 
 
-def test_a_fill_mask_sentence_is_shown_as_text(env: Path, tokenizer: Tokenizer) -> None:  # noqa: F811
-    save_run(env / "runs", "tiny", tokenizer)
+def test_a_fill_mask_sentence_is_shown_as_text(env: Path, run_tokenizer: Tokenizer) -> None:
+    save_run(env / "runs", "tiny", run_tokenizer)
     at = session()
     at.session_state[state.ACTIVE_MODEL] = "run:tiny"
     at.session_state[state.FILL_TEXT] = f"{PAYLOADS[0]} the [MASK] {PAYLOADS[1]}"
@@ -204,10 +204,10 @@ def test_backoff_doubles_after_five_failures_and_is_forgotten_later() -> None:
 
 
 def test_guessing_the_teacher_password_is_slowed_logged_and_not_kept(
-    env: Path,  # noqa: F811
+    env: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    state.login_guard.clear()
+    teacher.login_guard.clear()
     caplog.set_level(logging.INFO, logger="bert_explorer.security")
     at = session()
 
@@ -224,4 +224,4 @@ def test_guessing_the_teacher_password_is_slowed_logged_and_not_kept(
     assert len(failures) == login_guard.FREE_TRIES
     assert all("guess" not in m and PASSWORD not in m and token_of(at) not in m for m in failures)
     assert PASSWORD not in repr(at.session_state)
-    state.login_guard.clear()
+    teacher.login_guard.clear()

@@ -1,4 +1,4 @@
-"""Stale widget values (issue 12, item 1): `explorer.widget_state` and the pages that use it.
+"""Stale widget values (issue 12, item 1): `explorer.ui.widget_state` and the pages that use it.
 
 A keyed widget keeps its value when its options change. The browser then sends back the label it
 last showed; when that label is no option any more Streamlit hands the page the label itself (on the
@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from tiny_run import make_tiny_run
 
 from explorer import state
-from explorer.widget_state import keep_choice, keep_choices, keep_in_range, valid_choice, valid_number
+from explorer.ui.widget_state import keep_choice, keep_choices, keep_in_range, valid_choice, valid_number
 
 RUN = "run:tiny-run"
 

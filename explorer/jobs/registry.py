@@ -1,6 +1,6 @@
 """The process-wide job registry: each session's latest job, a cap on concurrent training, a queue.
 
-The registry (`explorer.state.job_registry()`, a `st.cache_resource` singleton) maps a session's owner id to
+The registry (`explorer.session.job_registry()`, a `st.cache_resource` singleton) maps a session's owner id to
 that session's latest job and caps how many jobs train at once; a job over the cap waits in a
 first-come-first-served queue (status "queued") and starts by itself when a slot frees.
 """
@@ -12,9 +12,15 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from bert_core.checkpoint import RunDirectory
+import streamlit as st
 
-from .jobs import JobConfig, JobError, TrainingJob
+from explorer import settings
+from explorer.jobs.base import BackgroundJob, JobError
+from explorer.jobs.finetune import FinetuneConfig, FinetuneJob
+from explorer.jobs.pretrain import JobConfig, TrainingJob
+
+# Which job a config starts: every kind of background run the registry knows.
+JOB_KINDS: dict[type, type[BackgroundJob]] = {JobConfig: TrainingJob, FinetuneConfig: FinetuneJob}
 
 
 class Job(Protocol):
@@ -82,21 +88,20 @@ class JobRegistry:
         with self._lock:
             return {job.run_path for job in self._jobs.values() if job.active}
 
-    def start(self, owner: str, config: JobConfig, runs_root: Path) -> TrainingJob:
-        """Start a pretraining job for `owner`, or queue it when the server is at its cap.
+    def start(self, owner: str, config: JobConfig | FinetuneConfig, runs_root: Path) -> BackgroundJob:
+        """Start a job of the kind `config` describes (`JOB_KINDS`) for `owner`, or queue it when the server
+        is at its cap. The job takes the owner's slot for its kind (`BackgroundJob.slot`).
 
         Raises:
-            JobError: the owner already has a run in progress, the queue is full, or the run name is
-                taken (for a new run) or has no checkpoint (for a resume).
+            JobError: the owner already has a run of this kind in progress, the queue is full, or the kind
+                refuses the config (a pretraining run name taken, a resume without a checkpoint).
         """
-        run_path = runs_root / config.run_name
-        exists = RunDirectory(run_path).latest_checkpoint() is not None or (run_path / "run.json").exists()
-        if config.resume and RunDirectory(run_path).latest_checkpoint() is None:
-            raise JobError(f"run {config.run_name!r} has no checkpoint to resume from")
-        if not config.resume and exists:
-            raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
-        job = TrainingJob(owner, config, runs_root)
-        self.start_job(owner, job)
+        kind = JOB_KINDS.get(type(config))
+        if kind is None:
+            raise TypeError(f"no job kind for {type(config).__name__}")
+        kind.check_can_start(config, runs_root)
+        job = kind(owner, config, runs_root)
+        self.start_job(kind.slot(owner), job)
         return job
 
     def start_job(self, owner: str, job: Job) -> Job:
@@ -159,3 +164,9 @@ class JobRegistry:
             job.stop()
         for job in jobs:
             job.join(timeout)
+
+
+@st.cache_resource
+def job_registry() -> JobRegistry:
+    """The one registry of training jobs in this server process."""
+    return JobRegistry(settings.max_jobs(), settings.classroom().max_queue)

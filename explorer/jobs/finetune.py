@@ -1,4 +1,4 @@
-"""Background fine-tuning jobs: the fine-tune page's counterpart of `explorer.jobs.TrainingJob`.
+"""Background fine-tuning jobs: the fine-tune page's counterpart of `explorer.jobs.pretrain.TrainingJob`.
 
 Same design: one worker thread per job, started through the process-wide `JobRegistry` (so the
 server's cap on concurrent jobs counts pretraining and fine-tuning together); trainer callbacks run
@@ -16,10 +16,8 @@ try-it box and the before/after view.
 from __future__ import annotations
 
 import copy
-import logging
-import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,6 @@ import torch
 from bert_core.checkpoint import RunDirectory
 from bert_core.finetune_setup import (
     PreparedFinetuning,
-    dev_class_counts,
     finetune_arguments,
     make_finetune_trainer,
     prepare_finetuning,
@@ -38,15 +35,10 @@ from bert_core.finetune_tasks import (
     QuestionAnsweringTask,
     worst_misclassified,
 )
-from bert_core.io import is_disk_full
-from bert_core.metrics import f1_score, normalize_answer
 from bert_core.tokenizer import Tokenizer
-from bert_core.training import Trainer, TrainingDiverged
-
-from .jobs import BackgroundJob, ProgressView, disk_full_message, record_failure
-
-logger = logging.getLogger(__name__)
-WORST_K = 10
+from bert_core.training import Trainer
+from explorer.jobs.base import BackgroundJob, JobError, ProgressView
+from explorer.jobs.finetune_data import WORST_K, qa_errors, subsample
 
 
 def finetune_slot(owner: str) -> str:
@@ -119,89 +111,34 @@ class FinetunedModels:
     key: str  # identifies these weights (cache key of derived data)
 
 
-def _sample(items: list, limit: int, seed: int) -> list:
-    return random.Random(seed).sample(items, limit) if 0 < limit < len(items) else items
-
-
-def subsample(prepared: PreparedFinetuning, max_train: int, max_dev: int) -> PreparedFinetuning:
-    """The same fine-tuning with seeded subsamples of the train and dev splits (0: keep a split whole)."""
-    task, spec = prepared.task, prepared.spec
-    if not (0 < max_train < len(task.train) or 0 < max_dev < len(task.dev)):
-        return prepared
-    train, dev = _sample(task.train, max_train, spec.seed), _sample(task.dev, max_dev, spec.seed + 1)
-    if isinstance(task, ClassificationTask):
-        built: ClassificationTask | QuestionAnsweringTask = ClassificationTask(
-            train,
-            prepared.tokenizer,
-            num_labels=task.num_labels,
-            dev=dev,
-            batch_size=spec.batch_size,
-            max_seq_length=spec.max_seq_length,
-            seed=spec.seed,
-            eval_batch_size=spec.eval_batch_size,
-        )
-    else:
-        built = QuestionAnsweringTask(
-            train,
-            prepared.tokenizer,
-            dev=dev,
-            batch_size=spec.batch_size,
-            max_seq_length=spec.max_seq_length,
-            doc_stride=spec.doc_stride,
-            max_query_length=spec.max_query_length,
-            seed=spec.seed,
-            eval_batch_size=spec.eval_batch_size,
-            n_best=spec.n_best,
-            max_answer_length=spec.max_answer_length,
-            allow_no_answer=task.allow_no_answer,
-        )
-    info = dict(
-        prepared.data_info,
-        train_used=len(train),
-        dev_used=len(dev),
-        dev_class_counts=dev_class_counts(built, getattr(prepared.data, "labels", None)),
-    )
-    return replace(prepared, task=built, data_info=info)
-
-
-def qa_errors(task: QuestionAnsweringTask, k: int = WORST_K) -> list[dict[str, Any]]:
-    """Dev questions the last evaluation got wrong (not an exact match), lowest F1 first."""
-    rows = []
-    for example in task.dev:
-        predicted = task.last_predictions.get(example.id, "")
-        gold = example.answer_texts or [""]
-        if any(normalize_answer(predicted) == normalize_answer(g) for g in gold):
-            continue
-        rows.append(
-            {
-                "question": example.question,
-                "predicted": predicted or "(no answer)",
-                "gold": " | ".join(gold) or "(no answer)",
-                "f1": f1_score(predicted, gold),
-            }
-        )
-    rows.sort(key=lambda r: r["f1"])
-    return rows[:k]
-
-
 class FinetuneJob(BackgroundJob):
-    """One fine-tuning run in a background thread (an `explorer.job_registry.Job`). Start it with
-    `JobRegistry.start_job(finetune_slot(owner), job)`; it may wait in the registry's queue first."""
+    """One fine-tuning run in a background thread (an `explorer.jobs.registry.Job`). Start it with
+    `JobRegistry.start(owner, config, runs_root)`; it may wait in the registry's queue first."""
 
+    KIND = "fine-tuning"
     STOPPING_MESSAGE = "stopping after this step, then evaluating and saving"
     THREAD_PREFIX = "bert-explorer-finetune"
 
     def __init__(self, owner: str, config: FinetuneConfig, runs_root: Path) -> None:
         self.config = config
         self._init_job(owner, runs_root / config.run_name, config.run_name)
-        self._metrics: list[dict[str, float]] = []
-        self._evals: list[dict[str, float]] = []
         self._labels: tuple[str, ...] = ()
         self._data_info: dict[str, Any] = {}
         self._confusion: tuple[tuple[int, ...], ...] | None = None
         self._worst: tuple[dict[str, Any], ...] = ()
-        self._step, self._max_steps, self._per_epoch, self._eval_every = 0, 0, 0, 0
+        self._max_steps, self._per_epoch, self._eval_every = 0, 0, 0
         self._models: FinetunedModels | None = None
+
+    @classmethod
+    def check_can_start(cls, config: FinetuneConfig, runs_root: Path) -> None:
+        """Raise `JobError` when a run of that name exists."""
+        if (runs_root / config.run_name).exists():
+            raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
+
+    @classmethod
+    def slot(cls, owner: str) -> str:
+        """Fine-tuning jobs live under `finetune_slot(owner)`, beside the owner's pretraining job."""
+        return finetune_slot(owner)
 
     # ---------------------------------------------------------------- control (any thread)
     def view(self) -> FinetuneView:
@@ -232,49 +169,29 @@ class FinetuneJob(BackgroundJob):
             return self._models
 
     # ---------------------------------------------------------------- the worker thread
-    def _run(self) -> None:
-        run_dir = RunDirectory(self.run_path)
+    def _work(self, run_dir: RunDirectory) -> None:
         started = time.perf_counter()
-        try:
-            prepared, trainer, start_model = self._prepare(run_dir)
-            if self._stop.is_set():
-                trainer.stop_event.set()
-            self._set("stopping" if self._stop.is_set() else "running", "training")
-            for _ in trainer:
-                pass
-            self._finish(prepared, trainer, start_model)
-            status = trainer.status
-            run_dir.update_info(
-                status=status,
-                steps=trainer.global_step,
-                final_eval=trainer.last_eval,
-                wall_time_s=round(time.perf_counter() - started, 1),
-                device=str(trainer.device),
-                final_metrics=self._metrics[-1] if self._metrics else {},
-            )
-            message = {
-                "finished": f"finished {trainer.global_step} steps",
-                "stopped": f"stopped at step {trainer.global_step}",
-            }.get(status, status)
-            self._set(status, f"{message} in {time.perf_counter() - started:.0f} s")
-        except TrainingDiverged as exc:
-            self._finish_with_error(run_dir, "diverged", str(exc))
-        except (torch.OutOfMemoryError, MemoryError):
-            self._finish_with_error(
-                run_dir,
-                "failed",
-                f"ran out of memory at step {self._step + 1}: try a smaller batch size or shorter sequences",
-            )
-        except (ValueError, FileNotFoundError, OSError) as exc:  # CorpusError is a ValueError
-            message = disk_full_message(self._step, self.run_path) if is_disk_full(exc) else str(exc)
-            self._finish_with_error(run_dir, "failed", message)
-        except Exception as exc:
-            logger.exception("fine-tuning job %s failed", self.config.run_name)
-            self._finish_with_error(run_dir, "failed", f"{type(exc).__name__}: {exc}")
-
-    def _finish_with_error(self, run_dir: RunDirectory, status: str, message: str) -> None:
-        self._set(status, message)
-        record_failure(run_dir, status, message, self._step)
+        prepared, trainer, start_model = self._prepare(run_dir)
+        if self._stop.is_set():
+            trainer.stop_event.set()
+        self._set("stopping" if self._stop.is_set() else "running", "training")
+        for _ in trainer:
+            pass
+        self._finish(prepared, trainer, start_model)
+        status = trainer.status
+        run_dir.update_info(
+            status=status,
+            steps=trainer.global_step,
+            final_eval=trainer.last_eval,
+            wall_time_s=round(time.perf_counter() - started, 1),
+            device=str(trainer.device),
+            final_metrics=self._metrics[-1] if self._metrics else {},
+        )
+        message = {
+            "finished": f"finished {trainer.global_step} steps",
+            "stopped": f"stopped at step {trainer.global_step}",
+        }.get(status, status)
+        self._set(status, f"{message} in {time.perf_counter() - started:.0f} s")
 
     def _prepare(self, run_dir: RunDirectory) -> tuple[PreparedFinetuning, Trainer, torch.nn.Module]:
         config = self.config
@@ -306,7 +223,7 @@ class FinetuneJob(BackgroundJob):
             self._labels = tuple(getattr(prepared.data, "labels", None) or ())
             self._data_info = dict(prepared.data_info)
             self._max_steps, self._per_epoch, self._eval_every = args.max_steps, per_epoch, args.eval_every
-        trainer.add_callback("on_step_end", self._on_step_end)
+        trainer.add_callback("on_step_end", self._record_step)
         trainer.add_callback(
             "on_evaluate", lambda t, m: self._on_evaluate(prepared, dict(m, eval_time=t.last_eval_time))
         )
@@ -314,11 +231,6 @@ class FinetuneJob(BackgroundJob):
         before = trainer.evaluate()
         run_dir.update_info(eval_before=before)
         return prepared, trainer, start_model
-
-    def _on_step_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
-        with self._lock:
-            self._metrics.append(dict(metrics))
-            self._step = trainer.global_step
 
     def _on_evaluate(self, prepared: PreparedFinetuning, metrics: dict[str, float]) -> None:
         """Record the evaluation with its confusion matrix and worst errors (in the training thread)."""

@@ -6,68 +6,32 @@ run name after a start); failures become a flash message instead of a traceback.
 
 from __future__ import annotations
 
-import re
-import time
-
 import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.config import BertConfig
-from bert_core.data import CorpusError
 from bert_core.pretraining_setup import BUILTIN_MINILM, PretrainSpec
 from bert_core.training import TrainingArguments
-
-from . import classroom, corpora, settings, state
-from .corpora import UPLOAD_CHOICE
-from .jobs import JobConfig, JobError, JobView, resume_config
-from .runs import RunError, validate_run_name
-from .safe_text import md
+from explorer import active_model, corpora, session, settings, state
+from explorer.classroom import teacher as classroom
+from explorer.jobs.base import JobError
+from explorer.jobs.pretrain import JobConfig, JobView, resume_config
+from explorer.jobs.registry import job_registry
+from explorer.pretrain.run_names import RANDOM_INIT, default_run_name, refresh_run_name  # noqa: F401 (the page's)
+from explorer.runs.store import RunError, validate_run_name
+from explorer.ui.safe_text import md
 
 PRESET_CHOICES = ["tiny", "mini", "small", "custom"]
-RANDOM_INIT, MINILM_INIT, RUN_INIT = "random", "minilm", "run:"
+MINILM_INIT, RUN_INIT = "minilm", "run:"
 SEQ_LEN_CHOICES = [32, 64, 128, 256, 512]
-_AUTO_NAME = re.compile(r"(tiny|mini|small|custom|adapted)-[a-z]+-\d{4}-\d{6}")  # what default_run_name makes
 # MLM + NSP cross-entropy starts near ln V + ln 2 (~11 for 30,522 pieces); far above it the run has diverged
 # (a learning rate of 10 takes it to thousands within two steps, without ever reaching NaN in fp32).
 MAX_LOSS = 100.0
 
 
-def default_run_name() -> str:
-    ss = st.session_state
-    corpus = ss.get(state.PRETRAIN_CORPUS_CHOICE, "builtin:lee").removeprefix("builtin:")
-    init = ss.get(state.PRETRAIN_INIT, RANDOM_INIT)
-    model = ss.get(state.PRETRAIN_PRESET, "tiny") if init == RANDOM_INIT else "adapted"
-    return f"{model}-{corpus}-{time.strftime('%m%d-%H%M%S')}"
-
-
-def refresh_run_name() -> None:
-    """A new default run name after the corpus or the model changed, unless the user typed one: the
-    default names the corpus, and a name saying `lee` on an upload's run misleads."""
-    ss = st.session_state
-    if _AUTO_NAME.fullmatch(ss.get(state.PRETRAIN_RUN_NAME, "")):
-        ss[state.PRETRAIN_RUN_NAME] = default_run_name()
-
-
-def take_corpus_upload(upload, page_key: str) -> None:
-    """A file from a page's corpus uploader becomes the session's corpus (`corpora.take_upload`): a new
-    one refreshes the default run name and reruns the page, so its picker names the file; a bad one
-    is reported under the uploader."""
-    try:
-        if corpora.take_upload(upload, page_key):
-            refresh_run_name()
-            st.rerun()
-    except CorpusError as exc:
-        st.error(md(exc))
-
-
-def corpus_spec() -> tuple[str, str] | None:
-    """(corpus spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
-    return state.chosen_data(state.PRETRAIN_CORPUS_CHOICE, state.CORPUS_UPLOADED, UPLOAD_CHOICE)
-
-
 def init_choices() -> list[str]:
     """Where a run's weights can start: random, the packaged MiniLM encoder, or any saved run."""
-    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + name for name in state.runs_with_checkpoints()]
+    return [RANDOM_INIT, MINILM_INIT] + [RUN_INIT + name for name in active_model.runs_with_checkpoints()]
 
 
 def init_label(choice: str) -> str:
@@ -94,7 +58,7 @@ def config_from_state() -> JobConfig:
         ValueError: a setting is invalid (the message names it).
     """
     ss = st.session_state
-    corpus = corpus_spec()
+    corpus = corpora.corpus_spec()
     if corpus is None:
         raise ValueError("upload a corpus file first, or pick a built-in corpus")
     init = init_spec(ss[state.PRETRAIN_INIT])
@@ -159,9 +123,9 @@ def can_resume(view: JobView) -> bool:
 def on_start() -> None:
     try:
         config = config_from_state()
-        state.job_registry().start(state.owner_id(), config, settings.runs_dir())
+        job_registry().start(session.owner_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot start: {md(exc)}")
+        session.flash("error", f"Cannot start: {md(exc)}")
         return
     st.session_state[state.ACTIVE_MODEL] = "live"
     st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
@@ -169,13 +133,13 @@ def on_start() -> None:
 
 
 def on_stop() -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is not None:
         job.stop()
 
 
 def on_resume(extra_steps: int = 0) -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is None:
         return
     view = job.view()
@@ -191,14 +155,14 @@ def on_resume(extra_steps: int = 0) -> None:
             seq_length=config.spec.max_seq_length,
         )
         config.probe_every = max(1, int(st.session_state[state.PRETRAIN_PROBE_EVERY]))
-        state.job_registry().start(state.owner_id(), config, settings.runs_dir())
+        job_registry().start(session.owner_id(), config, settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot resume: {md(exc)}")
+        session.flash("error", f"Cannot resume: {md(exc)}")
         return
     st.session_state[state.PRETRAIN_SEEN_ACTIVE] = True
 
 
 def on_probes_changed() -> None:
-    job = state.my_job()
+    job = session.my_job()
     if job is not None:
         job.set_probes(probe_lines())

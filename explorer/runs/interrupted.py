@@ -1,6 +1,6 @@
 """Runs whose server stopped mid-training (killed, restarted): say so, and resume them from the Runs page.
 
-run.json says "running" but no job of this server writes the run (`explorer.runs.shown_status`). A
+run.json says "running" but no job of this server writes the run (`explorer.runs.store.shown_status`). A
 pretraining run resumes here exactly as **Resume** on the Pretrain page and `--resume` in the CLI do:
 from its newest checkpoint, with its own settings, to its planned number of steps.
 """
@@ -10,11 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
-
-from . import classroom, settings, state
-from .jobs import JobError, resume_config
-from .runs import RunSummary
-from .safe_text import md
+from explorer import session, settings, state
+from explorer.classroom import teacher as classroom
+from explorer.jobs.base import JobError
+from explorer.jobs.pretrain import resume_config
+from explorer.jobs.registry import job_registry
+from explorer.runs.store import RunSummary
+from explorer.ui.safe_text import md
 
 
 def resume(run: RunSummary) -> None:
@@ -31,7 +33,7 @@ def resume(run: RunSummary) -> None:
         batch_size=config.spec.batch_size,
         seq_length=config.spec.max_seq_length,
     )
-    state.job_registry().start(state.owner_id(), config, settings.runs_dir())
+    job_registry().start(session.owner_id(), config, settings.runs_dir())
     st.session_state[state.ACTIVE_MODEL] = "live"
 
 
@@ -59,5 +61,5 @@ def panel(run: RunSummary, manage: bool) -> None:
             except (JobError, ValueError) as exc:
                 st.error(f"Cannot resume: {md(exc)}")
             else:
-                state.flash("success", f"Resuming {md(run.name)}: follow it on the Pretrain page.")
+                session.flash("success", f"Resuming {md(run.name)}: follow it on the Pretrain page.")
                 st.rerun()

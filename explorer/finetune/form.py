@@ -24,12 +24,12 @@ from bert_core.data.sentiment import (
 )
 from bert_core.data.squad import load_qa, load_qa_builtin
 from bert_core.finetune_recipe import RECIPES, fit_epochs
-
-from . import settings, state
-from .finetune_jobs import FinetuneConfig, FinetuneJob, finetune_slot
-from .jobs import JobError
-from .runs import RunError, validate_run_name
-from .safe_text import md
+from explorer import active_model, corpora, session, settings, state
+from explorer.jobs.base import JobError
+from explorer.jobs.finetune import FinetuneConfig, FinetuneJob
+from explorer.jobs.registry import job_registry
+from explorer.runs.store import RunError, validate_run_name
+from explorer.ui.safe_text import md
 
 UPLOAD = "upload"
 DATA_CHOICES = {
@@ -77,7 +77,7 @@ class SavedData:
 
 
 def my_finetune_job() -> FinetuneJob | None:
-    job = state.job_registry().get(finetune_slot(state.owner_id()))
+    job = job_registry().get(FinetuneJob.slot(session.owner_id()))
     return job if isinstance(job, FinetuneJob) else None
 
 
@@ -125,7 +125,7 @@ def save_upload(task: str, name: str, data: bytes, upload_id: str = "") -> Saved
         raise CorpusError(f"{name} is empty")
     if len(data) > settings.MAX_UPLOAD_MB * 2**20:
         raise CorpusError(f"{name} is larger than {settings.MAX_UPLOAD_MB} MB")
-    path = state.session_upload_dir() / f"{secrets.token_hex(8)}{suffix}"
+    path = session.session_upload_dir() / f"{secrets.token_hex(8)}{suffix}"
     path.write_bytes(data)
     return SavedData(str(path), name, upload_id)
 
@@ -194,14 +194,29 @@ def qa_summary(spec: str, name: str) -> dict[str, Any]:
     return stats
 
 
+def take_upload(task: str, upload) -> None:
+    """A file from the data uploader becomes the page's upload (`state.FT_UPLOADED`, saved once per file);
+    no file forgets it; a bad one is reported under the uploader."""
+    ss = st.session_state
+    saved = ss.get(state.FT_UPLOADED)
+    if upload is not None and getattr(saved, "upload_id", None) != upload.file_id:
+        ss.pop(state.FT_UPLOADED, None)
+        try:
+            ss[state.FT_UPLOADED] = save_upload(task, upload.name, upload.getvalue(), upload.file_id)
+        except CorpusError as exc:
+            st.error(md(exc))
+    elif upload is None:
+        ss.pop(state.FT_UPLOADED, None)
+
+
 def data_source() -> tuple[str, str] | None:
     """(data spec for bert_core, label to show), or None when 'upload' is picked with no good file."""
-    return state.chosen_data(state.FT_DATA, state.FT_UPLOADED, UPLOAD)
+    return corpora.chosen_data(state.FT_DATA, state.FT_UPLOADED, UPLOAD)
 
 
 # ---------------------------------------------------------------- starting points
 def init_choices() -> list[str]:
-    return [MINILM, RANDOM] + [RUN + name for name in state.runs_with_checkpoints()] + [HUB]
+    return [MINILM, RANDOM] + [RUN + name for name in active_model.runs_with_checkpoints()] + [HUB]
 
 
 def init_label(choice: str) -> str:
@@ -268,15 +283,11 @@ def config_from_state() -> FinetuneConfig:
 
 
 def on_start() -> None:
-    owner = state.owner_id()
+    owner = session.owner_id()
     try:
-        config = config_from_state()
-        run_path = settings.runs_dir() / config.run_name
-        if run_path.exists():
-            raise JobError(f"a run named {config.run_name!r} already exists: choose another name")
-        state.job_registry().start_job(finetune_slot(owner), FinetuneJob(owner, config, settings.runs_dir()))
+        job_registry().start(owner, config_from_state(), settings.runs_dir())
     except (ValueError, JobError, RunError) as exc:
-        state.flash("error", f"Cannot start: {md(exc)}")
+        session.flash("error", f"Cannot start: {md(exc)}")
         return
     st.session_state[state.FT_SEEN_ACTIVE] = True
     st.session_state[state.FT_RUN_NAME] = default_run_name()  # the next Start gets a fresh folder

@@ -12,10 +12,17 @@ import hmac
 
 import streamlit as st
 
-from . import settings, state
-from .job_registry import Job
-from .jobs import JobError
-from .safe_text import md
+from explorer import session, settings, state
+from explorer.classroom.login_guard import LoginGuard
+from explorer.jobs.base import JobError
+from explorer.jobs.registry import Job, job_registry
+from explorer.ui.safe_text import md
+
+
+@st.cache_resource
+def login_guard() -> LoginGuard:
+    """The one back-off for teacher-password guesses in this server process."""
+    return LoginGuard()
 
 
 def teacher_enabled() -> bool:
@@ -34,17 +41,17 @@ def _on_password() -> None:
     ss[state.TEACHER_PASSWORD] = ""  # never keep the password around
     if not entered:
         return
-    guard, who = state.login_guard(), state.owner_id()
+    guard, who = login_guard(), session.owner_id()
     wait = guard.wait_left(who)
     if wait > 0:  # not even compared: guessing faster than the back-off gains nothing
-        state.flash("error", f"Too many wrong passwords: wait {wait:.0f} s before the next try.")
+        session.flash("error", f"Too many wrong passwords: wait {wait:.0f} s before the next try.")
     elif check_teacher_password(entered):
         guard.succeeded(who)
         ss[state.TEACHER] = True
-        state.flash("success", "Teacher mode: you can publish runs and stop any job (Runs page).")
+        session.flash("success", "Teacher mode: you can publish runs and stop any job (Runs page).")
     else:
         guard.failed(who)
-        state.flash("error", "Wrong teacher password.")
+        session.flash("error", "Wrong teacher password.")
 
 
 def _leave() -> None:
@@ -55,7 +62,7 @@ def teacher_login() -> None:
     """The sidebar's teacher box (only when a teacher password is set)."""
     if not teacher_enabled():
         return
-    if state.is_teacher():
+    if session.is_teacher():
         st.caption(":material/school: Teacher mode")
         st.button("Leave teacher mode", key="sidebar_teacher_leave", on_click=_leave)
     else:
@@ -83,7 +90,7 @@ def check_run_limits(*, steps: int, layers: int, hidden: int, batch_size: int, s
 
 def queue_notice(job: Job | None) -> None:
     """'Waiting: 2nd in line' for a queued job (any kind of job in the registry)."""
-    position = state.job_registry().queue_position(job)
+    position = job_registry().queue_position(job)
     if position is not None:
         ahead = position - 1
         st.info(
@@ -95,7 +102,7 @@ def queue_notice(job: Job | None) -> None:
 
 def stop_any_job_panel() -> None:
     """The teacher's list of every running or waiting job, each with a Stop button."""
-    registry = state.job_registry()
+    registry = job_registry()
     jobs = registry.jobs()
     if not jobs:
         st.caption("No run is training or waiting.")
@@ -110,7 +117,7 @@ def stop_any_job_panel() -> None:
         )
         if c2.button("Stop", key=f"teacher_stop_{n}_{view.run_name}", icon=":material/stop:"):
             job.stop()
-            state.flash("info", f"Asked {md(view.run_name)} to stop.")
+            session.flash("info", f"Asked {md(view.run_name)} to stop.")
             st.rerun()
 
 

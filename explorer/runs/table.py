@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from .runs import RunSummary, dev_result, shown_status, step_metrics
+from explorer.runs.store import RunSummary, dev_result, shown_status, step_metrics
 
 DASH = "—"
 # kind of run → (metric drawn, chart title)

@@ -1,6 +1,6 @@
 """Who may see and manage a saved run, read from its run.json, failing closed.
 
-A run's `owner` is a public owner id (explorer.identity), never a session token. A run.json that
+A run's `owner` is a public owner id (explorer.classroom.identity), never a session token. A run.json that
 cannot be read, or whose owner is not an owner id, marks the run *damaged*: only the teacher sees it,
 with the reason, instead of it turning public as an empty file would.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.model_files import model_dir_problems
-
-from . import identity, settings
+from explorer import settings
+from explorer.classroom import identity
 
 DAMAGED = "_damaged"  # in-memory key of run_info(): why run.json could not be trusted (never written)
 log = logging.getLogger("bert_explorer.security")

@@ -16,22 +16,21 @@ import torch
 from safetensors import SafetensorError
 
 from bert_core.assets import minilm_dir
-from bert_core.checkpoint import CHECKPOINT_PREFIX, list_checkpoints, resolve_model_dir
+from bert_core.checkpoint import CHECKPOINT_PREFIX, RunDirectory, list_checkpoints, resolve_model_dir
 from bert_core.inference import mlm_head_trained
 from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
-
-from . import settings
-from .jobs import ACTIVE
-from .run_access import run_info, visible_to
-from .runs import NAME_RE, visible_runs
-from .state import is_teacher, my_job, owner_id
+from explorer import settings
+from explorer.jobs.base import ACTIVE
+from explorer.runs.access import run_info, visible_to
+from explorer.runs.store import NAME_RE, visible_runs
+from explorer.session import is_teacher, my_job, owner_id
 
 MINILM, LIVE, RUN_PREFIX = "minilm", "live", "run:"
 # What a damaged model folder raises on loading: a missing file, bad JSON, config or safetensors
 # (ValueError), weights that do not fit the config (RuntimeError).
 LOAD_ERRORS = (OSError, ValueError, RuntimeError)
-CHECKPOINT_SEP = "@"  # run names cannot hold '@' (explorer.runs.NAME_RE), so the split is unambiguous
+CHECKPOINT_SEP = "@"  # run names cannot hold '@' (explorer.runs.store.NAME_RE), so the split is unambiguous
 
 
 @dataclass
@@ -158,3 +157,12 @@ def load_model(source: str) -> LoadedModel | None:
     except SafetensorError as exc:  # say which file, not only the parser's words
         raise ValueError(f"{weights} is damaged or cut short ({exc})") from None
     return LoadedModel(source, source_label(source), model, tokenizer, mlm_head_trained(model), key=f"{path}:{mtime}")
+
+
+def runs_with_checkpoints() -> list[str]:
+    """Names of the saved runs this session may see that have a checkpoint to start from."""
+    return [
+        r.name
+        for r in visible_runs(settings.runs_dir(), owner_id(), is_teacher())
+        if RunDirectory(r.path).latest_checkpoint() is not None
+    ]

@@ -1,7 +1,7 @@
 """'What am I looking at?': one or two plain sentences for every chart in the app, in one place so the
 words stay consistent (perplexity, entropy in bits, held-out, macro-F1 mean the same on every page).
 
-Pages name a chart by its id when they draw it (`explorer.presenter.show_chart(…, about="mlm")`).
+Pages name a chart by its id when they draw it (`explorer.ui.presenter.show_chart(…, about="mlm")`).
 """
 
 from __future__ import annotations

@@ -9,11 +9,13 @@ from typing import Any
 import streamlit as st
 
 from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
-
-from . import charts, classroom, data_checks, presenter
-from .job_registry import Job
-from .jobs import InspectedExample, JobView, ProbeRecord
-from .safe_text import md
+from explorer.charts import training as charts
+from explorer.classroom import teacher as classroom
+from explorer.jobs.pretrain import InspectedExample, JobView, ProbeRecord
+from explorer.jobs.registry import Job
+from explorer.pretrain import data_checks
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
 
 KIND_STYLE = {  # background colour, legend text
     KIND_MASK: ("#9ecae1", "replaced by [MASK] (80%)"),

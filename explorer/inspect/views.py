@@ -6,14 +6,19 @@ import hashlib
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import streamlit as st
 
+from bert_core import projection
 from bert_core.inference import EmbeddingSet, fill_mask
 from bert_core.tokenizer import MASK
-
-from . import charts_inspect, inspection, models, presenter
-from .inspection import TextSet
-from .safe_text import md
+from explorer import active_model
+from explorer.charts import embeddings as charts_embeddings
+from explorer.charts import inspect as charts_inspect
+from explorer.inspect import inspection
+from explorer.inspect.texts import TextSet
+from explorer.ui import presenter
+from explorer.ui.safe_text import md
 
 PLOT_CONFIG = {"displayModeBar": False}
 _WORD = re.compile(r"\[MASK\]|\w+(?:['’]\w+)*|[^\w\s]")
@@ -38,7 +43,7 @@ def pills_key(prefix: str, text: str) -> str:
     return f"{prefix}_{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
-def fill_mask_panel(loaded: models.LoadedModel, query: str, top_k: int, key: str) -> None:
+def fill_mask_panel(loaded: active_model.LoadedModel, query: str, top_k: int, key: str) -> None:
     """One model's top-k guesses for every [MASK] of `query`, as probability bars."""
     st.markdown(f"**{md(loaded.label)}**")
     if not loaded.has_trained_mlm_head:
@@ -123,15 +128,20 @@ def point_colours(emb: EmbeddingSet, texts: TextSet, by: str, words: Sequence[st
         return [f"layer {layer}" for layer in emb.layer.tolist()]
     if by == "word" and emb.tokens is not None:
         if words:
-            return [t if t in words else charts_inspect.OTHER for t in emb.tokens]
-        return charts_inspect.categories(emb.tokens)
+            return [t if t in words else charts_embeddings.OTHER for t in emb.tokens]
+        return charts_embeddings.categories(emb.tokens)
     if by == "word" and words:
         found = []
         for i in emb.text_index.tolist():
             present = set(re.findall(r"\w+", texts.texts[i].lower()))
-            found.append(next((w for w in words if w in present), charts_inspect.OTHER))
+            found.append(next((w for w in words if w in present), charts_embeddings.OTHER))
         return found
     return None
+
+
+def neighbours(emb: EmbeddingSet, picked: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, cosine similarities) of the `k` points nearest to point `picked`, by the full vectors."""
+    return projection.nearest_neighbours(emb.vectors, picked, k=k)
 
 
 def neighbour_rows(emb: EmbeddingSet, texts: TextSet, indices, sims) -> list[dict]:

@@ -20,7 +20,8 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import chart_help, state
+from explorer import state
+from explorer.charts import help as chart_help
 
 FONT_SCALE = 1.6  # presenter charts: 12 px plotly text becomes ~19 px, readable from the back of a room
 PLOTLY_DEFAULT_FONT = 12

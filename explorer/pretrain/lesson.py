@@ -8,10 +8,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from bert_core.demo import PRETRAIN_RUN, QA_RUN, SENTIMENT_RUN
-
-from . import nav, settings, state
-from .models import RUN_PREFIX
-from .runs import RunSummary, dev_result, visible_runs
+from explorer import nav, session, settings, state
+from explorer.active_model import RUN_PREFIX
+from explorer.runs.store import RunSummary, dev_result, visible_runs
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ DEMO_RUNS = (
 
 def present() -> list[tuple[DemoRun, RunSummary]]:
     """The demo runs in the runs folder that this session may see, in lesson order."""
-    found = {r.name: r for r in visible_runs(settings.runs_dir(), state.session_id(), state.is_teacher())}
+    found = {r.name: r for r in visible_runs(settings.runs_dir(), session.session_id(), session.is_teacher())}
     return [(demo, found[demo.name]) for demo in DEMO_RUNS if demo.name in found]
 
 

@@ -1,0 +1,1 @@
+"""Plotly figures: training curves, fine-tuning results, inspection views, and the charts' help texts."""

@@ -1,0 +1,1 @@
+"""The Fine-tune page: its form and callbacks, and its result views."""

@@ -1,0 +1,1 @@
+"""The inspection pages (Fill-mask, Attention, Embeddings): the model to inspect, texts, cached computations."""
