@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor, nn
 
+from .batching import eval_mode, to_device
 from .checkpoint import RunDirectory, Saveable
 from .device import autocast, pick_device, resolve_precision
 from .distributed import DistInfo, all_reduce_sum, init_distributed
@@ -34,7 +35,7 @@ class TrainingDiverged(RuntimeError):
 
 
 class TrainTask(Protocol):
-    """What the engine needs from a task (see `bert_core.tasks` for pretraining)."""
+    """What the engine needs from a task (see `bert_core.pretraining.task` for pretraining)."""
 
     def batch(self, micro_index: int, rank: int, world_size: int) -> Batch:
         """Micro-batch number `micro_index` (a pure function of its arguments) for this rank."""
@@ -184,7 +185,7 @@ class Trainer:
         sums: dict[str, Tensor] = {}
         self._wrapped.train()
         for i, batch in enumerate(micro):
-            batch = {k: v.to(self.device, non_blocking=True) if isinstance(v, Tensor) else v for k, v in batch.items()}
+            batch = to_device(batch, self.device, non_blocking=True)
             last = i == len(micro) - 1
             sync = self._wrapped.no_sync() if self.dist.enabled and not last else contextlib.nullcontext()
             with sync:
@@ -268,10 +269,8 @@ class Trainer:
     def evaluate(self) -> dict[str, float]:
         """Run the task's held-out evaluation in eval mode."""
         started = time.perf_counter()
-        self.model.eval()
-        with torch.inference_mode(), autocast(self.precision, self.device):
+        with eval_mode(self.model), torch.inference_mode(), autocast(self.precision, self.device):
             metrics = self.task.evaluate(self.model)
-        self.model.train()
         self.last_eval_time = time.perf_counter() - started  # observers estimate the time left from it
         if metrics:
             self.last_eval = dict(metrics, step=self.global_step)

@@ -26,17 +26,14 @@ from typing import Any
 import torch
 
 from bert_core.checkpoint import RunDirectory
-from bert_core.finetune_setup import (
+from bert_core.finetuning.classification import ClassificationTask, worst_misclassified
+from bert_core.finetuning.question_answering import QuestionAnsweringTask
+from bert_core.finetuning.setup import (
     PreparedFinetuning,
     dev_class_counts,
     finetune_arguments,
     make_finetune_trainer,
     prepare_finetuning,
-)
-from bert_core.finetune_tasks import (
-    ClassificationTask,
-    QuestionAnsweringTask,
-    worst_misclassified,
 )
 from bert_core.io import is_disk_full
 from bert_core.metrics import f1_score, normalize_answer

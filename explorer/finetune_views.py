@@ -9,17 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from bert_core import projection
-from bert_core.finetune_compare import (
-    class_separation,
-    compare_attention,
-    compare_embeddings,
-)
-from bert_core.finetune_inference import (
-    QAPrediction,
-    answer,
-    label_probabilities,
-    predict_sentiment,
-)
+from bert_core.finetuning.compare import class_separation, compare_attention, compare_embeddings
+from bert_core.finetuning.predict import QAPrediction, answer, label_probabilities, predict_sentiment
 
 from . import chart_help, presenter, state, widgets
 from . import charts_finetune as charts

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from bert_core.inference import EmbeddingSet, fill_mask
+from bert_core.inspect.embeddings import EmbeddingSet
+from bert_core.inspect.fill_mask import fill_mask
 from bert_core.tokenizer import MASK
 
 from . import charts_inspect, inspection, models, presenter

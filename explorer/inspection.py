@@ -21,8 +21,9 @@ from bert_core import projection
 from bert_core.assets import AssetNotFoundError
 from bert_core.data import CorpusError, resolve_corpus
 from bert_core.data.corpus import decode_text
-from bert_core.data.sentiment import load_sentiment, read_table
-from bert_core.inference import AttentionMaps, EmbeddingSet, attentions, embeddings
+from bert_core.finetuning.data.sentiment import load_sentiment, read_table
+from bert_core.inspect.attention import AttentionMaps, attentions
+from bert_core.inspect.embeddings import EmbeddingSet, embeddings
 
 from . import bertviz_offline, models, settings, state
 from .nav import page

@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 import torch
 
 from bert_core.checkpoint import RunDirectory
-from bert_core.data.masking import KIND_NONE
-from bert_core.inference import FillMaskResult, fill_mask, next_sentence, predict_masked
+from bert_core.inspect.fill_mask import FillMaskResult, fill_mask, next_sentence, predict_masked
 from bert_core.io import is_disk_full
-from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
+from bert_core.pretraining.masking import KIND_NONE
+from bert_core.pretraining.setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from bert_core.demo import PRETRAIN_RUN, QA_RUN, SENTIMENT_RUN
+from bert_core.cli.demo import PRETRAIN_RUN, QA_RUN, SENTIMENT_RUN
 
 from . import nav, settings, state
 from .models import RUN_PREFIX

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from bert_core.checkpoint import RunDirectory, list_checkpoints, resolve_model_dir
-from bert_core.cli import EXPORT_FILES
+from bert_core.cli.export import EXPORT_FILES
 
 from .run_access import run_info, run_problems, visible_to
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
+from bert_core.pretraining.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 
 from . import charts, classroom, data_checks, presenter
 from .job_registry import Job

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from bert_core.inference import HEAD_STATISTICS, head_statistics
+from bert_core.inspect.attention import HEAD_STATISTICS, head_statistics
 from explorer import bertviz_offline, charts_inspect, inspection, presenter, state
 from explorer import inspect_views as views
 from explorer.safe_text import md

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from bert_core.inference import count_masks
+from bert_core.inspect.fill_mask import count_masks
 from explorer import inspect_views as views
 from explorer import inspection, models, state
 from explorer.safe_text import md

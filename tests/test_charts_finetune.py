@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bert_core.finetune_compare import class_separation, cls_attention
-from bert_core.inference import AttentionMaps
+from bert_core.finetuning.compare import class_separation, cls_attention
+from bert_core.inspect.attention import AttentionMaps
 from explorer import charts_finetune as charts
 
 STEPS = [{"step": s, "loss": 0.7 - 0.05 * s, "cls_acc": 0.5 + 0.04 * s, "qa_acc": 0.1 * s} for s in range(1, 6)]

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from bert_core import projection
-from bert_core.inference import HEAD_STATISTICS, attentions, embeddings, head_statistics
+from bert_core.inspect.attention import HEAD_STATISTICS, attentions, head_statistics
+from bert_core.inspect.embeddings import embeddings
 
 
 def hand_built() -> tuple[np.ndarray, list[str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bert_core.pretraining_setup import PretrainSpec
+from bert_core.pretraining.setup import PretrainSpec
 from bert_core.training import TrainingArguments
 from explorer.job_registry import JobRegistry
 from explorer.jobs import JobConfig, JobError, resume_config

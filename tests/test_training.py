@@ -9,8 +9,8 @@ import torch
 
 from bert_core import BertConfig, BertForPreTraining
 from bert_core.checkpoint import RunDirectory
-from bert_core.data.dataset import PretrainingDataset
-from bert_core.tasks import PretrainingTask
+from bert_core.pretraining.dataset import PretrainingDataset
+from bert_core.pretraining.task import PretrainingTask
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged, decay_groups
 
 VOCAB = 60

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from .data.qa_features import Span, decode_example, make_features
+from ..tokenizer.encoding import Tokenizer
+from .classification import classifier_logits
 from .data.squad import QAExample
-from .finetune_tasks import classifier_logits, collate_qa, qa_forward
-from .tokenizer import Tokenizer
+from .qa_features import Span, decode_example, make_features
+from .question_answering import collate_qa, qa_forward
 
 __all__ = ["predict_sentiment", "label_probabilities", "QAPrediction", "answer"]
 

@@ -15,16 +15,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tokenizers
-from tokenizers import decoders, normalizers, pre_tokenizers, processors
+from tokenizers import normalizers
 from tokenizers.models import WordPiece
 
-from .io import atomic_write, atomic_write_text
+from ..io import atomic_write, atomic_write_text
+from .pipeline import (
+    CLS,
+    MASK,
+    MAX_CHARS_PER_WORD,
+    PAD,
+    SEP,
+    SPECIAL_TOKENS,
+    UNK,
+    bert_pipeline,
+    check_specials,
+    finish_backend,
+)
+from .training import train_wordpiece
 
-__all__ = ["SPECIAL_TOKENS", "Encoding", "Tokenizer"]
-
-PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
-SPECIAL_TOKENS: tuple[str, ...] = (PAD, UNK, CLS, SEP, MASK)  # a trained vocabulary numbers them 0..4
-_MAX_CHARS_PER_WORD = 100  # longer words become one [UNK], as in Google's BERT
+__all__ = ["Encoding", "Tokenizer"]
 
 
 @dataclass
@@ -41,35 +50,6 @@ class Encoding:
 
     def __len__(self) -> int:
         return len(self.input_ids)
-
-
-def _check_specials(vocab: dict[str, int]) -> None:
-    missing = [t for t in SPECIAL_TOKENS if t not in vocab]
-    if missing:
-        raise ValueError(f"vocabulary of {len(vocab)} tokens lacks special tokens {missing}")
-
-
-def _bert_pipeline(backend: tokenizers.Tokenizer, lowercase: bool) -> None:
-    """Install BertTokenizerFast's normalizer, pre-tokenizer and decoder."""
-    # strip_accents=None follows lowercase, exactly as BertTokenizerFast does.
-    backend.normalizer = normalizers.BertNormalizer(
-        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=lowercase
-    )
-    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    backend.decoder = decoders.WordPiece(prefix="##")
-
-
-def _finish_backend(backend: tokenizers.Tokenizer) -> None:
-    """Register the specials and the [CLS]/[SEP] template once the vocabulary is known."""
-    vocab = backend.get_vocab()
-    _check_specials(vocab)
-    # normalized=False: a "[MASK]" typed by a user survives lowercasing and maps to the special id.
-    backend.add_special_tokens([tokenizers.AddedToken(t, normalized=False, special=True) for t in SPECIAL_TOKENS])
-    backend.post_processor = processors.TemplateProcessing(
-        single=f"{CLS}:0 $A:0 {SEP}:0",
-        pair=f"{CLS}:0 $A:0 {SEP}:0 $B:1 {SEP}:1",
-        special_tokens=[(CLS, vocab[CLS]), (SEP, vocab[SEP])],
-    )
 
 
 class Tokenizer:
@@ -92,7 +72,7 @@ class Tokenizer:
             ValueError: If a special token is missing from the vocabulary.
         """
         vocab = backend.get_vocab()
-        _check_specials(vocab)
+        check_specials(vocab)
         backend.no_truncation()
         backend.no_padding()
         self._backend = backend
@@ -123,11 +103,11 @@ class Tokenizer:
                 raise FileNotFoundError(f"vocabulary file not found: {vocab}")
             vocab = WordPiece.read_file(str(vocab))
         model = WordPiece(
-            dict(vocab), unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=_MAX_CHARS_PER_WORD
+            dict(vocab), unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=MAX_CHARS_PER_WORD
         )
         backend = tokenizers.Tokenizer(model)
-        _bert_pipeline(backend, lowercase)
-        _finish_backend(backend)
+        bert_pipeline(backend, lowercase)
+        finish_backend(backend)
         return cls(backend)
 
     @classmethod
@@ -170,7 +150,7 @@ class Tokenizer:
         norm = backend.normalizer
         # An explicit do_lower_case overrides the json's normalizer, as in transformers.
         if isinstance(norm, normalizers.BertNormalizer) and "do_lower_case" in config and norm.lowercase != lowercase:
-            _bert_pipeline(backend, lowercase)
+            bert_pipeline(backend, lowercase)
         return cls(backend, model_max_length=max_len)
 
     @classmethod
@@ -200,8 +180,6 @@ class Tokenizer:
             ValueError: If ``vocab_size`` is below 16.
             FileNotFoundError: If a ``Path`` does not exist.
         """
-        from .tokenizer_training import train_wordpiece
-
         vocab = train_wordpiece(
             texts_or_files, vocab_size, lowercase=lowercase, min_frequency=min_frequency, show_progress=show_progress
         )
