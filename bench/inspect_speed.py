@@ -24,9 +24,10 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import torch
 
-from bert_core import BertConfig, BertForPreTraining, projection
+from bert_core import BertConfig, BertForPreTraining
 from bert_core.assets import minilm_dir
 from bert_core.finetuning.data.sentiment import load_sentiment
+from bert_core.inspect import projection
 from bert_core.inspect.attention import attentions, head_statistics
 from bert_core.inspect.embeddings import embeddings
 from bert_core.inspect.fill_mask import fill_mask

@@ -31,7 +31,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     # The tokenizer pulls in HF `tokenizers`; import it on first use so `import bert_core` stays light.
     if name == "Tokenizer":
-        from .tokenizer.encoding import Tokenizer
+        from .tokenizer import Tokenizer
 
         return Tokenizer
     raise AttributeError(f"module 'bert_core' has no attribute {name!r}")

@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bert_core.finetuning.registry import get_task
+
 from .charts import (
     ACC_COLOR,
     HEIGHT,
@@ -81,7 +83,7 @@ def finetune_curves_figure(
         horizontal_spacing=0.12,
     )
     steps, loss = _series(records, "loss")
-    _, acc = _series(records, "cls_acc" if task == "sentiment" else "qa_acc")
+    _, acc = _series(records, get_task(task).metric + "_acc")
     acc = [100 * a for a in acc]
     for col, values, color, name in ((1, loss, LOSS_COLOR, "train loss"), (2, acc, ACC_COLOR, "train accuracy")):
         fig.add_trace(

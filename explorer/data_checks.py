@@ -27,7 +27,7 @@ def vocab_notice(requested: int, reachable: int, exact: bool) -> str | None:
 
 
 def heldout_plan(documents: int, fraction: float = PretrainSpec.eval_fraction) -> str:
-    """How many documents a run will hold out (as `bert_core.pretraining_setup.split_documents` does;
+    """How many documents a run will hold out (as `bert_core.pretraining.setup.split_documents` does;
     `prepare_pretraining` evaluates only on 2 or more)."""
     held = int(documents * fraction)
     if held < 2 or documents - held < 2:

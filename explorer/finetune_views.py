@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bert_core import projection
 from bert_core.finetuning.compare import class_separation, compare_attention, compare_embeddings
 from bert_core.finetuning.predict import QAPrediction, answer, label_probabilities, predict_sentiment
+from bert_core.finetuning.registry import get_task
+from bert_core.inspect import projection
 
 from . import chart_help, presenter, state, widgets
 from . import charts_finetune as charts
@@ -32,7 +33,7 @@ def _pct(value: float | None) -> str:
 def metric_row(view: FinetuneView) -> None:
     last = view.metrics[-1] if view.metrics else {}
     dev = view.evals[-1] if view.evals else {}
-    acc_key = "cls_acc" if view.task == "sentiment" else "qa_acc"
+    acc_key = get_task(view.task).metric + "_acc"
     cols = st.columns(5)
     cols[0].metric("train loss", f"{last['loss']:.3f}" if last else "—")
     cols[1].metric(

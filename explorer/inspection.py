@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from bert_core import projection
 from bert_core.assets import AssetNotFoundError
 from bert_core.data import CorpusError, resolve_corpus
 from bert_core.data.corpus import decode_text
 from bert_core.finetuning.data.sentiment import load_sentiment, read_table
+from bert_core.inspect import projection
 from bert_core.inspect.attention import AttentionMaps, attentions
 from bert_core.inspect.embeddings import EmbeddingSet, embeddings
 

@@ -102,7 +102,7 @@ class ProbeRecord:
 class InspectedToken:
     token: str  # what the model saw
     original: str  # what was there before masking
-    kind: int  # KIND_* of bert_core.data.masking: 0 none, 1 [MASK], 2 random, 3 kept
+    kind: int  # KIND_* of bert_core.pretraining.masking: 0 none, 1 [MASK], 2 random, 3 kept
     guess: str | None  # the model's top guess at a masked position
     guess_prob: float | None
     segment: int

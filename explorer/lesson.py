@@ -16,7 +16,7 @@ from .runs import RunSummary, dev_result, visible_runs
 
 @dataclass(frozen=True)
 class DemoRun:
-    name: str  # folder under the runs folder (bert_core.demo)
+    name: str  # folder under the runs folder (bert_core.cli.demo)
     title: str
     page: str  # explorer.nav page name opened with the run active
     what: str  # one sentence for the teacher

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from bert_core import projection
+from bert_core.inspect import projection
 from bert_core.inspect.embeddings import POOLINGS
 from explorer import charts_inspect, corpora, inspection, presenter, pretrain_form, state
 from explorer import inspect_views as views

@@ -1,4 +1,4 @@
-"""bert_core.inference: batched fill-mask decoding only at [MASK] positions, NSP probabilities."""
+"""bert_core.inspect.fill_mask: batched fill-mask decoding only at [MASK] positions, NSP probabilities."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Three runs under `--out`: `demo-pretrain` (a tiny BERT pretrained with the lesso
 `demo-sentiment` and `demo-qa` (MiniLM fine-tuned for sentiment and for extractive QA). Each is an
 ordinary `pretrain` / `finetune` command line, parsed and run by `bert_core.cli.pretrain` /
 `bert_core.cli.finetune` (no second copy of the training code). All three are set up first (so a
-missing data set fails in seconds, not after an hour), a few steps of each are timed to print a total time estimate, then one progress bar covers them all.
+missing data set fails in seconds, not after an hour), a few steps of each are timed to print a total time
+estimate, then one progress bar covers them all.
 A run that already has a checkpoint under `--out` is kept, so the command can be re-run after a stop.
 """
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ..batching import batch_from_encodings, eval_mode, model_device
+from ..batching import batch_from_encodings, eval_mode, model_device, model_inputs
 from ..tokenizer import MASK, Tokenizer
 
 __all__ = [
@@ -138,8 +138,8 @@ def fill_mask(
     limit = max_length or getattr(getattr(model, "config", None), "max_position_embeddings", 512)
     encodings = tokenizer.encode_batch(list(texts), max_length=limit, padding=True)
     full_lengths = [len(e) for e in tokenizer.encode_batch(list(texts))]
-    batch = batch_from_encodings(encodings)
-    positions = batch["input_ids"] == tokenizer.mask_token_id  # (B, T)
+    inputs = model_inputs(batch_from_encodings(encodings))
+    positions = inputs["input_ids"] == tokenizer.mask_token_id  # (B, T)
     results = [
         FillMaskResult(t, [tok for tok, m in zip(e.tokens, e.attention_mask) if m], [], n > limit)
         for t, e, n in zip(texts, encodings, full_lengths)
@@ -148,10 +148,10 @@ def fill_mask(
         return results
     probs, ids = predict_masked(
         model,
-        batch["input_ids"],
+        inputs["input_ids"],
         positions,
-        token_type_ids=batch["token_type_ids"],
-        attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
+        token_type_ids=inputs["token_type_ids"],
+        attention_mask=inputs["attention_mask"],
         top_k=top_k,
     )
     rows, cols = positions.nonzero(as_tuple=True)  # row-major, the order of `probs`

@@ -8,7 +8,6 @@ a folder written by :meth:`Tokenizer.save_pretrained` loads in ``transformers``.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import tokenizers
 from tokenizers import normalizers
 from tokenizers.models import WordPiece
 
-from ..io import atomic_write, atomic_write_text
+from .files import model_max_length, read_tokenizer_config, tokenizer_file, write_tokenizer_files
 from .pipeline import (
     CLS,
     MASK,
@@ -127,21 +126,10 @@ class Tokenizer:
             FileNotFoundError: If there is neither file.
             ValueError: If the vocabulary lacks a special token.
         """
-        path = Path(path)
-        folder = path if path.is_dir() else path.parent
-        config = {}
-        if (folder / "tokenizer_config.json").is_file():
-            config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        config = read_tokenizer_config(path)
         lowercase = bool(config.get("do_lower_case", True))
-        max_len = config.get("model_max_length", 512)
-        # transformers saves "no limit" as a huge sentinel (int(1e30)).
-        max_len = max_len if isinstance(max_len, int) and 0 < max_len < 1_000_000 else 512
-        if path.is_dir():
-            path = next((p for p in (path / "tokenizer.json", path / "vocab.txt") if p.is_file()), path)
-            if path.is_dir():
-                raise FileNotFoundError(f"no tokenizer.json or vocab.txt in {path}")
-        elif not path.is_file():
-            raise FileNotFoundError(f"tokenizer file not found: {path}")
+        max_len = model_max_length(config)
+        path = tokenizer_file(path)
         if path.suffix != ".json":
             tok = cls.from_vocab(path, lowercase=lowercase)
             tok.model_max_length = max_len
@@ -196,26 +184,7 @@ class Tokenizer:
         Raises:
             ValueError: If the ids are not exactly ``0..len-1`` (``vocab.txt`` stores an id as a line number).
         """
-        out = Path(path)
-        by_id = sorted((i, t) for t, i in self.get_vocab().items())
-        if [i for i, _ in by_id] != list(range(len(by_id))):
-            raise ValueError(
-                f"ids of the {len(by_id)}-token vocabulary are not 0..{len(by_id) - 1}; cannot write vocab.txt"
-            )
-        atomic_write_text(out / "vocab.txt", "".join(f"{t}\n" for _, t in by_id))
-        atomic_write(out / "tokenizer.json", lambda tmp: self._backend.save(str(tmp)))
-        specials = {"unk_token": UNK, "sep_token": SEP, "pad_token": PAD, "cls_token": CLS, "mask_token": MASK}
-        config = {
-            "tokenizer_class": "BertTokenizer",
-            "do_lower_case": self.lowercase,
-            "strip_accents": None,
-            "tokenize_chinese_chars": True,
-            "model_max_length": self.model_max_length,
-            "clean_up_tokenization_spaces": True,
-            **specials,
-        }
-        atomic_write_text(out / "tokenizer_config.json", json.dumps(config, indent=2) + "\n")
-        atomic_write_text(out / "special_tokens_map.json", json.dumps(specials, indent=2) + "\n")
+        write_tokenizer_files(Path(path), self._backend, self.get_vocab(), self.lowercase, self.model_max_length)
 
     def _backend_for(self, max_length: int | None, truncation: bool, is_pair: bool) -> tokenizers.Tokenizer:
         if max_length is None or not truncation:
