@@ -25,8 +25,8 @@ import torch
 import bert_core
 from bert_core import BertConfig
 from bert_core.assets import minilm_dir
-from bert_core.finetune_recipe import default_freeze_layers
-from bert_core.finetune_setup import freeze_bottom
+from bert_core.finetuning.recipe import default_freeze_layers
+from bert_core.finetuning.start import freeze_bottom
 
 from .common import VOCAB_CLS, VOCAB_SEP, interleaved, loadavg, summarise, twin_models
 from .finetune import classification_batch

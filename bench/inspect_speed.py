@@ -24,10 +24,13 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import torch
 
-from bert_core import BertConfig, BertForPreTraining, projection
+from bert_core import BertConfig, BertForPreTraining
 from bert_core.assets import minilm_dir
-from bert_core.data.sentiment import load_sentiment
-from bert_core.inference import attentions, embeddings, fill_mask, head_statistics
+from bert_core.finetuning.data.sentiment import load_sentiment
+from bert_core.inspect import projection
+from bert_core.inspect.attention import attentions, head_statistics
+from bert_core.inspect.embeddings import embeddings
+from bert_core.inspect.fill_mask import fill_mask
 from bert_core.tokenizer import Tokenizer
 
 TARGETS_MS = {"fill-mask query": 100.0, "attentions, 64 tokens": 200.0, "UMAP, 2,000 sentences (warm)": 30_000.0}

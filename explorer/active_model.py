@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 
 from bert_core.assets import minilm_dir
 from bert_core.checkpoint import CHECKPOINT_PREFIX, RunDirectory, list_checkpoints, resolve_model_dir
-from bert_core.inference import mlm_head_trained
+from bert_core.inspect.fill_mask import mlm_head_trained
 from bert_core.model import BertForPreTraining
 from bert_core.tokenizer import Tokenizer
 from explorer import settings

@@ -22,7 +22,7 @@ from pathlib import Path
 import streamlit as st
 
 from bert_core.data import BUILTIN_CORPORA, SUPPORTED_SUFFIXES, CorpusError, resolve_corpus
-from bert_core.tokenizer_training import reachable_vocab_size
+from bert_core.tokenizer.training import reachable_vocab_size
 from explorer import settings, state
 from explorer.pretrain.run_names import refresh_run_name
 from explorer.session import session_upload_dir

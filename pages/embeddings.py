@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from bert_core import projection
-from bert_core.inference import POOLINGS
+from bert_core.inspect import projection
+from bert_core.inspect.embeddings import POOLINGS
 from explorer import state
 from explorer.charts import embeddings as charts_embeddings
 from explorer.inspect import inspection, views

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from bert_core.inference import count_masks
+from bert_core.inspect.fill_mask import count_masks
 from explorer import active_model, state
 from explorer.inspect import inspection, views
 from explorer.ui.safe_text import md

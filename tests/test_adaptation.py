@@ -12,7 +12,7 @@ from training_helpers import model as tiny_model
 
 from bert_core import BertForPreTraining, Tokenizer
 from bert_core.cli import main
-from bert_core.tasks import PretrainingTask
+from bert_core.pretraining.task import PretrainingTask
 from bert_core.training import Trainer, TrainingArguments
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bert_core.finetune_compare import class_separation, cls_attention
-from bert_core.inference import AttentionMaps
+from bert_core.finetuning.compare import class_separation, cls_attention
+from bert_core.inspect.attention import AttentionMaps
 from explorer.charts import before_after as before_after_charts
 from explorer.charts import finetune as charts
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from bert_core.pretraining_setup import PretrainSpec, prepare_pretraining
-from bert_core.tokenizer_training import reachable_vocab_size
+from bert_core.pretraining.setup import PretrainSpec, prepare_pretraining
+from bert_core.tokenizer.training import reachable_vocab_size
 from explorer.pretrain import data_checks
 
 WORDS = (

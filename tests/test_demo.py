@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.cli import main
-from bert_core.demo import PRETRAIN_RECIPE, QA_RECIPE, demo_steps, estimate_seconds, evaluations_left
+from bert_core.cli.demo import PRETRAIN_RECIPE, QA_RECIPE, demo_steps, estimate_seconds, evaluations_left
 
 
 def test_quick_demo_writes_three_runs_and_keeps_them(tmp_path: Path, capsys) -> None:

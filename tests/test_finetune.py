@@ -11,11 +11,14 @@ import torch
 from bert_core import BertConfig, BertForQuestionAnswering, BertForSequenceClassification, BertModel, Tokenizer
 from bert_core.checkpoint import RunDirectory
 from bert_core.cli import main
-from bert_core.data.sentiment import LabelledText, load_sentiment
-from bert_core.data.squad import load_qa_builtin
-from bert_core.finetune_inference import answer, label_probabilities, predict_sentiment
-from bert_core.finetune_setup import finetune_arguments, make_finetune_trainer, prepare_finetuning, resolve_init
-from bert_core.finetune_tasks import ClassificationTask, EpochBatches, QuestionAnsweringTask, worst_misclassified
+from bert_core.finetuning.batches import EpochBatches
+from bert_core.finetuning.classification import ClassificationTask, worst_misclassified
+from bert_core.finetuning.data.sentiment import LabelledText, load_sentiment
+from bert_core.finetuning.data.squad import load_qa_builtin
+from bert_core.finetuning.predict import answer, label_probabilities, predict_sentiment
+from bert_core.finetuning.question_answering import QuestionAnsweringTask
+from bert_core.finetuning.setup import finetune_arguments, make_finetune_trainer, prepare_finetuning
+from bert_core.finetuning.start import resolve_init
 from bert_core.training import Trainer, TrainingArguments
 
 

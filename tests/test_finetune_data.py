@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from bert_core.data.cloze import BLANK, cloze_candidates, generate_cloze
 from bert_core.data.corpus import CorpusError
-from bert_core.data.qa_features import answer_token_span, make_features, predict_answers
-from bert_core.data.sentiment import examples_from_rows, load_sentiment, split_examples, table_columns
-from bert_core.data.squad import load_qa, load_qa_builtin, load_squad, parse_squad
+from bert_core.finetuning.data.cloze import BLANK, cloze_candidates, generate_cloze
+from bert_core.finetuning.data.qa import load_qa
+from bert_core.finetuning.data.sentiment import examples_from_rows, load_sentiment, split_examples, table_columns
+from bert_core.finetuning.data.squad import load_qa_builtin, load_squad, parse_squad
+from bert_core.finetuning.qa_features import answer_token_span, make_features, predict_answers
 from bert_core.tokenizer import Tokenizer
 
 

@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from bert_core import BertConfig, BertForQuestionAnswering
-from bert_core.data.qa_features import QAFeature, decode_example
-from bert_core.data.squad import Answer, QAExample, load_squad, parse_squad
-from bert_core.finetune_recipe import QA_PASSES, RECIPES, default_freeze_layers, fit_epochs
-from bert_core.finetune_setup import FinetuneSpec, finetune_arguments, freeze_bottom
+from bert_core.finetuning.data.squad import Answer, QAExample, load_squad, parse_squad
+from bert_core.finetuning.qa_features import QAFeature, decode_example
+from bert_core.finetuning.recipe import QA_PASSES, RECIPES, default_freeze_layers, fit_epochs
+from bert_core.finetuning.setup import FinetuneSpec, finetune_arguments
+from bert_core.finetuning.start import freeze_bottom
 
 
 def test_qa_schedule_is_fitted_to_the_data_size() -> None:

@@ -1,4 +1,4 @@
-"""bert_core.inference: batched fill-mask decoding only at [MASK] positions, NSP probabilities."""
+"""bert_core.inspect.fill_mask: batched fill-mask decoding only at [MASK] positions, NSP probabilities."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bert_core import BertForPreTraining, BertModel
-from bert_core.inference import fill_mask, mlm_head_trained, next_sentence, predict_masked
+from bert_core.inspect.fill_mask import fill_mask, mlm_head_trained, next_sentence, predict_masked
 
 
 def test_fill_mask_batched_matches_single(model, tokenizer) -> None:

@@ -6,7 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from bert_core.inference import HEAD_STATISTICS, EmbeddingSet, head_statistics
+from bert_core.inspect.attention import HEAD_STATISTICS, head_statistics
+from bert_core.inspect.embeddings import EmbeddingSet
 from explorer.charts import embeddings as charts_embeddings
 from explorer.charts import inspect as charts_inspect
 from explorer.inspect import bertviz_offline, views

@@ -1,4 +1,4 @@
-"""bert_core.inference inspection functions: attention maps, head statistics, embeddings; bert_core.projection."""
+"""bert_core.inspect: attention maps, head statistics, embeddings; bert_core.inspect.projection."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from bert_core import projection
-from bert_core.inference import HEAD_STATISTICS, attentions, embeddings, head_statistics
+from bert_core.inspect import projection
+from bert_core.inspect.attention import HEAD_STATISTICS, attentions, head_statistics
+from bert_core.inspect.embeddings import embeddings
 
 
 def hand_built() -> tuple[np.ndarray, list[str]]:

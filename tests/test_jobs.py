@@ -9,7 +9,7 @@ import torch
 from tiny_run import make_tiny_run
 from waiting import wait_for
 
-from bert_core.pretraining_setup import PretrainSpec
+from bert_core.pretraining.setup import PretrainSpec
 from bert_core.training import TrainingArguments
 from explorer.jobs.base import OOM_HINT, JobError
 from explorer.jobs.finetune import FinetuneConfig

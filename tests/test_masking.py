@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.data.masking import (
+from bert_core.pretraining.masking import (
     IGNORE_INDEX,
     KIND_KEPT,
     KIND_MASK,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.data.dataset import PretrainingDataset
-from bert_core.data.masking import IGNORE_INDEX, KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
-from bert_core.data.pretraining import create_instances, tokenize_corpus
+from bert_core.pretraining.dataset import PretrainingDataset
+from bert_core.pretraining.instances import create_instances, tokenize_corpus
+from bert_core.pretraining.masking import IGNORE_INDEX, KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 
 PAD, CLS, SEP, MASK, FIRST = 0, 1, 2, 3, 10
 MAX_LEN = 64

@@ -272,7 +272,7 @@ def test_train_small_vocab_never_exceeds_request() -> None:
 
 
 def test_train_reads_files_line_by_line(tmp_path: Path) -> None:
-    from bert_core.tokenizer_training import _texts_from
+    from bert_core.tokenizer.training import _texts_from
 
     path = tmp_path / "corpus.txt"
     path.write_text("\ufeff" + "\n".join(CORPUS[:3]), encoding="utf-8")

@@ -10,7 +10,7 @@ from training_helpers import VOCAB, dataset, model, synthetic_docs  # noqa: F401
 
 from bert_core import BertForPreTraining
 from bert_core.checkpoint import RunDirectory
-from bert_core.tasks import PretrainingTask
+from bert_core.pretraining.task import PretrainingTask
 from bert_core.training import Trainer, TrainingArguments, TrainingDiverged, decay_groups
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from bert_core import BertConfig, BertForPreTraining
-from bert_core.data.dataset import PretrainingDataset
+from bert_core.pretraining.dataset import PretrainingDataset
 
 VOCAB = 60
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bert_core import projection
-from bert_core.finetune_compare import class_separation, compare_attention, compare_embeddings
+from bert_core.finetuning.compare import class_separation, compare_attention, compare_embeddings
+from bert_core.inspect import projection
 from explorer import state
 from explorer.charts import before_after as before_after_charts
 from explorer.jobs.finetune import FinetunedModels

@@ -16,14 +16,10 @@ from typing import Any
 import streamlit as st
 
 from bert_core.data import CorpusError
-from bert_core.data.sentiment import (
-    LABEL_COLUMNS,
-    TEXT_COLUMNS,
-    load_sentiment,
-    read_table,
-)
-from bert_core.data.squad import load_qa, load_qa_builtin
-from bert_core.finetune_recipe import RECIPES, fit_epochs
+from bert_core.finetuning.data.qa import load_qa
+from bert_core.finetuning.data.sentiment import LABEL_COLUMNS, TEXT_COLUMNS, load_sentiment, read_table
+from bert_core.finetuning.data.squad import load_qa_builtin
+from bert_core.finetuning.recipe import RECIPES, fit_epochs
 from explorer import active_model, corpora, session, settings, state
 from explorer.jobs.base import JobError
 from explorer.jobs.finetune import FinetuneConfig, FinetuneJob

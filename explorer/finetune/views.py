@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bert_core.finetune_inference import (
-    QAPrediction,
-    answer,
-    label_probabilities,
-    predict_sentiment,
-)
+from bert_core.finetuning.predict import QAPrediction, answer, label_probabilities, predict_sentiment
 from explorer import state
 from explorer.charts import finetune as charts
 from explorer.charts import help as chart_help

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 import numpy as np
 import streamlit as st
 
-from bert_core import projection
-from bert_core.inference import HEAD_STATISTICS, AttentionMaps, EmbeddingSet, attentions, embeddings, head_statistics
+from bert_core.inspect import projection
+from bert_core.inspect.attention import HEAD_STATISTICS, AttentionMaps, attentions, head_statistics
+from bert_core.inspect.embeddings import EmbeddingSet, embeddings
 from explorer import settings, state
 from explorer.active_model import LIVE, LOAD_ERRORS, LoadedModel, load_model, source_label
 from explorer.inspect import bertviz_offline

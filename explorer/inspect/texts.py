@@ -12,7 +12,7 @@ import streamlit as st
 from bert_core.assets import AssetNotFoundError
 from bert_core.data import CorpusError, resolve_corpus
 from bert_core.data.corpus import decode_text
-from bert_core.data.sentiment import load_sentiment, read_table
+from bert_core.finetuning.data.sentiment import load_sentiment, read_table
 from explorer import corpora, settings, state
 from explorer.ui.safe_text import md
 

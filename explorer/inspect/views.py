@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from bert_core import projection
-from bert_core.inference import EmbeddingSet, fill_mask
+from bert_core.inspect import projection
+from bert_core.inspect.embeddings import EmbeddingSet
+from bert_core.inspect.fill_mask import fill_mask
 from bert_core.tokenizer import MASK
 from explorer import active_model
 from explorer.charts import embeddings as charts_embeddings

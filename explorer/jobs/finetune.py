@@ -24,17 +24,9 @@ from typing import Any
 import torch
 
 from bert_core.checkpoint import RunDirectory
-from bert_core.finetune_setup import (
-    PreparedFinetuning,
-    finetune_arguments,
-    make_finetune_trainer,
-    prepare_finetuning,
-)
-from bert_core.finetune_tasks import (
-    ClassificationTask,
-    QuestionAnsweringTask,
-    worst_misclassified,
-)
+from bert_core.finetuning.classification import ClassificationTask, worst_misclassified
+from bert_core.finetuning.question_answering import QuestionAnsweringTask
+from bert_core.finetuning.setup import PreparedFinetuning, finetune_arguments, make_finetune_trainer, prepare_finetuning
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer
 from explorer.jobs.base import BackgroundJob, JobError, ProgressView

@@ -7,8 +7,9 @@ import random
 from dataclasses import replace
 from typing import Any
 
-from bert_core.finetune_setup import PreparedFinetuning, dev_class_counts
-from bert_core.finetune_tasks import ClassificationTask, QuestionAnsweringTask
+from bert_core.finetuning.classification import ClassificationTask
+from bert_core.finetuning.question_answering import QuestionAnsweringTask
+from bert_core.finetuning.setup import PreparedFinetuning, dev_class_counts
 from bert_core.metrics import f1_score, normalize_answer
 
 WORST_K = 10  # rows of the worst-errors table

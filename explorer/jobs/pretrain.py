@@ -19,9 +19,9 @@ from typing import Any
 import torch
 
 from bert_core.checkpoint import RunDirectory
-from bert_core.data.masking import KIND_NONE
-from bert_core.inference import FillMaskResult, fill_mask, next_sentence, predict_masked
-from bert_core.pretraining_setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
+from bert_core.inspect.fill_mask import FillMaskResult, fill_mask, next_sentence, predict_masked
+from bert_core.pretraining.masking import KIND_NONE
+from bert_core.pretraining.setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments
 from explorer.jobs.base import BackgroundJob, JobError, ProgressView
@@ -57,7 +57,7 @@ class ProbeRecord:
 class InspectedToken:
     token: str  # what the model saw
     original: str  # what was there before masking
-    kind: int  # KIND_* of bert_core.data.masking: 0 none, 1 [MASK], 2 random, 3 kept
+    kind: int  # KIND_* of bert_core.pretraining.masking: 0 none, 1 [MASK], 2 random, 3 kept
     guess: str | None  # the model's top guess at a masked position
     guess_prob: float | None
     segment: int

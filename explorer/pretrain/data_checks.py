@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bert_core.pretraining_setup import PretrainSpec
+from bert_core.pretraining.setup import PretrainSpec
 
 # The standard error of an accuracy p measured on n examples is sqrt(p(1 - p) / n): at p = 0.5 it is
 # 7 points for 50 NSP pairs (a 95% interval of ±14 points, so 60% and 75% are not told apart) and
@@ -27,7 +27,7 @@ def vocab_notice(requested: int, reachable: int, exact: bool) -> str | None:
 
 
 def heldout_plan(documents: int, fraction: float = PretrainSpec.eval_fraction) -> str:
-    """How many documents a run will hold out (as `bert_core.pretraining_setup.split_documents` does;
+    """How many documents a run will hold out (as `bert_core.pretraining.setup.split_documents` does;
     `prepare_pretraining` evaluates only on 2 or more)."""
     held = int(documents * fraction)
     if held < 2 or documents - held < 2:

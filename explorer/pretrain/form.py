@@ -10,7 +10,7 @@ import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.config import BertConfig
-from bert_core.pretraining_setup import BUILTIN_MINILM, PretrainSpec
+from bert_core.pretraining.setup import BUILTIN_MINILM, PretrainSpec
 from bert_core.training import TrainingArguments
 from explorer import active_model, corpora, session, settings, state
 from explorer.classroom import teacher as classroom

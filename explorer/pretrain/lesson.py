@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from bert_core.demo import PRETRAIN_RUN, QA_RUN, SENTIMENT_RUN
+from bert_core.cli.demo import PRETRAIN_RUN, QA_RUN, SENTIMENT_RUN
 from explorer import nav, session, settings, state
 from explorer.active_model import RUN_PREFIX
 from explorer.runs.store import RunSummary, dev_result, visible_runs
@@ -15,7 +15,7 @@ from explorer.runs.store import RunSummary, dev_result, visible_runs
 
 @dataclass(frozen=True)
 class DemoRun:
-    name: str  # folder under the runs folder (bert_core.demo)
+    name: str  # folder under the runs folder (bert_core.cli.demo)
     title: str
     page: str  # explorer.nav page name opened with the run active
     what: str  # one sentence for the teacher

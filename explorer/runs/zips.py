@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 import torch
 
 from bert_core.checkpoint import RunDirectory, resolve_model_dir
-from bert_core.cli import EXPORT_FILES
+from bert_core.cli.export import EXPORT_FILES
 from explorer.runs.store import RunError, RunSummary, child_path, summarize
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".h5", ".msgpack")

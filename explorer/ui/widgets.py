@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from bert_core.data.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
+from bert_core.pretraining.masking import KIND_KEPT, KIND_MASK, KIND_NONE, KIND_RANDOM
 from explorer.charts import training as charts
 from explorer.classroom import teacher as classroom
 from explorer.jobs.pretrain import InspectedExample, JobView, ProbeRecord

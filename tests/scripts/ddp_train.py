@@ -14,9 +14,9 @@ import torch.distributed as dist
 from safetensors.torch import save_file
 
 from bert_core import BertConfig, BertForPreTraining
-from bert_core.data.dataset import PretrainingDataset
 from bert_core.distributed import cleanup, init_distributed
-from bert_core.tasks import PretrainingTask
+from bert_core.pretraining.dataset import PretrainingDataset
+from bert_core.pretraining.task import PretrainingTask
 from bert_core.training import Trainer, TrainingArguments
 
 

@@ -10,17 +10,17 @@ from typing import Any
 
 import torch
 
-from .assets import minilm_dir
-from .checkpoint import RunDirectory, resolve_model_dir
-from .config import BertConfig
-from .data import Corpus, resolve_corpus
-from .data.cache import corpus_hash, tokenize_cached
-from .data.dataset import PretrainingDataset
-from .data.pretraining import TokenizedDoc
-from .model import BertForPreTraining
-from .tasks import PretrainingTask
-from .tokenizer import Tokenizer
-from .training import Trainer, TrainingArguments
+from ..assets import minilm_dir
+from ..checkpoint import RunDirectory, resolve_model_dir
+from ..config import BertConfig
+from ..data import Corpus, resolve_corpus
+from ..model import BertForPreTraining
+from ..tokenizer.encoding import Tokenizer
+from ..training import Trainer, TrainingArguments
+from .cache import corpus_hash, tokenize_cached
+from .dataset import PretrainingDataset
+from .instances import TokenizedDoc
+from .task import PretrainingTask
 
 BUILTIN_MINILM = "builtin:minilm"
 

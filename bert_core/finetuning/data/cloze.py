@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 
-from .builtin_corpora import resolve_corpus
+from ...data.builtin_corpora import resolve_corpus
 from .squad import Answer, QAExample
 
 __all__ = ["BLANK", "cloze_candidates", "generate_cloze"]

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from .inference import AttentionMaps, attentions, embeddings
-from .projection import normalise
-from .tokenizer import Tokenizer
+from ..inspect.attention import AttentionMaps, attentions
+from ..inspect.embeddings import embeddings
+from ..inspect.projection import normalise
+from ..tokenizer.encoding import Tokenizer
 
 __all__ = [
     "AttentionPair",

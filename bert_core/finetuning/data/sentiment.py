@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
-from ..assets import AssetNotFoundError, package_file
-from .corpus import CorpusError, decode_text, jsonl_objects
+from ...assets import AssetNotFoundError, package_file
+from ...data.corpus import CorpusError, decode_text, jsonl_objects
 
 __all__ = [
     "SENTIMENT_BUILTINS",

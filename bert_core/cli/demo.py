@@ -2,9 +2,10 @@
 
 Three runs under `--out`: `demo-pretrain` (a tiny BERT pretrained with the lesson's recipe),
 `demo-sentiment` and `demo-qa` (MiniLM fine-tuned for sentiment and for extractive QA). Each is an
-ordinary `pretrain` / `finetune` command line, parsed and run by `bert_core.cli` (no second copy of the
-training code). All three are set up first (so a missing data set fails in seconds, not after an hour),
-a few steps of each are timed to print a total time estimate, then one progress bar covers them all.
+ordinary `pretrain` / `finetune` command line, parsed and run by `bert_core.cli.pretrain` /
+`bert_core.cli.finetune` (no second copy of the training code). All three are set up first (so a
+missing data set fails in seconds, not after an hour), a few steps of each are timed to print a total time
+estimate, then one progress bar covers them all.
 A run that already has a checkpoint under `--out` is kept, so the command can be re-run after a stop.
 """
 
@@ -20,8 +21,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import cli
-from .checkpoint import RunDirectory
+from ..checkpoint import RunDirectory
+from . import finetune, pretrain
+from .run import PreparedRun, format_metrics
 
 # The lesson's pretraining recipe: today the Explorer's Pretrain-page defaults (explorer/state.py: a tiny
 # model on builtin:lee, 300 steps of 16 × 64 tokens). To use a named recipe instead, change this one line.
@@ -90,7 +92,8 @@ def demo_steps(quick: bool = False) -> list[DemoStep]:
     return [DemoStep(s.name, s.command, s.flags + (QUICK[s.kind] if quick else []), s.kind) for s in steps]
 
 
-def add_demo_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """The `demo` command's flags."""
     p = sub.add_parser(
         "demo",
         help="prepare a lesson's runs: a pretrained tiny BERT, a sentiment and a QA model",
@@ -105,7 +108,11 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:
 
 def _parse(step: DemoStep, out: Path, device: str) -> argparse.Namespace:
     argv = [step.command, *step.flags, "--device", device, "--out", str(out / step.name), "--quiet"]
-    return cli.build_parser().parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m bert_core")
+    sub = parser.add_subparsers(dest="command", required=True)
+    pretrain.add_parser(sub)  # the demo runs only these two commands: their parsers alone read its lines
+    finetune.add_parser(sub)
+    return parser.parse_args(argv)
 
 
 def estimate_seconds(remaining_steps: int, step_s: float, evaluations: int, eval_s: float) -> float:
@@ -123,12 +130,12 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def run_demo(ns: argparse.Namespace) -> int:
+def run(ns: argparse.Namespace) -> int:
     """Set up, time, and train the lesson's runs; returns the exit code."""
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    todo: list[tuple[DemoStep, cli.PreparedRun]] = []
+    todo: list[tuple[DemoStep, PreparedRun]] = []
     for step in demo_steps(ns.quick):
         if RunDirectory(out / step.name).checkpoints():
             print(f"{step.name}: already in {out}, kept (delete the folder to train it again)", file=sys.stderr)
@@ -137,9 +144,9 @@ def run_demo(ns: argparse.Namespace) -> int:
         todo.append(
             (
                 step,
-                cli.prepare_pretrain_run(_parse(step, out, ns.device))
+                pretrain.prepare_pretrain_run(_parse(step, out, ns.device))
                 if step.command == "pretrain"
-                else cli.prepare_finetune_run(_parse(step, out, ns.device)),
+                else finetune.prepare_finetune_run(_parse(step, out, ns.device)),
             )
         )
     if not todo:
@@ -193,7 +200,7 @@ def run_demo(ns: argparse.Namespace) -> int:
         run.finish(train_s[step.name])  # run.json's final record; the summary below is shorter
         tqdm.write(
             f"{step.name}: {run.trainer.status} at step {run.trainer.global_step} in "
-            f"{_minutes(train_s[step.name])}; held-out: {cli._fmt(run.trainer.last_eval)}",
+            f"{_minutes(train_s[step.name])}; held-out: {format_metrics(run.trainer.last_eval)}",
             file=sys.stderr,
         )
         del run

@@ -12,23 +12,14 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from .data.qa_features import Span, decode_example, make_features
+from ..batching import eval_mode, model_device, to_device
+from ..tokenizer.encoding import Tokenizer
+from .classification import classifier_logits
 from .data.squad import QAExample
-from .finetune_tasks import classifier_logits, collate_qa, qa_forward
-from .tokenizer import Tokenizer
+from .qa_features import Span, decode_example, make_features
+from .question_answering import collate_qa, qa_forward
 
 __all__ = ["predict_sentiment", "label_probabilities", "QAPrediction", "answer"]
-
-
-class _EvalMode:
-    def __init__(self, model: nn.Module) -> None:
-        self.model, self.was_training = model, model.training
-
-    def __enter__(self) -> None:
-        self.model.eval()
-
-    def __exit__(self, *exc: object) -> None:
-        self.model.train(self.was_training)
 
 
 @torch.inference_mode()
@@ -44,7 +35,7 @@ def predict_sentiment(
         return torch.zeros(0, model.config.num_labels)
     limit = max_length or model.config.max_position_embeddings
     ids = [e.input_ids for e in tokenizer.encode_batch(list(texts), max_length=limit)]
-    with _EvalMode(model):
+    with eval_mode(model):
         return classifier_logits(model, ids, tokenizer.pad_token_id, batch_size).softmax(-1)
 
 
@@ -98,10 +89,9 @@ def answer(
     features = make_features(
         [example], tokenizer, max_seq_length=max_seq_length, doc_stride=doc_stride, max_query_length=max_query_length
     )
-    device = next(model.parameters()).device
-    with _EvalMode(model):
-        batch = collate_qa(features, tokenizer.pad_token_id)
-        out = qa_forward(model, {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}, False)
+    with eval_mode(model):
+        batch = to_device(collate_qa(features, tokenizer.pad_token_id), model_device(model))
+        out = qa_forward(model, batch, with_loss=False)
     starts, ends = out.start_logits.float().cpu(), out.end_logits.float().cpu()  # (W, T)
     spans, null = decode_example(
         example,

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..batching import epoch_order
+from .instances import PretrainingInstance, TokenizedDoc, create_instances
 from .masking import IGNORE_INDEX, mask_tokens
-from .pretraining import PretrainingInstance, TokenizedDoc, create_instances
 
 
 def _derive_seed(*parts: object) -> int:
@@ -235,26 +236,6 @@ class PretrainingDataset:
         """Yield ``batch(epoch, i, batch_size, ...)`` for ``i`` from ``start_index`` (to resume mid-epoch)."""
         for index in range(start_index, self.num_batches(batch_size, epoch, world_size=world_size)):
             yield self.batch(epoch, index, batch_size, rank=rank, world_size=world_size)
-
-
-def epoch_order(lengths: Tensor, global_batch: int, gen: torch.Generator, *, bucket: bool = True) -> Tensor:
-    """(num_batches, global_batch) row indices of one epoch's global batches, drawn from `gen`.
-
-    A random permutation, wrapped round so every batch is full; with `bucket`, each chunk of 50
-    batches is sorted by `lengths` (N,) so a batch holds rows of similar length (less padding), and
-    the batch order is shuffled again so lengths do not rise through the epoch.
-    """
-    N = len(lengths)
-    n_batches = math.ceil(N / global_batch)
-    perm = torch.randperm(N, generator=gen).repeat(math.ceil(n_batches * global_batch / N))
-    perm = perm[: n_batches * global_batch]  # wrapped round to whole batches
-    if not bucket:
-        return perm.view(n_batches, global_batch)
-    chunk = 50 * global_batch
-    for s in range(0, len(perm), chunk):
-        part = perm[s : s + chunk]
-        perm[s : s + chunk] = part[lengths[part].argsort(stable=True)]
-    return perm.view(n_batches, global_batch)[torch.randperm(n_batches, generator=gen)]
 
 
 def _check_batching(batch_size: int, rank: int, world_size: int) -> None:

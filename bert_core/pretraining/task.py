@@ -1,4 +1,5 @@
-"""Training tasks the engine drives: how to get a micro-batch and what to sum from the model output."""
+"""Pretraining as a task the engine drives (masked LM + next-sentence prediction): its micro-batches, what to sum
+from the model output, and the held-out evaluation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from bisect import bisect_right
 import torch
 from torch import Tensor, nn
 
-from .data.dataset import PretrainingDataset
+from ..batching import model_device, model_inputs, to_device
+from .dataset import PretrainingDataset
+
+__all__ = ["PretrainingTask"]
 
 Batch = dict[str, Tensor | bool]
 
@@ -60,13 +64,7 @@ class PretrainingTask:
 
     def forward(self, model: nn.Module, batch: Batch) -> dict[str, Tensor]:
         labels = batch["labels"]
-        out = model(
-            batch["input_ids"],
-            attention_mask=batch["attention_mask"] if batch["has_padding"] else None,
-            token_type_ids=batch["token_type_ids"],
-            labels=labels,
-            next_sentence_label=batch["next_sentence_label"],
-        )
+        out = model(**model_inputs(batch), labels=labels, next_sentence_label=batch["next_sentence_label"])
         targets = labels[labels != -100]  # (N,) in the row-major order of the sparse logits
         n = targets.numel()
         mlm_sum = out.mlm_loss * n if n else out.prediction_logits.sum() * 0.0
@@ -85,11 +83,11 @@ class PretrainingTask:
             return {}
         sums = {"mlm_loss": 0.0, "mlm_acc": 0.0, "nsp_loss": 0.0, "nsp_acc": 0.0}
         counts = {"mlm": 0.0, "nsp": 0.0}
-        device = next(model.parameters()).device
+        device = model_device(model)
         n_batches = min(self.eval_batches, self.eval_dataset.num_batches(self.batch_size, 0))
         for index in range(n_batches):
             batch = self.eval_dataset.batch(0, index, self.batch_size)
-            batch = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
+            batch = to_device(batch, device)
             for key, value in self.forward(model, batch).items():
                 sums[key] += float(value)
             for key, value in self.counts(batch).items():

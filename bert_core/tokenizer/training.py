@@ -9,7 +9,7 @@ import tokenizers
 from tokenizers import trainers
 from tokenizers.models import WordPiece
 
-from .tokenizer import _MAX_CHARS_PER_WORD, SPECIAL_TOKENS, UNK, _bert_pipeline
+from .pipeline import MAX_CHARS_PER_WORD, SPECIAL_TOKENS, UNK, bert_pipeline
 
 MIN_TRAIN_VOCAB = 16  # the five specials and an alphabet
 
@@ -49,9 +49,9 @@ def train_wordpiece(
     """
     if vocab_size < MIN_TRAIN_VOCAB:
         raise ValueError(f"vocab_size must be at least {MIN_TRAIN_VOCAB} (specials and an alphabet), got {vocab_size}")
-    model = WordPiece(unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=_MAX_CHARS_PER_WORD)
+    model = WordPiece(unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=MAX_CHARS_PER_WORD)
     backend = tokenizers.Tokenizer(model)
-    _bert_pipeline(backend, lowercase)
+    bert_pipeline(backend, lowercase)
     trainer = trainers.WordPieceTrainer(
         vocab_size=vocab_size,
         min_frequency=min_frequency,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..tokenizer import Tokenizer
-from .squad import QAExample
+from ..tokenizer.encoding import Tokenizer
+from .data.squad import QAExample
 
 __all__ = ["QAFeature", "Span", "make_features", "answer_token_span", "decode_example", "predict_answers"]
 

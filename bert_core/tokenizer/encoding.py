@@ -8,23 +8,31 @@ a folder written by :meth:`Tokenizer.save_pretrained` loads in ``transformers``.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import tokenizers
-from tokenizers import decoders, normalizers, pre_tokenizers, processors
+from tokenizers import normalizers
 from tokenizers.models import WordPiece
 
-from .io import atomic_write, atomic_write_text
+from .files import model_max_length, read_tokenizer_config, tokenizer_file, write_tokenizer_files
+from .pipeline import (
+    CLS,
+    MASK,
+    MAX_CHARS_PER_WORD,
+    PAD,
+    SEP,
+    SPECIAL_TOKENS,
+    UNK,
+    bert_pipeline,
+    check_specials,
+    finish_backend,
+)
+from .training import train_wordpiece
 
-__all__ = ["SPECIAL_TOKENS", "Encoding", "Tokenizer"]
-
-PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
-SPECIAL_TOKENS: tuple[str, ...] = (PAD, UNK, CLS, SEP, MASK)  # a trained vocabulary numbers them 0..4
-_MAX_CHARS_PER_WORD = 100  # longer words become one [UNK], as in Google's BERT
+__all__ = ["Encoding", "Tokenizer"]
 
 
 @dataclass
@@ -41,35 +49,6 @@ class Encoding:
 
     def __len__(self) -> int:
         return len(self.input_ids)
-
-
-def _check_specials(vocab: dict[str, int]) -> None:
-    missing = [t for t in SPECIAL_TOKENS if t not in vocab]
-    if missing:
-        raise ValueError(f"vocabulary of {len(vocab)} tokens lacks special tokens {missing}")
-
-
-def _bert_pipeline(backend: tokenizers.Tokenizer, lowercase: bool) -> None:
-    """Install BertTokenizerFast's normalizer, pre-tokenizer and decoder."""
-    # strip_accents=None follows lowercase, exactly as BertTokenizerFast does.
-    backend.normalizer = normalizers.BertNormalizer(
-        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=lowercase
-    )
-    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    backend.decoder = decoders.WordPiece(prefix="##")
-
-
-def _finish_backend(backend: tokenizers.Tokenizer) -> None:
-    """Register the specials and the [CLS]/[SEP] template once the vocabulary is known."""
-    vocab = backend.get_vocab()
-    _check_specials(vocab)
-    # normalized=False: a "[MASK]" typed by a user survives lowercasing and maps to the special id.
-    backend.add_special_tokens([tokenizers.AddedToken(t, normalized=False, special=True) for t in SPECIAL_TOKENS])
-    backend.post_processor = processors.TemplateProcessing(
-        single=f"{CLS}:0 $A:0 {SEP}:0",
-        pair=f"{CLS}:0 $A:0 {SEP}:0 $B:1 {SEP}:1",
-        special_tokens=[(CLS, vocab[CLS]), (SEP, vocab[SEP])],
-    )
 
 
 class Tokenizer:
@@ -92,7 +71,7 @@ class Tokenizer:
             ValueError: If a special token is missing from the vocabulary.
         """
         vocab = backend.get_vocab()
-        _check_specials(vocab)
+        check_specials(vocab)
         backend.no_truncation()
         backend.no_padding()
         self._backend = backend
@@ -123,11 +102,11 @@ class Tokenizer:
                 raise FileNotFoundError(f"vocabulary file not found: {vocab}")
             vocab = WordPiece.read_file(str(vocab))
         model = WordPiece(
-            dict(vocab), unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=_MAX_CHARS_PER_WORD
+            dict(vocab), unk_token=UNK, continuing_subword_prefix="##", max_input_chars_per_word=MAX_CHARS_PER_WORD
         )
         backend = tokenizers.Tokenizer(model)
-        _bert_pipeline(backend, lowercase)
-        _finish_backend(backend)
+        bert_pipeline(backend, lowercase)
+        finish_backend(backend)
         return cls(backend)
 
     @classmethod
@@ -147,21 +126,10 @@ class Tokenizer:
             FileNotFoundError: If there is neither file.
             ValueError: If the vocabulary lacks a special token.
         """
-        path = Path(path)
-        folder = path if path.is_dir() else path.parent
-        config = {}
-        if (folder / "tokenizer_config.json").is_file():
-            config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        config = read_tokenizer_config(path)
         lowercase = bool(config.get("do_lower_case", True))
-        max_len = config.get("model_max_length", 512)
-        # transformers saves "no limit" as a huge sentinel (int(1e30)).
-        max_len = max_len if isinstance(max_len, int) and 0 < max_len < 1_000_000 else 512
-        if path.is_dir():
-            path = next((p for p in (path / "tokenizer.json", path / "vocab.txt") if p.is_file()), path)
-            if path.is_dir():
-                raise FileNotFoundError(f"no tokenizer.json or vocab.txt in {path}")
-        elif not path.is_file():
-            raise FileNotFoundError(f"tokenizer file not found: {path}")
+        max_len = model_max_length(config)
+        path = tokenizer_file(path)
         if path.suffix != ".json":
             tok = cls.from_vocab(path, lowercase=lowercase)
             tok.model_max_length = max_len
@@ -170,7 +138,7 @@ class Tokenizer:
         norm = backend.normalizer
         # An explicit do_lower_case overrides the json's normalizer, as in transformers.
         if isinstance(norm, normalizers.BertNormalizer) and "do_lower_case" in config and norm.lowercase != lowercase:
-            _bert_pipeline(backend, lowercase)
+            bert_pipeline(backend, lowercase)
         return cls(backend, model_max_length=max_len)
 
     @classmethod
@@ -200,8 +168,6 @@ class Tokenizer:
             ValueError: If ``vocab_size`` is below 16.
             FileNotFoundError: If a ``Path`` does not exist.
         """
-        from .tokenizer_training import train_wordpiece
-
         vocab = train_wordpiece(
             texts_or_files, vocab_size, lowercase=lowercase, min_frequency=min_frequency, show_progress=show_progress
         )
@@ -218,26 +184,7 @@ class Tokenizer:
         Raises:
             ValueError: If the ids are not exactly ``0..len-1`` (``vocab.txt`` stores an id as a line number).
         """
-        out = Path(path)
-        by_id = sorted((i, t) for t, i in self.get_vocab().items())
-        if [i for i, _ in by_id] != list(range(len(by_id))):
-            raise ValueError(
-                f"ids of the {len(by_id)}-token vocabulary are not 0..{len(by_id) - 1}; cannot write vocab.txt"
-            )
-        atomic_write_text(out / "vocab.txt", "".join(f"{t}\n" for _, t in by_id))
-        atomic_write(out / "tokenizer.json", lambda tmp: self._backend.save(str(tmp)))
-        specials = {"unk_token": UNK, "sep_token": SEP, "pad_token": PAD, "cls_token": CLS, "mask_token": MASK}
-        config = {
-            "tokenizer_class": "BertTokenizer",
-            "do_lower_case": self.lowercase,
-            "strip_accents": None,
-            "tokenize_chinese_chars": True,
-            "model_max_length": self.model_max_length,
-            "clean_up_tokenization_spaces": True,
-            **specials,
-        }
-        atomic_write_text(out / "tokenizer_config.json", json.dumps(config, indent=2) + "\n")
-        atomic_write_text(out / "special_tokens_map.json", json.dumps(specials, indent=2) + "\n")
+        write_tokenizer_files(Path(path), self._backend, self.get_vocab(), self.lowercase, self.model_max_length)
 
     def _backend_for(self, max_length: int | None, truncation: bool, is_pair: bool) -> tokenizers.Tokenizer:
         if max_length is None or not truncation:

@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..io import atomic_write
-from .pretraining import TokenizedDoc, WordTokenizer, tokenize_corpus
+from .instances import TokenizedDoc, WordTokenizer, tokenize_corpus
 
 
 def default_cache_dir() -> Path:

@@ -1,6 +1,6 @@
 """Extractive QA data in SQuAD format (v1.1 and v2.0): parse, validate, split, and the built-in sets.
 
-Sources (see :func:`load_qa`):
+Sources (see :func:`bert_core.finetuning.data.qa.load_qa`, which reads any of them by name):
 - ``builtin:qa``: the package's own set (``bert_core/resources/qa_builtin.json``: original passages and
   questions written for this project, split into train and dev by passage).
 - ``builtin:cloze`` / ``builtin:cloze-news``: cloze-style questions generated from the lee / news corpora.
@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from .corpus import CorpusError, decode_text
+from ...data.corpus import CorpusError, decode_text
 
 __all__ = [
     "Answer",
@@ -35,7 +35,6 @@ __all__ = [
     "load_squad_from_hub",
     "load_qa_builtin",
     "split_by_context",
-    "load_qa",
     "QA_BUILTINS",
 ]
 
@@ -242,47 +241,3 @@ def load_squad_from_hub(name: str = "squad", split: str = "train") -> list[QAExa
             QAExample(str(row["id"]), row["question"].strip(), row["context"], answers, row.get("title", ""))
         )
     return examples
-
-
-def load_qa(
-    spec: str | Path | bytes,
-    *,
-    name: str | None = None,
-    strict: bool = False,
-    dev_fraction: float = 0.1,
-    seed: int = 0,
-    cloze_questions: int = 2000,
-) -> QAData:
-    """Any QA source by name: `builtin:qa`, `builtin:cloze`, `builtin:cloze-news`, `hub:NAME`, or a file.
-
-    A file is split by passage with `dev_fraction` (0: everything is train); the Hub sets use their
-    own train/validation splits.
-
-    Raises:
-        CorpusError: a bad file or an unknown built-in; ValueError for the Hub when offline.
-    """
-    if isinstance(spec, str) and spec.startswith("builtin:"):
-        key = spec.removeprefix("builtin:")
-        if key == "qa":
-            return QAData("qa_builtin", load_qa_builtin("train"), load_qa_builtin("dev"))
-        if key in ("cloze", "cloze-news"):
-            from .cloze import generate_cloze
-
-            corpus = "news" if key == "cloze-news" else "lee"
-            examples = generate_cloze(f"builtin:{corpus}", max_questions=cloze_questions, seed=seed)
-            train, dev = split_by_context(examples, dev_fraction or 0.1, seed, by="title")  # documents apart
-            notes = (
-                [
-                    f"the {corpus} corpus gave {len(examples):,} of {cloze_questions:,} cloze questions asked "
-                    "(at most 3 per document)"
-                ]
-                if len(examples) < cloze_questions
-                else []
-            )
-            return QAData(f"cloze_{corpus}", train, dev, notes=notes)
-        raise CorpusError(f"unknown built-in QA set {spec!r}; choose from {['builtin:' + b for b in QA_BUILTINS]}")
-    if isinstance(spec, str) and spec.startswith("hub:"):
-        hub = spec.removeprefix("hub:")
-        train, dev = load_squad_from_hub(hub, "train"), load_squad_from_hub(hub, "validation")
-        return QAData(hub, train, dev, version_2=any(e.is_impossible for e in train))
-    return load_squad(spec, name=name, strict=strict, dev_fraction=dev_fraction, seed=seed)
