@@ -1,0 +1,1 @@
+"""What the pages ask of a model: attributions, layer-by-layer predictions, probes."""
