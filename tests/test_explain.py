@@ -9,6 +9,7 @@ import torch
 from bert_core import BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification
 from bert_core.inference import fill_mask
 from bert_core.inspect.attributions import _baseline, explain_answer, explain_classifier, rollout
+from bert_core.inspect.faithfulness import comprehensiveness
 from bert_core.inspect.lens import NoMLMHead, layer_predictions
 from bert_core.inspect.probes import fit_probes
 from bert_core.inspect.word_attention import merge_attention, word_groups
@@ -153,3 +154,20 @@ def test_probes_find_the_layer_that_encodes_the_label_and_beat_the_control() -> 
     acc, ctrl = fit_probes(features, labels, train), fit_probes(control, labels, train)
     assert int(np.argmax(acc)) == 2 and acc[2] > 0.9
     assert max(ctrl) < 0.65 and acc[2] > max(ctrl) + 0.25
+
+
+def test_comprehensiveness_removes_the_top_words_and_random_words(classifier, tokenizer) -> None:
+    a = explain_classifier(classifier, tokenizer, TEXT, method="grad_x_input")
+    ids = tokenizer.encode(TEXT).input_ids
+    c = comprehensiveness(classifier, a, ids, fraction=0.2, unit="words", trials=3)
+    assert c.probability == pytest.approx(a.probability, abs=1e-6) and c.removed == 2  # 20% of 10 words
+    # the two best words by score, removed by hand, give the same drop
+    words = a.words()
+    best = sorted(range(len(words)), key=lambda j: words[j].score, reverse=True)[:2]
+    drop = {t for t, w in enumerate(a.word_ids) if w in best}
+    kept = [i for t, i in enumerate(ids) if t not in drop]
+    with torch.inference_mode():
+        p = float(classifier(torch.tensor([kept])).logits.softmax(-1)[0, a.label_id])
+    assert c.top_drop == pytest.approx(c.probability - p, abs=1e-6)
+    with pytest.raises(ValueError, match="fraction"):
+        comprehensiveness(classifier, a, ids, fraction=1.5)
