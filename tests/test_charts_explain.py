@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from bert_core.inspect.attributions import Word
 from bert_core.inspect.lens import LensTable
 from bert_core.inspect.probes import ProbeResult
-from explorer import charts_explain
+from explorer.charts import explain as charts_explain
 
 
 def test_attribution_text_is_escaped_and_coloured_by_sign() -> None:

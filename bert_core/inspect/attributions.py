@@ -26,6 +26,7 @@ import torch
 from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 from torch import Tensor, nn
 
+from ..batching import eval_mode
 from ..tokenizer import Encoding, Tokenizer
 
 Method = Literal["integrated_gradients", "grad_x_input", "rollout"]
@@ -162,12 +163,6 @@ def _scores(
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-def _eval(model: nn.Module) -> bool:
-    was = model.training
-    model.eval()
-    return was
-
-
 def explain_classifier(
     model: nn.Module,
     tokenizer: Tokenizer,
@@ -191,8 +186,7 @@ def explain_classifier(
     enc = tokenizer.encode(text, max_length=limit)
     device = next(model.parameters()).device
     ids, types, mask = _batch(enc, device)
-    was_training = _eval(model)
-    try:
+    with eval_mode(model):
         with torch.inference_mode():
             probs = model(ids, mask, types).logits.float().softmax(-1)[0]  # (num_labels,)
         label_id = int(probs.argmax()) if target is None else target
@@ -203,8 +197,6 @@ def explain_classifier(
             return model(i, m, t).logits.float().softmax(-1)[:, label_id]  # (B,)
 
         scores, delta = _scores(method, model, target_prob, enc, tokenizer.pad_token_id, 0, steps)
-    finally:
-        model.train(was_training)
     names = model.config.id2label or {}
     return Attribution(
         text=text,
@@ -249,8 +241,7 @@ def explain_answer(
     device = next(model.parameters()).device
     ids, types, mask = _batch(enc, device)
     in_context = torch.tensor([s == 1 and w is not None for s, w in zip(enc.token_type_ids, enc.word_ids)])
-    was_training = _eval(model)
-    try:
+    with eval_mode(model):
         with torch.inference_mode():
             out = model(ids, mask, types)
         start_p = out.start_logits.float()[0].masked_fill(~in_context, float("-inf")).softmax(-1)  # (T,)
@@ -269,8 +260,6 @@ def explain_answer(
             return logits.float().masked_fill(~in_context.to(logits.device), float("-inf")).softmax(-1)[:, pos]
 
         scores, delta = _scores(method, model, target_prob, enc, tokenizer.pad_token_id, pos, steps)
-    finally:
-        model.train(was_training)
     probability = float((start_p if which == "start" else end_p)[pos])
     return Attribution(
         text=question,

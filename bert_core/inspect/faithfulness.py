@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ..batching import eval_mode
 from .attributions import Attribution
 
 __all__ = ["Comprehensiveness", "comprehensiveness"]
@@ -72,9 +73,7 @@ def comprehensiveness(
     if not units:
         raise ValueError("the input has no words to remove")
     k = max(1, round(fraction * len(units)))
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         full = _probability_without(model, a, input_ids, set())
         top = sorted(range(len(units)), key=lambda u: units[u][1], reverse=True)[:k]
         top_p = _probability_without(model, a, input_ids, {t for u in top for t in units[u][0]})
@@ -85,6 +84,4 @@ def comprehensiveness(
             )
             for _ in range(trials)
         ]
-    finally:
-        model.train(was_training)
     return Comprehensiveness(full, full - top_p, full - sum(random_ps) / trials, k)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..batching import eval_mode
 from ..tokenizer import Tokenizer
 
 __all__ = ["LensTable", "NoMLMHead", "layer_predictions"]
@@ -58,16 +59,12 @@ def layer_predictions(
     positions = (ids[0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
     if not positions:
         return []
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         with torch.inference_mode():
             hidden = model.bert(ids, None, types, output_hidden_states=True).hidden_states  # (L + 1) × (1, T, C)
             at_masks = torch.stack([h[0, positions] for h in hidden])  # (L + 1, M, C)
             probs = predictions(at_masks).float().softmax(-1)  # (L + 1, M, V)
             top = probs.topk(min(top_k, probs.size(-1)), dim=-1)  # (L + 1, M, k)
-    finally:
-        model.train(was_training)
     tables = []
     for m, position in enumerate(positions):
         ids_lk = top.indices[:, m].tolist()  # (L + 1, k)

@@ -29,8 +29,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
+from ..batching import eval_mode
 from ..data import load_builtin
-from ..data.sentiment import load_rotten_tomatoes
+from ..finetuning.data.sentiment import load_rotten_tomatoes
 from ..model import BertModel
 from ..tokenizer import Tokenizer
 
@@ -127,9 +128,7 @@ def layer_features(
     vectors: list[np.ndarray] = []
     labels: list[int] = []
     sources: list[int] = []
-    was_training = encoder.training
-    encoder.eval()
-    try:
+    with eval_mode(encoder):
         order = sorted(range(len(data.texts)), key=lambda i: len(data.texts[i]))  # similar lengths: less padding
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
@@ -159,8 +158,6 @@ def layer_features(
                     sources.extend([i] * len(rows))
             if progress is not None:
                 progress(min(start + batch_size, len(order)), len(order))
-    finally:
-        encoder.train(was_training)
     return np.concatenate(vectors, axis=1), np.asarray(labels), np.asarray(sources)
 
 
