@@ -10,11 +10,19 @@ from collections.abc import Sequence
 
 from ..distributed import cleanup
 from ..io import is_disk_full
-from . import demo, evaluate, export, finetune, pretrain
+from . import demo, evaluate, explain, export, finetune, pretrain, probe
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = {"pretrain": pretrain, "export": export, "finetune": finetune, "evaluate": evaluate, "demo": demo}
+COMMANDS = {
+    "pretrain": pretrain,
+    "export": export,
+    "finetune": finetune,
+    "evaluate": evaluate,
+    "demo": demo,
+    "explain": explain,
+    "probe": probe,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
