@@ -54,11 +54,15 @@ if count_masks(query) == 0:
     st.stop()
 st.markdown("**The model sees:** " + "**`[MASK]`**".join(md(part) for part in query.split("[MASK]")))
 
-shown = [loaded]
-if ss[state.FILL_COMPARE]:
-    other = inspection.load_or_explain(ss[state.FILL_COMPARE])
-    if other is not None:
-        shown.append(other)
-for n, (column, model) in enumerate(zip(st.columns(len(shown)), shown)):
-    with column:
-        views.fill_mask_panel(model, query, int(ss[state.FILL_TOP_K]), key=f"fill_chart_{n}")
+guesses, lens = st.tabs(["Guesses", "Layer by layer"])
+with guesses:
+    shown = [loaded]
+    if ss[state.FILL_COMPARE]:
+        other = inspection.load_or_explain(ss[state.FILL_COMPARE])
+        if other is not None:
+            shown.append(other)
+    for n, (column, model) in enumerate(zip(st.columns(len(shown)), shown)):
+        with column:
+            views.fill_mask_panel(model, query, int(ss[state.FILL_TOP_K]), key=f"fill_chart_{n}")
+with lens:
+    views.lens_panel(loaded, query, int(ss[state.FILL_TOP_K]), key="fill_lens")

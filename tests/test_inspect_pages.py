@@ -36,20 +36,31 @@ def n_points(traces: list[dict], names=None) -> int:
     return sum(len(arr(t["x"])) for t in traces if names is None or t["name"] in names)
 
 
+def _bars_and_lens(at: AppTest) -> tuple[list[dict], list[dict]]:
+    charts = figures(ok(at))
+    return [c for c in charts if c["data"][0]["type"] == "bar"], [
+        c for c in charts if c["data"][0]["type"] == "heatmap"
+    ]
+
+
 def test_fill_mask_clicks_words_and_compares_checkpoints(app: AppTest) -> None:
     at = open_page(app, "fill_mask", FILL_TEXT="the police said the [MASK] was closed .")
-    [bars] = figures(at)
+    [bars], [lens] = _bars_and_lens(at)
     assert len(bars["data"][0]["x"]) == 5 and bars["data"][0]["type"] == "bar"
+    assert list(lens["data"][0]["y"]) == ["embeddings", "layer 1", "layer 2"]  # the tiny run's 2 layers
+    assert lens["data"][0]["text"][-1] == bars["data"][0]["customdata"]  # the lens's last row is the answer
     pills = at.get("button_group")[0]
     assert pills.options[0] == "the"
     pills.set_value([1]).run()  # hide "police" too
-    assert len(ok(at).get("plotly_chart")) == 2 and "**`[MASK]`** said" in at.markdown[0].value
+    bars, lens = _bars_and_lens(at)
+    assert len(bars) == 2 and len(lens) == 2 and "**`[MASK]`** said" in at.markdown[0].value
     at.slider(key=state.FILL_TOP_K).set_value(3).run()
     compare = at.selectbox(key=state.FILL_COMPARE)
     assert f"{RUN}@checkpoint-1" in compare.options or any("step 1" in o for o in compare.options)
     compare.select(f"{RUN}@checkpoint-1").run()
-    charts = figures(ok(at))
+    charts, lens = _bars_and_lens(at)
     assert len(charts) == 4 and all(len(c["data"][0]["x"]) == 3 for c in charts)
+    assert len(lens) == 2 and all(len(c["data"][0]["x"]) == 3 for c in lens)  # the active model only
     assert any("step 1" in m.value for m in at.markdown)
 
 

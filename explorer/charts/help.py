@@ -28,6 +28,8 @@ HELP: dict[str, str] = {
     # fill-in-the-blank page
     "topk": "The model's top guesses for the blank and how sure it is of each, in percent. Perplexity is the "
     "same idea for a whole text: the number of words the model is, on average, choosing between.",
+    "lens": "One row per layer, from the embeddings (top) to the last layer (bottom): the guesses the model "
+    "would make if it stopped after that layer. Darker is more sure. The bottom row is its real answer.",
     # attention page
     "attn_grid": "One small square per layer (row) and head (column). In each square a row is a word and the "
     "bright cells show which words it looks at. Click a square to enlarge it.",

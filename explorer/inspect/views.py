@@ -12,9 +12,11 @@ import streamlit as st
 from bert_core.inspect import projection
 from bert_core.inspect.embeddings import EmbeddingSet
 from bert_core.inspect.fill_mask import fill_mask
+from bert_core.inspect.lens import layer_predictions
 from bert_core.tokenizer import MASK
 from explorer import active_model
 from explorer.charts import embeddings as charts_embeddings
+from explorer.charts import explain as charts_explain
 from explorer.charts import inspect as charts_inspect
 from explorer.inspect import inspection
 from explorer.inspect.texts import TextSet
@@ -65,6 +67,27 @@ def fill_mask_panel(loaded: active_model.LoadedModel, query: str, top_k: int, ke
             charts_inspect.topk_figure(mask.tokens, mask.probs, title),
             key=f"{key}_{n}",
             about="topk" if n == len(result.masks) else None,
+            config=PLOT_CONFIG,
+            width="stretch",
+        )
+
+
+def lens_panel(loaded: active_model.LoadedModel, query: str, top_k: int, key: str) -> None:
+    """For every [MASK] of `query`: the model's guesses after each layer, as a layers × guesses heatmap."""
+    if not loaded.has_trained_mlm_head:
+        inspection.no_mlm_head_notice(loaded)
+        return
+    st.caption(
+        "Each row sends the hidden vector at the blank, as it is after that layer, straight into the "
+        "model's word-guessing head, as if the layers above were skipped. Watch where the right word first appears."
+    )
+    tables = layer_predictions(loaded.model, loaded.tokenizer, query, top_k=top_k)
+    for n, table in enumerate(tables, 1):
+        title = f"[MASK] {n} of {len(tables)}" if len(tables) > 1 else "[MASK]"
+        presenter.show_chart(
+            charts_explain.lens_figure(table, title),
+            key=f"{key}_{n}",
+            about="lens" if n == len(tables) else None,
             config=PLOT_CONFIG,
             width="stretch",
         )
