@@ -91,6 +91,7 @@ ATTN_GRID = "attn_grid"  # the layer × head grid chart (its click selection)
 ATTN_GRID_PICKED = "attn_grid_picked"  # (layer, head) last taken from a grid click, so a click applies once
 ATTN_LAYER = "attn_layer"  # the enlarged head
 ATTN_HEAD = "attn_head"
+ATTN_WORDS = "attn_words"  # whole words instead of word pieces
 
 # ---------------------------------------------------------------- embeddings page
 EMB_SOURCE = "emb_source"  # explorer.inspect.texts.TEXT_SOURCES key
@@ -182,6 +183,7 @@ DEFAULTS: dict[str, Any] = {
     ATTN_PAIR: "",
     ATTN_LAYER: 0,
     ATTN_HEAD: 0,
+    ATTN_WORDS: False,
     EMB_SOURCE: "builtin:rotten_tomatoes",
     EMB_PASTE: "",
     EMB_COUNT: 500,

@@ -28,8 +28,18 @@ if not ss[state.ATTN_TEXT].strip():
     st.stop()
 text, pair = ss[state.ATTN_TEXT], ss[state.ATTN_PAIR].strip()
 maps = inspection.attention_maps(loaded.model, loaded.tokenizer, loaded.key, text, pair)
+pieces = len(maps.tokens)
+st.toggle(
+    "Whole words",
+    key=state.ATTN_WORDS,
+    help="Merge the pieces of a word (e.g. play ##ing): attention *to* a word is the sum over its pieces, "
+    "*from* a word the average of its pieces' rows (Clark et al. 2019), so every row still sums to 1.",
+)
+if ss[state.ATTN_WORDS]:
+    maps = inspection.word_level(maps)
 n_layers, n_heads, n_tokens = inspection.grid_shape(maps)
-st.caption(f"**{md(loaded.label)}** · {n_tokens} tokens · {n_layers} layers × {n_heads} heads")
+unit = f"{n_tokens} words ({pieces} pieces)" if ss[state.ATTN_WORDS] else f"{n_tokens} tokens"
+st.caption(f"**{md(loaded.label)}** · {unit} · {n_layers} layers × {n_heads} heads")
 if maps.truncated:
     st.warning(
         f"The input is longer than {n_tokens} tokens: only its first {n_tokens} are shown (a longer input "
@@ -37,8 +47,8 @@ if maps.truncated:
         icon=":material/content_cut:",
     )
 
-grid_tab, stats_tab, head_tab, model_tab = st.tabs(
-    ["Every head", "Head statistics", "Head view (bertviz)", "Model view (bertviz)"]
+grid_tab, stats_tab, rollout_tab, head_tab, model_tab = st.tabs(
+    ["Every head", "Head statistics", "Rollout", "Head view (bertviz)", "Model view (bertviz)"]
 )
 with grid_tab:
     st.caption(
@@ -83,6 +93,19 @@ with stats_tab:
         "evenly. A head with most weight on **[SEP]** or **[CLS]** is a *delimiter* head (often a no-op); "
         "one with most weight on the **previous** or **next** token is a *positional* head. The five attention "
         "shares use one colour scale (0 to 1), entropy its own; hover a cell for its value."
+    )
+
+with rollout_tab:
+    st.caption(
+        "Attention rollout (Abnar & Zuidema 2020) follows attention through all the layers at once: each "
+        "layer's heads are averaged, the skip connection is added (half the weight stays on the token itself), "
+        "and the layers are multiplied together. Row i shows where the information in token i, at the top "
+        "of the model, came from in the input."
+    )
+    presenter.show_chart(
+        charts_inspect.attention_heatmap_figure(inspection.rollout_map(maps), maps.tokens, "rollout, every layer"),
+        key="attn_rollout",
+        about="attn_rollout",
     )
 
 with head_tab:

@@ -7,11 +7,12 @@ import pytest
 import torch
 
 from bert_core import BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification
-from bert_core.inspect.attributions import _baseline, explain_answer, explain_classifier, rollout
+from bert_core.inspect.attributions import _baseline, explain_answer, explain_classifier
 from bert_core.inspect.faithfulness import comprehensiveness
 from bert_core.inspect.fill_mask import fill_mask
 from bert_core.inspect.lens import NoMLMHead, layer_predictions
 from bert_core.inspect.probes import fit_probes
+from bert_core.inspect.rollout import rollout
 from bert_core.inspect.word_attention import merge_attention, word_groups
 
 TEXT = "the cat sat on the mat . the dog ran"

@@ -74,7 +74,7 @@ def test_fill_mask_says_minilm_has_no_mlm_head(app: AppTest) -> None:
 
 def test_attention_grid_enlarged_head_statistics_and_bertviz(app: AppTest) -> None:
     at = open_page(app, "attention", ATTN_TEXT="the police said", ATTN_PAIR="it was closed")
-    grid, enlarged, stats = figures(at)
+    grid, enlarged, stats, rolled = figures(at)
     heatmaps = [arr(t["z"]) for t in grid["data"] if t["type"] == "heatmap"]
     n_tokens = len(enlarged["layout"]["xaxis"]["ticktext"])
     assert len(heatmaps) == 2 * 2 and all(z.shape == (n_tokens, n_tokens) for z in heatmaps)
@@ -82,11 +82,26 @@ def test_attention_grid_enlarged_head_statistics_and_bertviz(app: AppTest) -> No
     assert enlarged["layout"]["xaxis"]["ticktext"][0] == "[CLS]"
     assert enlarged["layout"]["xaxis"]["ticktext"].count("[SEP]") == 2
     assert len(stats["data"]) == 6 and all(arr(t["z"]).shape == (2, 2) for t in stats["data"])
+    rows = arr(rolled["data"][0]["z"]).astype(float)
+    assert rows.shape == (n_tokens, n_tokens) and np.allclose(rows.sum(1), 1.0, atol=2e-3)  # rounded to 3 places
     frames = at.get("iframe")
     assert len(frames) == 2 and all("cdnjs" not in f.proto.srcdoc and "requirejs(" in f.proto.srcdoc for f in frames)
     at.selectbox(key=state.ATTN_LAYER).select(1).run()
     at.selectbox(key=state.ATTN_HEAD).select(1).run()
     assert figures(ok(at))[1]["layout"]["title"]["text"] == "layer 1, head 1"
+
+
+def test_attention_between_whole_words(app: AppTest) -> None:
+    at = open_page(app, "attention", ATTN_TEXT="unbelievably wonderful", ATTN_PAIR="")
+    pieces = figures(at)[1]["layout"]["xaxis"]["ticktext"]
+    at.toggle(key=state.ATTN_WORDS).set_value(True).run()
+    grid, enlarged, stats, rolled = figures(ok(at))
+    words = enlarged["layout"]["xaxis"]["ticktext"]
+    assert len(words) < len(pieces) and "unbelievably" in words and not any(w.startswith("##") for w in words)
+    assert any("pieces)" in c.value for c in at.caption)
+    for trace in [t for t in grid["data"] if t["type"] == "heatmap"]:
+        z = arr(trace["z"]).astype(float)
+        assert z.shape == (len(words), len(words)) and np.allclose(z.sum(1), 1.0, atol=5e-3)
 
 
 def test_attention_on_minilm_has_6_by_12_heads(app: AppTest) -> None:

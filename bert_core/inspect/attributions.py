@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from ..batching import eval_mode
 from ..tokenizer import Encoding, Tokenizer
+from .rollout import rollout
 
 Method = Literal["integrated_gradients", "grad_x_input", "rollout"]
 METHODS: tuple[str, ...] = ("integrated_gradients", "grad_x_input", "rollout")
@@ -111,21 +112,6 @@ def _baseline(ids: Tensor, enc: Encoding, pad_id: int) -> Tensor:
     """`ids` with every word piece replaced by [PAD]; [CLS] and [SEP] kept. (1, T)"""
     special = torch.tensor([enc.special_tokens_mask], device=ids.device).bool()
     return torch.where(special, ids, torch.full_like(ids, pad_id))
-
-
-def rollout(attentions: Tensor) -> Tensor:
-    """Attention rollout of one sequence: `attentions` (L, nh, T, T) → (T, T), each row summing to 1.
-
-    Row i says how much of position i's final representation flows from each input position.
-    """
-    L, _, T, _ = attentions.shape
-    eye = torch.eye(T, dtype=attentions.dtype, device=attentions.device)
-    flow = eye
-    for layer in range(L):
-        a = 0.5 * attentions[layer].mean(0) + 0.5 * eye  # (T, T): heads averaged, residual added
-        a = a / a.sum(-1, keepdim=True)
-        flow = a @ flow  # (T, T)
-    return flow
 
 
 def _scores(

@@ -31,6 +31,8 @@ HELP: dict[str, str] = {
     "lens": "One row per layer, from the embeddings (top) to the last layer (bottom): the guesses the model "
     "would make if it stopped after that layer. Darker is more sure. The bottom row is its real answer.",
     # attention page
+    "attn_rollout": "One map for the whole model: row i is a token at the top of the model, and its colours "
+    "say which input tokens its information came from, through every layer. Each row adds up to 1.",
     "attn_grid": "One small square per layer (row) and head (column). In each square a row is a word and the "
     "bright cells show which words it looks at. Click a square to enlarge it.",
     "attn_heatmap": "One head, enlarged: each row is a word, and the brightness of a cell shows how much that "

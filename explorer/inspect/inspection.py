@@ -14,10 +14,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import streamlit as st
+import torch
 
 from bert_core.inspect import projection
 from bert_core.inspect.attention import HEAD_STATISTICS, AttentionMaps, attentions, head_statistics
 from bert_core.inspect.embeddings import EmbeddingSet, embeddings
+from bert_core.inspect.rollout import rollout
+from bert_core.inspect.word_attention import merge_attention, word_groups
 from explorer import settings, state
 from explorer.active_model import LIVE, LOAD_ERRORS, LoadedModel, load_model, source_label
 from explorer.inspect import bertviz_offline
@@ -65,6 +68,20 @@ def no_mlm_head_notice(loaded: LoadedModel) -> None:
 def attention_maps(_model, _tokenizer, model_key: str, text: str, pair: str) -> AttentionMaps:
     """Every head's attention for `text` (and `pair`), at most `ATTENTION_MAX_TOKENS` tokens."""
     return attentions(_model, _tokenizer, text, pair or None, max_length=ATTENTION_MAX_TOKENS)
+
+
+def word_level(maps: AttentionMaps) -> AttentionMaps:
+    """`maps` between whole words: pieces of a word merged (attention to a word summed, from a word averaged)."""
+    words, group = word_groups(maps.tokens)
+    types = [0] * len(words)
+    for piece, word in enumerate(group):
+        types[word] = maps.token_type_ids[piece]
+    return AttentionMaps(words, merge_attention(maps.weights, group).astype(np.float32), types, maps.truncated)
+
+
+def rollout_map(maps: AttentionMaps) -> np.ndarray:
+    """Attention rollout (Abnar & Zuidema 2020) of `maps`: (T, T), row i = where token i's information came from."""
+    return rollout(torch.from_numpy(maps.weights)).numpy()  # (L, H, T, T) → (T, T)
 
 
 def grid_shape(maps: AttentionMaps) -> tuple[int, int, int]:
