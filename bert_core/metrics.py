@@ -13,6 +13,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 __all__ = [
     "accuracy",
@@ -30,6 +31,18 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 
 
 # ------------------------------------------------------------------ classification
+class PrecisionRecallF1(TypedDict):
+    """What `precision_recall_f1` returns: per-class lists (index = class id) and their macro means."""
+
+    precision: list[float]
+    recall: list[float]
+    f1: list[float]
+    support: list[int]
+    macro_precision: float
+    macro_recall: float
+    macro_f1: float
+
+
 def _check_pair(predictions: Sequence[int], labels: Sequence[int]) -> None:
     if len(predictions) != len(labels):
         raise ValueError(f"got {len(predictions)} predictions but {len(labels)} labels")
@@ -56,9 +69,7 @@ def confusion_matrix(predictions: Sequence[int], labels: Sequence[int], num_labe
     return matrix
 
 
-def precision_recall_f1(
-    predictions: Sequence[int], labels: Sequence[int], num_labels: int
-) -> dict[str, list[float] | float]:
+def precision_recall_f1(predictions: Sequence[int], labels: Sequence[int], num_labels: int) -> PrecisionRecallF1:
     """Per-class precision, recall and F1, and their unweighted (macro) means over all `num_labels` classes.
 
     A ratio with a zero denominator (a class never predicted, or absent from the labels) is 0, as
@@ -69,7 +80,10 @@ def precision_recall_f1(
          "macro_precision": p, "macro_recall": r, "macro_f1": f}
     """
     matrix = confusion_matrix(predictions, labels, num_labels)
-    precision, recall, f1, support = [], [], [], []
+    precision: list[float] = []
+    recall: list[float] = []
+    f1: list[float] = []
+    support: list[int] = []
     for c in range(num_labels):
         tp = matrix[c][c]
         predicted = sum(matrix[g][c] for g in range(num_labels))

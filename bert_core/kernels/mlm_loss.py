@@ -23,7 +23,7 @@ class _DecoderCrossEntropy(torch.autograd.Function):
     """(logits, mean cross-entropy) of `h Wᵀ + b` against `targets`; logits carry no gradient."""
 
     @staticmethod
-    def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor, targets: Tensor, kernel: str) -> tuple[Tensor, Tensor]:  # type: ignore[override]
+    def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor, targets: Tensor, kernel: str) -> tuple[Tensor, Tensor]:
         logits = onednn_linear(h, weight, bias) if kernel == "onednn" else F.linear(h, weight, bias)  # (N, V)
         lse = torch.logsumexp(logits, dim=1)  # (N,)
         loss = (lse - logits.gather(1, targets[:, None]).squeeze(1)).mean()
@@ -34,12 +34,13 @@ class _DecoderCrossEntropy(torch.autograd.Function):
         return logits, loss
 
     @staticmethod
-    def backward(ctx, _grad_logits: Tensor | None, grad_loss: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx, _grad_logits: Tensor | None, grad_loss: Tensor) -> tuple[Tensor | None, ...]:
         h, weight, logits, lse, targets = ctx.saved_tensors
         grad = torch.sub(logits, lse[:, None]).exp_()  # (N, V) softmax
         grad[torch.arange(len(targets), device=grad.device), targets] -= 1.0  # minus the one-hot
         grad.mul_(grad_loss / len(targets))  # d(mean loss)/d logits
-        return (*linear_grads(grad, h, weight, *ctx.needs_input_grad[:3], kernel=ctx.kernel), None, None)
+        want_h, want_weight, want_bias = ctx.needs_input_grad[:3]
+        return (*linear_grads(grad, h, weight, want_h, want_weight, want_bias, kernel=ctx.kernel), None, None)
 
 
 def decoder_cross_entropy(h: Tensor, weight: Tensor, bias: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:

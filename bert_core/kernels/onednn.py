@@ -44,16 +44,17 @@ class OneDnnLinearFunction(torch.autograd.Function):
     """y = x Wᵀ + b with every product of forward and backward on oneDNN."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # type: ignore[override]
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         return onednn_linear(x, weight, bias)  # (..., out)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:  # type: ignore[override]
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
         x, weight = ctx.saved_tensors
-        want_bias = ctx.has_bias and ctx.needs_input_grad[2]
-        return linear_grads(grad, x, weight, *ctx.needs_input_grad[:2], want_bias, kernel="onednn")
+        needs = ctx.needs_input_grad  # (x, weight, bias)
+        want_bias = ctx.has_bias and needs[2]
+        return linear_grads(grad, x, weight, needs[0], needs[1], want_bias, kernel="onednn")
 
 
 def linear_grads(

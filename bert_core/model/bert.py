@@ -138,6 +138,7 @@ class BertForPreTraining(BertPreTrainedModel):
                 `prediction_logits` is (N, V) over the labelled positions in row-major order.
         """
         sparse = labels is not None if sparse_mlm is None else sparse_mlm
+        mlm_loss: Tensor | None
         if sparse and labels is not None and not (output_attentions or output_hidden_states):
             # Only [CLS] and the labelled positions are read: the last layer computes just those rows.
             selected = labels != -100  # (B, T)
@@ -145,6 +146,7 @@ class BertForPreTraining(BertPreTrainedModel):
             out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=rows)
             hidden = out.last_hidden_state  # (B, 1 + P, C)
             logits, mlm_loss = self.cls.predictions.logits_and_loss(hidden[valid], labels[selected])  # (N, V)
+            assert self.bert.pooler is not None  # built with add_pooling_layer=True
             nsp_logits = self.cls.seq_relationship(self.bert.pooler(hidden))  # (B, 2)
         else:
             out = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
@@ -180,6 +182,7 @@ class BertForMaskedLM(BertPreTrainedModel):
     ) -> MaskedLMOutput:
         """Vocabulary logits (B, T, V), or (N, V) at labelled positions when decoding sparsely."""
         sparse = labels is not None if sparse_mlm is None else sparse_mlm
+        loss: Tensor | None
         if sparse and labels is not None and not (output_attentions or output_hidden_states):
             selected = labels != -100  # (B, T)
             rows, valid = rows_of(selected)  # (B, P)
@@ -220,6 +223,7 @@ class BertForSequenceClassification(BertPreTrainedModel):
             # The pooler reads only [CLS]: the last layer computes that one row.
             cls_row = input_ids.new_zeros(input_ids.size(0), 1)  # (B, 1)
             out = self.bert(input_ids, attention_mask, token_type_ids, last_rows=cls_row)  # last_hidden_state (B, 1, C)
+            assert self.bert.pooler is not None  # built with add_pooling_layer=True
             pooled = self.bert.pooler(out.last_hidden_state)  # (B, C)
         logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
         loss = None

@@ -149,7 +149,9 @@ class BertEncoder(nn.Module):
         for block in self.layer[:-1]:
             hidden_states, probs = block(hidden_states, attn_mask, output_attentions=True)
             maps.append(probs)
-        maps.append(self.layer[-1].attention.self.probabilities(hidden_states, attn_mask))
+        last = self.layer[-1]
+        assert isinstance(last, BertLayer)  # ModuleList items are typed as plain Modules
+        maps.append(last.attention.self.probabilities(hidden_states, attn_mask))
         return tuple(maps)
 
 

@@ -10,12 +10,19 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from ..io import atomic_write
 from .instances import TokenizedDoc, WordTokenizer, tokenize_corpus
+
+
+class VocabWordTokenizer(WordTokenizer, Protocol):
+    """A `WordTokenizer` with a vocabulary: the cache key includes it (`bert_core.tokenizer.Tokenizer` has both)."""
+
+    def get_vocab(self) -> dict[str, int]: ...
 
 
 def default_cache_dir() -> Path:
@@ -34,7 +41,7 @@ def corpus_hash(documents: list[list[str]]) -> str:
     return digest.hexdigest()
 
 
-def _tokenizer_hash(tokenizer: WordTokenizer) -> str:
+def _tokenizer_hash(tokenizer: VocabWordTokenizer) -> str:
     vocab = tokenizer.get_vocab()
     payload = json.dumps([getattr(tokenizer, "lowercase", True), sorted(vocab.items(), key=lambda kv: kv[1])])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -75,7 +82,7 @@ def _unpack(arrays: dict[str, torch.Tensor]) -> list[TokenizedDoc]:
 
 
 def tokenize_cached(
-    documents: list[list[str]], tokenizer: WordTokenizer, cache_dir: str | Path | None = None
+    documents: list[list[str]], tokenizer: VocabWordTokenizer, cache_dir: str | Path | None = None
 ) -> list[TokenizedDoc]:
     """`tokenize_corpus`, memoised on disk (pass `cache_dir=False`-y `""` to disable)."""
     if cache_dir == "":

@@ -39,7 +39,8 @@ class _Draws:
     """Uniform numbers from a ``torch.Generator``, fetched in blocks: one torch call per few thousand draws."""
 
     def __init__(self, gen: torch.Generator, block: int = 4096) -> None:
-        self._gen, self._block, self._buf, self._i = gen, block, [], 0
+        self._gen, self._block, self._i = gen, block, 0
+        self._buf: list[float] = []
 
     def random(self) -> float:
         if self._i == len(self._buf):

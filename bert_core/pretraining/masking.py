@@ -9,6 +9,8 @@ would overflow that budget is skipped (Google's ``continue``), so a word is neve
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import torch
 from torch import Tensor
 
@@ -91,6 +93,60 @@ def _select_whole_words(special_mask: Tensor, word_starts: Tensor, budget: Tenso
 
     word_taken = torch.zeros_like(taken).scatter_(1, order, taken)  # (B, W) back in word order
     return cand & word_taken.gather(1, word_id.clamp(min=0))
+
+
+@overload
+def mask_tokens(
+    input_ids: Tensor,
+    special_mask: Tensor,
+    vocab_size: int,
+    mask_token_id: int,
+    gen: torch.Generator,
+    *,
+    mlm_probability: float = 0.15,
+    max_predictions: int | None = None,
+    word_starts: Tensor | None = None,
+    random_token_low: int = 0,
+    mask_replace_prob: float = 0.8,
+    random_replace_prob: float = 0.1,
+    return_kinds: Literal[False] = False,
+) -> tuple[Tensor, Tensor]: ...
+
+
+@overload
+def mask_tokens(
+    input_ids: Tensor,
+    special_mask: Tensor,
+    vocab_size: int,
+    mask_token_id: int,
+    gen: torch.Generator,
+    *,
+    mlm_probability: float = 0.15,
+    max_predictions: int | None = None,
+    word_starts: Tensor | None = None,
+    random_token_low: int = 0,
+    mask_replace_prob: float = 0.8,
+    random_replace_prob: float = 0.1,
+    return_kinds: Literal[True],
+) -> tuple[Tensor, Tensor, Tensor]: ...
+
+
+@overload
+def mask_tokens(
+    input_ids: Tensor,
+    special_mask: Tensor,
+    vocab_size: int,
+    mask_token_id: int,
+    gen: torch.Generator,
+    *,
+    mlm_probability: float = 0.15,
+    max_predictions: int | None = None,
+    word_starts: Tensor | None = None,
+    random_token_low: int = 0,
+    mask_replace_prob: float = 0.8,
+    random_replace_prob: float = 0.1,
+    return_kinds: bool = False,
+) -> tuple[Tensor, Tensor] | tuple[Tensor, Tensor, Tensor]: ...
 
 
 def mask_tokens(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -131,7 +132,8 @@ def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | No
     say(f"tokenising {corpus.num_documents:,} documents")
     docs = tokenize_cached(corpus.documents, tokenizer, spec.cache_dir)
     train_docs, eval_docs = split_documents(docs, spec.eval_fraction, spec.seed)
-    common = dict(
+    make_dataset = functools.partial(
+        PretrainingDataset,
         max_seq_length=spec.max_seq_length,
         vocab_size=tokenizer.vocab_size,
         cls_id=tokenizer.cls_token_id,
@@ -142,8 +144,8 @@ def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | No
         whole_word_masking=spec.whole_word_masking,
         random_token_low=_first_ordinary_id(tokenizer),
     )
-    train_set = PretrainingDataset(train_docs, seed=spec.seed, **common)
-    eval_set = PretrainingDataset(eval_docs, seed=spec.seed + 1, **common) if len(eval_docs) >= 2 else None
+    train_set = make_dataset(train_docs, seed=spec.seed)
+    eval_set = make_dataset(eval_docs, seed=spec.seed + 1) if len(eval_docs) >= 2 else None
     if source is not None:
         model = BertForPreTraining.from_pretrained(
             source, hidden_dropout_prob=spec.dropout, attention_probs_dropout_prob=spec.dropout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -14,7 +15,8 @@ from .dataset import PretrainingDataset
 
 __all__ = ["PretrainingTask"]
 
-Batch = dict[str, Tensor | bool]
+# Tensors, `has_padding` (bool) and `epoch` (int): the engine's `bert_core.training.Batch`.
+Batch = dict[str, Any]
 
 
 class PretrainingTask:
@@ -51,7 +53,7 @@ class PretrainingTask:
 
     def batch(self, micro_index: int, rank: int = 0, world_size: int = 1) -> Batch:
         epoch, index = self.locate(micro_index, world_size)
-        batch = self.dataset.batch(epoch, index, self.batch_size, rank=rank, world_size=world_size)
+        batch: Batch = self.dataset.batch(epoch, index, self.batch_size, rank=rank, world_size=world_size)
         batch["epoch"] = epoch
         return batch
 
@@ -90,9 +92,9 @@ class PretrainingTask:
             batch = to_device(batch, device)
             for key, value in self.forward(model, batch).items():
                 sums[key] += float(value)
-            for key, value in self.counts(batch).items():
+            for key, count in self.counts(batch).items():
                 if key in counts:
-                    counts[key] += value
+                    counts[key] += count
         if not counts["mlm"]:
             return {}
         metrics = {k: v / counts[k.split("_")[0]] for k, v in sums.items()}

@@ -206,7 +206,7 @@ class Tokenizer:
             input_ids=enc.ids,
             token_type_ids=enc.type_ids,
             attention_mask=enc.attention_mask,
-            offsets=[tuple(o) for o in enc.offsets],
+            offsets=[(start, end) for start, end in enc.offsets],
             word_ids=enc.word_ids,
             tokens=enc.tokens,
             special_tokens_mask=enc.special_tokens_mask,

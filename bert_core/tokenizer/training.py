@@ -26,8 +26,7 @@ def _texts_from(items: Iterable[str | Path]) -> Iterator[str]:
     for item in items:
         if isinstance(item, Path) and not item.is_file():
             raise FileNotFoundError(f"training file not found: {item}")
-        is_file = isinstance(item, Path) or _names_file(item)
-        if not is_file:
+        if not isinstance(item, Path) and not _names_file(item):
             yield item
             continue
         # errors="replace": one bad byte in a large corpus should not abort training.

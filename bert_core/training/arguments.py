@@ -78,12 +78,16 @@ class TrainingArguments:
 
 def decay_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """AdamW parameter groups: decay for weight matrices, none for biases, LayerNorm and embeddings' norms."""
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for name, param in model.named_parameters():  # tied parameters are listed once
         if not param.requires_grad:
             continue
         (no_decay if param.ndim < 2 or "LayerNorm" in name else decay).append(param)
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups: list[dict[str, Any]] = [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
     seen = [id(p) for g in groups for p in g["params"]]
     assert len(seen) == len(set(seen)), "a parameter is in two weight-decay groups"
     return groups

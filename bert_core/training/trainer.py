@@ -24,6 +24,7 @@ from ..batching import eval_mode, to_device
 from ..checkpoint import RunDirectory, Saveable
 from ..device import autocast, pick_device, resolve_precision
 from ..distributed import DistInfo, all_reduce_sum, init_distributed
+from ..model import BertPreTrainedModel
 from .arguments import Batch, TrainingArguments, TrainingDiverged, TrainTask, decay_groups
 
 __all__ = ["EVENTS", "Trainer"]
@@ -42,7 +43,7 @@ class Trainer:
 
     def __init__(
         self,
-        model: nn.Module,
+        model: BertPreTrainedModel,
         task: TrainTask,
         args: TrainingArguments,
         *,
@@ -70,11 +71,14 @@ class Trainer:
         )
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
         self._wrapped: nn.Module = self.model
+        self._ddp: nn.parallel.DistributedDataParallel | None = None  # set exactly when self.dist.enabled
         if self.dist.enabled:
             ids = [self.dist.local_rank] if self.device.type == "cuda" else None
-            self._wrapped = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+            self._wrapped = self._ddp = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         if args.compile:
-            self._wrapped = torch.compile(self._wrapped)
+            compiled = torch.compile(self._wrapped)
+            assert isinstance(compiled, nn.Module)  # an OptimizedModule; typed as a plain callable
+            self._wrapped = compiled
         encoder = getattr(self.model, "bert", None)
         self._encoder_params = list(encoder.parameters()) if encoder is not None else []
         self.global_step = 0
@@ -113,12 +117,13 @@ class Trainer:
         for i, batch in enumerate(micro):
             batch = to_device(batch, self.device, non_blocking=True)
             last = i == len(micro) - 1
-            sync = self._wrapped.no_sync() if self.dist.enabled and not last else contextlib.nullcontext()
+            sync = self._ddp.no_sync() if self._ddp is not None and not last else contextlib.nullcontext()
             with sync:
                 with autocast(self.precision, self.device):
                     out = self.task.forward(self._wrapped, batch)
                 # DDP averages gradients over ranks: multiply by world_size to keep a global sum / global count.
                 objective = sum(v / max(totals[k.split("_")[0]], 1.0) for k, v in out.items() if k.endswith("_loss"))
+                assert isinstance(objective, Tensor), "the task returned no *_loss"
                 # With gradient clipping a far too high learning rate rarely reaches NaN in fp32: the
                 # loss explodes to thousands instead. A cross-entropy that far above chance is divergence too.
                 value = objective.detach()
