@@ -48,12 +48,13 @@ def run(ns: argparse.Namespace) -> int:
     task = get_task("qa" if _is_qa(source) else "sentiment")
     tokenizer = Tokenizer.from_pretrained(source)
     model = task.model_class.from_pretrained(source)
+    items: list[tuple[str, str | None]]  # (text or question, QA context)
     if ns.data:
         rows = read_table(ns.data)
         if not rows:
             raise ValueError(f"{ns.data} has no rows")
         keys = list(rows[0])
-        if task.name == "qa":
+        if task.is_qa:
             q, c = (
                 _column(keys, QUESTION_COLUMNS, "question", ns.data),
                 _column(keys, CONTEXT_COLUMNS, "context", ns.data),
@@ -63,7 +64,7 @@ def run(ns: argparse.Namespace) -> int:
             t = _column(keys, TEXT_COLUMNS, "text", ns.data)
             items = [(str(r[t]), None) for r in rows]
     else:
-        if task.name == "qa" and not ns.context:
+        if task.is_qa and not ns.context:
             raise ValueError("a QA model needs --context with --text")
         items = [(ns.text, ns.context)]
     out = open(ns.out, "w", encoding="utf-8") if ns.out else sys.stdout

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..batching import model_device, model_inputs, pad_batch, to_device
+from ..config import BertConfig
 from ..metrics import classification_metrics, confusion_matrix
 from ..tokenizer import Tokenizer
 from .batches import EpochBatches, eval_order
@@ -25,13 +26,20 @@ from .data.sentiment import LabelledText
 __all__ = ["ClassificationTask", "classifier_logits", "worst_misclassified"]
 
 
+def model_config(model: nn.Module) -> BertConfig:
+    """`model.config`, the `BertConfig` every model of this library carries."""
+    config = model.config
+    assert isinstance(config, BertConfig)  # nn.Module's attributes are typed `Tensor | Module`
+    return config
+
+
 def classifier_logits(model: nn.Module, ids: Sequence[Sequence[int]], pad_id: int, batch_size: int = 64) -> Tensor:
     """(N, num_labels) float logits of a sequence classifier for encoded texts, in order (CPU).
 
     Call under `torch.inference_mode()` with the model in eval mode.
     """
     device = model_device(model)
-    out = torch.zeros(len(ids), model.config.num_labels)
+    out = torch.zeros(len(ids), model_config(model).num_labels)
     for rows in eval_order([len(x) for x in ids], batch_size):
         batch = to_device(pad_batch([ids[i] for i in rows], None, pad_id), device)
         logits = model(**model_inputs(batch)).logits  # (b, C)

@@ -50,10 +50,11 @@ def compare_embeddings(
     `pooling="cls"` by default: the [CLS] vector is what a sequence classifier reads, so it is where
     fine-tuning shows most.
     """
-    kwargs = {"layer": layer, "pooling": pooling, "max_length": max_length}
-    return EmbeddingPair(
-        embeddings(before, tokenizer, texts, **kwargs).vectors, embeddings(after, tokenizer, texts, **kwargs).vectors
-    )
+
+    def vectors(model: nn.Module) -> np.ndarray:
+        return embeddings(model, tokenizer, texts, layer=layer, pooling=pooling, max_length=max_length).vectors
+
+    return EmbeddingPair(vectors(before), vectors(after))
 
 
 def class_separation(vectors: np.ndarray, labels: Sequence[str]) -> float:

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from ..batching import eval_mode, model_device, to_device
 from ..tokenizer.encoding import Tokenizer
-from .classification import classifier_logits
+from .classification import classifier_logits, model_config
 from .data.squad import QAExample
 from .qa_features import Span, decode_example, make_features
 from .question_answering import collate_qa, qa_forward
@@ -32,8 +32,8 @@ def predict_sentiment(
         max_length: tokens per text (default: the model's `max_position_embeddings`).
     """
     if not texts:
-        return torch.zeros(0, model.config.num_labels)
-    limit = max_length or model.config.max_position_embeddings
+        return torch.zeros(0, model_config(model).num_labels)
+    limit = max_length or model_config(model).max_position_embeddings
     ids = [e.input_ids for e in tokenizer.encode_batch(list(texts), max_length=limit)]
     with eval_mode(model):
         return classifier_logits(model, ids, tokenizer.pad_token_id, batch_size).softmax(-1)
@@ -41,7 +41,7 @@ def predict_sentiment(
 
 def label_probabilities(model: nn.Module, probabilities: Tensor) -> list[dict[str, float]]:
     """{class name: probability} per row, names from `model.config.id2label` (else "LABEL_i")."""
-    names = model.config.id2label or {}
+    names = model_config(model).id2label or {}
     return [{names.get(i, f"LABEL_{i}"): float(p) for i, p in enumerate(row)} for row in probabilities]
 
 
@@ -82,7 +82,7 @@ def answer(
     """
     if not question.strip() or not context.strip():
         raise ValueError("both a question and a context are needed")
-    max_seq_length = min(max_seq_length, model.config.max_position_embeddings)
+    max_seq_length = min(max_seq_length, model_config(model).max_position_embeddings)
     example = QAExample("query", question.strip(), context, [])
     max_query_length = min(max_query_length, max_seq_length // 2)  # a long question still leaves room
     doc_stride = max(0, min(doc_stride, max_seq_length - max_query_length - 4))
@@ -117,7 +117,7 @@ def answer(
     return QAPrediction(
         spans,
         list(context_enc.tokens),
-        [tuple(o) for o in context_enc.offsets],
+        [(a, b) for a, b in context_enc.offsets],
         start_probs,
         end_probs,
         null,

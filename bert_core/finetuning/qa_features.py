@@ -84,7 +84,7 @@ def make_features(
     features = []
     for index, (example, q, c) in enumerate(zip(examples, questions, contexts)):
         q_ids = q.ids[:max_query_length]
-        ctx_offsets = [tuple(o) for o in c.offsets]
+        ctx_offsets = [(a, b) for a, b in c.offsets]
         span = None
         if example.answers:
             span = answer_token_span(ctx_offsets, example.answers[0].start, example.answers[0].end)

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..model import BertForSequenceClassification
 from ..tokenizer import Tokenizer
-from .classification import ClassificationTask
+from .classification import ClassificationTask, model_config
 from .data.sentiment import LabelledText, SentimentData, load_sentiment
 from .task import FinetuneTask
 
@@ -61,7 +61,7 @@ class SentimentTask(FinetuneTask):
         )
 
     def evaluation_labels(self, model: nn.Module) -> dict[str, Any]:
-        config = model.config
+        config = model_config(model)
         return {"labels": [(config.id2label or {}).get(i, str(i)) for i in range(config.num_labels)]}
 
     def evaluation_report(self, evaluator: ClassificationTask, settings: Mapping[str, Any]) -> dict[str, Any]:

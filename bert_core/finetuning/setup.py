@@ -135,6 +135,7 @@ def prepare_finetuning(
     if spec.freeze_layers is None:
         spec.freeze_layers = default_freeze_layers(spec.task, spec.init, model.config.num_hidden_layers)
     freeze_bottom(model, spec.freeze_layers)
+    assert spec.max_seq_length is not None  # __post_init__ filled it in
     if spec.max_seq_length > model.config.max_position_embeddings:
         raise ValueError(
             f"max_seq_length {spec.max_seq_length} exceeds the model's {model.config.max_position_embeddings} positions"

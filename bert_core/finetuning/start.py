@@ -11,7 +11,7 @@ import torch
 from ..assets import minilm_dir
 from ..checkpoint import resolve_model_dir
 from ..config import BertConfig
-from ..model import BertPreTrainedModel
+from ..model import BertModel, BertPreTrainedModel
 from ..tokenizer.encoding import Tokenizer
 
 __all__ = ["resolve_init", "load_start_model", "freeze_bottom"]
@@ -83,10 +83,12 @@ def freeze_bottom(model: BertPreTrainedModel, layers: int) -> None:
     Raises:
         ValueError: `layers` is more than the model has.
     """
-    encoder_layers = model.bert.encoder.layer
+    bert = model.bert
+    assert isinstance(bert, BertModel)  # a task model's encoder; `nn.Module` types its attributes `Tensor | Module`
+    encoder_layers = bert.encoder.layer
     if not 0 <= layers <= len(encoder_layers):
         raise ValueError(f"freeze_layers must be between 0 and {len(encoder_layers)}, got {layers}")
     if layers == 0:
         return
-    for module in [model.bert.embeddings, *encoder_layers[:layers]]:
+    for module in [bert.embeddings, *encoder_layers[:layers]]:
         module.requires_grad_(False)

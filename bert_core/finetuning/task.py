@@ -16,7 +16,8 @@ from torch import nn
 
 from ..model import BertPreTrainedModel
 from ..tokenizer import Tokenizer
-from ..training import TrainTask
+from .classification import ClassificationTask
+from .question_answering import QuestionAnsweringTask
 from .recipe import RECIPES, Recipe, fit_epochs
 
 __all__ = ["FinetuneTask"]
@@ -61,7 +62,7 @@ class FinetuneTask(ABC):
     @abstractmethod
     def make_train_task(
         self, train: Sequence[Any], dev: Sequence[Any], tokenizer: Tokenizer, data: Any, settings: Mapping[str, Any]
-    ) -> TrainTask:
+    ) -> ClassificationTask | QuestionAnsweringTask:
         """The task the `Trainer` drives, over encoded `train` and `dev` examples of `data`."""
 
     def train_windows(self, train_task: Any) -> int:

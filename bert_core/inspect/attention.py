@@ -51,7 +51,10 @@ def attentions(
     truncated = len(enc) >= limit and len(tokenizer.encode(text, pair or None)) > limit
     encoder = encoder_of(model)
     with eval_mode(encoder):
-        maps = encoder.attention_maps(**model_inputs(batch_from_encodings([enc], model_device(encoder))))
+        inputs = model_inputs(batch_from_encodings([enc], model_device(encoder)))
+        input_ids = inputs["input_ids"]
+        assert input_ids is not None  # model_inputs always sets input_ids; only attention_mask may be None
+        maps = encoder.attention_maps(input_ids, inputs["attention_mask"], inputs["token_type_ids"])
     weights = torch.stack(maps, dim=1)[0].float().cpu().numpy()  # (L, H, T, T)
     return AttentionMaps(list(enc.tokens), weights, list(enc.token_type_ids), truncated)
 

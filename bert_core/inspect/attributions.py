@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from ..batching import eval_mode
 from ..tokenizer import Encoding, Tokenizer
+from .encoder import as_task_model
 from .rollout import rollout
 
 Method = Literal["integrated_gradients", "grad_x_input", "rollout"]
@@ -128,10 +129,10 @@ def _scores(
     ids, types, mask = _batch(enc, device)
     if method == "rollout":
         with torch.inference_mode():
-            out = model.bert(ids, mask, types, output_attentions=True)
+            out = as_task_model(model).bert(ids, mask, types, output_attentions=True)
         attn = torch.stack([a[0] for a in out.attentions]).float()  # (L, nh, T, T)
         return rollout(attn)[row].tolist(), None
-    layer = model.bert.embeddings.word_embeddings
+    layer = as_task_model(model).bert.embeddings.word_embeddings
     if method == "integrated_gradients":
         ig = LayerIntegratedGradients(target_fn, layer)
         attr, delta = ig.attribute(
@@ -168,7 +169,7 @@ def explain_classifier(
         raise ValueError("there is no text to explain")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    limit = max_length or model.config.max_position_embeddings
+    limit = max_length or as_task_model(model).config.max_position_embeddings
     enc = tokenizer.encode(text, max_length=limit)
     device = next(model.parameters()).device
     ids, types, mask = _batch(enc, device)
@@ -183,11 +184,11 @@ def explain_classifier(
             return model(i, m, t).logits.float().softmax(-1)[:, label_id]  # (B,)
 
         scores, delta = _scores(method, model, target_prob, enc, tokenizer.pad_token_id, 0, steps)
-    names = model.config.id2label or {}
+    names = as_task_model(model).config.id2label or {}
     return Attribution(
         text=text,
         tokens=enc.tokens,
-        offsets=[tuple(o) for o in enc.offsets],
+        offsets=[(a, b) for a, b in enc.offsets],
         scores=scores,
         method=method,
         label=str(names.get(label_id, f"LABEL_{label_id}")),
@@ -223,7 +224,9 @@ def explain_answer(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if which not in ("start", "end"):
         raise ValueError(f"which must be 'start' or 'end', got {which!r}")
-    enc = tokenizer.encode(question, context, max_length=min(max_length, model.config.max_position_embeddings))
+    enc = tokenizer.encode(
+        question, context, max_length=min(max_length, as_task_model(model).config.max_position_embeddings)
+    )
     device = next(model.parameters()).device
     ids, types, mask = _batch(enc, device)
     in_context = torch.tensor([s == 1 and w is not None for s, w in zip(enc.token_type_ids, enc.word_ids)])
@@ -250,7 +253,7 @@ def explain_answer(
     return Attribution(
         text=question,
         tokens=enc.tokens,
-        offsets=[tuple(o) for o in enc.offsets],
+        offsets=[(a, b) for a, b in enc.offsets],
         scores=scores,
         method=method,
         label=which,

@@ -9,13 +9,16 @@ trainer's callbacks) or use a snapshot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import torch
 from torch import Tensor, nn
 
 from ..batching import batch_from_encodings, eval_mode, model_device, model_inputs
-from ..model import rows_of
+from ..model import BertModel, rows_of
+from ..model.heads import BertLMPredictionHead
 from ..tokenizer import MASK, Tokenizer
+from .encoder import as_task_model
 
 __all__ = [
     "FillMaskResult",
@@ -28,6 +31,17 @@ __all__ = [
     "next_sentence",
     "predict_masked",
 ]
+
+
+class _MLMHeads(Protocol):
+    predictions: BertLMPredictionHead
+
+
+class _MaskedLM(Protocol):
+    """What `predict_masked` reads from a model that `has_mlm_head`."""
+
+    bert: BertModel
+    cls: _MLMHeads
 
 
 @dataclass
@@ -105,13 +119,14 @@ def predict_masked(
     """
     if not has_mlm_head(model):
         raise ValueError(f"{type(model).__name__} has no masked-LM head")
+    mlm = cast(_MaskedLM, model)  # checked above: it has `.bert` and `.cls.predictions`
     device = model_device(model)
     with eval_mode(model):
         rows, valid = rows_of(positions.to(device))  # (B, P)
-        hidden = model.bert(
+        hidden = mlm.bert(
             input_ids.to(device), _to(attention_mask, device), _to(token_type_ids, device), last_rows=rows
         ).last_hidden_state[valid]  # (N, C): the last layer on these rows only
-        logits = model.cls.predictions(hidden).float()  # (N, V)
+        logits = mlm.cls.predictions(hidden).float()  # (N, V)
     probs = logits.softmax(-1)
     top = probs.topk(min(top_k, probs.size(-1)), dim=-1)
     return top.values.cpu(), top.indices.cpu()
@@ -137,11 +152,14 @@ def fill_mask(
     """
     if not texts:
         return []
-    limit = max_length or getattr(getattr(model, "config", None), "max_position_embeddings", 512)
+    model_limit: int = getattr(getattr(model, "config", None), "max_position_embeddings", 512)
+    limit = max_length or model_limit
     encodings = tokenizer.encode_batch(list(texts), max_length=limit, padding=True)
     full_lengths = [len(e) for e in tokenizer.encode_batch(list(texts))]
     inputs = model_inputs(batch_from_encodings(encodings))
-    positions = inputs["input_ids"] == tokenizer.mask_token_id  # (B, T)
+    input_ids = inputs["input_ids"]
+    assert input_ids is not None  # model_inputs always sets input_ids; only attention_mask may be None
+    positions = input_ids == tokenizer.mask_token_id  # (B, T)
     results = [
         FillMaskResult(t, [tok for tok, m in zip(e.tokens, e.attention_mask) if m], [], n > limit)
         for t, e, n in zip(texts, encodings, full_lengths)
@@ -150,7 +168,7 @@ def fill_mask(
         return results
     probs, ids = predict_masked(
         model,
-        inputs["input_ids"],
+        input_ids,
         positions,
         token_type_ids=inputs["token_type_ids"],
         attention_mask=inputs["attention_mask"],
@@ -179,7 +197,7 @@ def next_sentence(
         raise ValueError(f"{type(model).__name__} has no next-sentence head")
     device = model_device(model)
     with eval_mode(model):
-        out = model.bert(
+        out = as_task_model(model).bert(
             input_ids.to(device), attention_mask=_to(attention_mask, device), token_type_ids=token_type_ids.to(device)
         )
         probs = head(out.pooler_output).float().softmax(-1).cpu()  # (B, 2)

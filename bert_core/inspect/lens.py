@@ -15,6 +15,7 @@ from torch import nn
 
 from ..batching import eval_mode
 from ..tokenizer import Tokenizer
+from .encoder import as_task_model
 
 __all__ = ["LensTable", "NoMLMHead", "layer_predictions"]
 
@@ -51,7 +52,8 @@ def layer_predictions(
         )
     if not text.strip():
         raise ValueError("there is no text to look at")
-    limit = max_length or model.config.max_position_embeddings
+    task_model = as_task_model(model)  # checked above: it has `.bert`
+    limit = max_length or task_model.config.max_position_embeddings
     enc = tokenizer.encode(text, max_length=limit)
     device = next(model.parameters()).device
     ids = torch.tensor([enc.input_ids], device=device)  # (1, T)
@@ -61,7 +63,7 @@ def layer_predictions(
         return []
     with eval_mode(model):
         with torch.inference_mode():
-            hidden = model.bert(ids, None, types, output_hidden_states=True).hidden_states  # (L + 1) × (1, T, C)
+            hidden = task_model.bert(ids, None, types, output_hidden_states=True).hidden_states  # (L + 1) × (1, T, C)
             at_masks = torch.stack([h[0, positions] for h in hidden])  # (L + 1, M, C)
             probs = predictions(at_masks).float().softmax(-1)  # (L + 1, M, V)
             top = probs.topk(min(top_k, probs.size(-1)), dim=-1)  # (L + 1, M, k)

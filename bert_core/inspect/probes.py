@@ -21,6 +21,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import torch
@@ -34,6 +35,7 @@ from ..data import load_builtin
 from ..finetuning.data.sentiment import load_rotten_tomatoes
 from ..model import BertModel
 from ..tokenizer import Tokenizer
+from .encoder import as_task_model
 
 __all__ = ["PROBE_TASKS", "ProbeData", "ProbeResult", "probe_data", "layer_features", "fit_probes", "run_probe"]
 
@@ -105,8 +107,8 @@ def probe_data(task: str, n: int = 2000, seed: int = 0) -> ProbeData:
     raise ValueError(f"task must be one of {sorted(PROBE_TASKS)}, got {task!r}")
 
 
-def _encoder(model: nn.Module) -> nn.Module:
-    return model.bert if hasattr(model, "bert") else model
+def _encoder(model: nn.Module) -> BertModel:
+    return as_task_model(model).bert if hasattr(model, "bert") else cast(BertModel, model)  # a bare encoder
 
 
 def layer_features(
@@ -151,7 +153,9 @@ def layer_features(
                 for t, (o, w) in enumerate(zip(enc.offsets, enc.word_ids)):
                     if w is not None and o[0] not in first_piece:
                         first_piece[o[0]] = t
-                rows = [(first_piece[s], y) for s, _, y in data.labels[i] if s in first_piece]  # type: ignore[misc]
+                spans = data.labels[i]
+                assert isinstance(spans, list)  # token task: (start char, end char, label) per word
+                rows = [(first_piece[s], y) for s, _, y in spans if s in first_piece]
                 if rows:
                     vectors.append(stack[:, b, [t for t, _ in rows]].cpu().numpy())  # (L + 1, k, C)
                     labels.extend(y for _, y in rows)

@@ -176,6 +176,7 @@ def examples_from_rows(
             raise CorpusError(f"{name}: choose the {role} column (none of {list(tried)} found); columns: {columns}")
         if column not in columns:
             raise CorpusError(f"{name} has no column {column!r}; its columns are {columns}")
+    assert text_column is not None and label_column is not None  # the loop above raised otherwise
     if text_column == label_column:
         raise CorpusError(f"{name}: the text and label columns must differ (both are {text_column!r})")
     kept: list[tuple[str, str]] = []
