@@ -90,6 +90,11 @@ def figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def guess_figures(at: AppTest) -> list[dict]:
+    """The Fill-in-the-blank page's guess bars (its Layer-by-layer tab draws heatmaps beside them)."""
+    return [f for f in figures(at) if f["data"] and f["data"][0]["type"] == "bar"]
+
+
 def text(at: AppTest) -> str:
     return "\n".join(e.value for e in [*at.error, *at.warning, *at.info, *at.success, *at.markdown, *at.caption])
 

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from apptest_helpers import figures, ok, open_page, owner_of, running_app
+from apptest_helpers import figures, guess_figures, ok, open_page, owner_of, running_app
 from streamlit.testing.v1 import AppTest
 
 from explorer import settings, state
@@ -134,13 +134,13 @@ def test_fill_mask_empty_and_without_mask(app: AppTest) -> None:
     at = open_page(at, "fill_mask", FILL_TEXT="no blank in this sentence")
     assert "type `[MASK]`" in messages(ok(at)) and not figures(at)
     at = open_page(at, "fill_mask", FILL_TEXT="the [MASK] said .")
-    assert len(figures(ok(at))) == 1  # and the page still answers
+    assert len(guess_figures(ok(at))) == 1  # and the page still answers
 
 
 def test_input_longer_than_the_model_is_cut_with_a_notice(app: AppTest) -> None:
     long = "the police said the market was closed . " * 80  # ~720 tokens > 512 positions
     at = open_page(app, "fill_mask", FILL_TEXT="the [MASK] said . " + long)
-    assert "longer than the model's 512 positions" in messages(ok(at)) and len(figures(at)) == 1
+    assert "longer than the model's 512 positions" in messages(ok(at)) and len(guess_figures(at)) == 1
     at = open_page(at, "attention", ATTN_TEXT=long)
     assert "only its first 64 are shown" in messages(ok(at))
     at = open_page(at, "attention", ATTN_TEXT="a short sentence")
@@ -168,4 +168,4 @@ def test_out_of_memory_in_training_shows_a_message_and_the_app_lives(app: AppTes
     assert "ran out of memory" in messages(at) and "smaller batch size" in messages(at)
     monkeypatch.setattr(BertForPreTraining, "forward", real)
     at = open_page(at, "fill_mask", FILL_TEXT="the [MASK] said .")
-    assert len(figures(ok(at))) == 1
+    assert len(guess_figures(ok(at))) == 1

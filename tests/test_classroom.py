@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
-from apptest_helpers import PASSWORD, figures, ok, owner_of, page, save_run, session, text
+from apptest_helpers import PASSWORD, guess_figures, ok, owner_of, page, save_run, session, text
 from streamlit.testing.v1 import AppTest
 
 from bert_core.checkpoint import RunDirectory
@@ -160,7 +160,7 @@ def test_after_a_server_restart_every_saved_run_is_listed_and_loads(env: Path, r
         at.session_state[state.ACTIVE_MODEL] = f"run:{name}"
         at.session_state[state.FILL_TEXT] = "the [MASK] said ."
         at = page(at, "fill_mask")
-        assert len(figures(at)) == 1, name  # the model loaded and guessed
+        assert len(guess_figures(at)) == 1, name  # the model loaded and guessed
 
 
 # ---------------------------------------------------------------- security

@@ -75,7 +75,7 @@ def fill_mask_panel(loaded: active_model.LoadedModel, query: str, top_k: int, ke
 def lens_panel(loaded: active_model.LoadedModel, query: str, top_k: int, key: str) -> None:
     """For every [MASK] of `query`: the model's guesses after each layer, as a layers × guesses heatmap."""
     if not loaded.has_trained_mlm_head:
-        inspection.no_mlm_head_notice(loaded)
+        st.info("Layer by layer needs a model that can guess words too: see the Guesses tab.")
         return
     st.caption(
         "Each row sends the hidden vector at the blank, as it is after that layer, straight into the "

@@ -68,6 +68,11 @@ def test_inspection_pages_offline(server, page, outside_requests) -> None:
     wait_idle(page, 60)
     no_exception(page)
     page.screenshot(path=str(shots / "fill_mask_run.png"), full_page=True)
+    page.get_by_role("tab", name="Layer by layer").click()
+    page.locator('[data-testid="stPlotlyChart"]').nth(3).wait_for(timeout=60_000)  # a lens per blank
+    page.wait_for_timeout(800)
+    no_exception(page)
+    page.screenshot(path=str(shots / "fill_mask_lens.png"), full_page=True)
 
     goto(page, "Attention", "Attention")
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
@@ -83,6 +88,16 @@ def test_inspection_pages_offline(server, page, outside_requests) -> None:
     page.wait_for_timeout(800)
     page.screenshot(path=str(shots / "attention_stats.png"), full_page=True)
 
+    page.get_by_role("tab", name="Rollout").click()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(shots / "attention_rollout.png"), full_page=True)
+    page.get_by_text("Whole words").click()
+    page.get_by_text("pieces)").first.wait_for(timeout=60_000)  # the caption counts words and pieces
+    wait_idle(page, 60)
+    no_exception(page)
+    page.get_by_role("tab", name="Every head").click()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(shots / "attention_words.png"), full_page=True)
     page.get_by_role("tab", name="Head view (bertviz)").click()
     frame = page.frame_locator('[data-testid="stIFrame"]').first
     frame.locator("#vis svg text").first.wait_for(timeout=30_000)
