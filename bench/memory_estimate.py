@@ -38,7 +38,6 @@ def measure(task: str, preset: str, batch: int, seq: int) -> dict[str, float]:
 
     torch.set_num_threads(1)
     config = BertConfig.from_preset(preset)
-    estimate = estimate_training_memory(config, task=task, batch_size=batch, seq_len=seq)
     one = _one_sequence(config, task, seq, min(20, round(0.15 * seq)))
     data = {k: v.expand(batch, *v.shape[1:]).contiguous() for k, v in one.items()}
     import gc
@@ -53,6 +52,7 @@ def measure(task: str, preset: str, batch: int, seq: int) -> dict[str, float]:
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
     peak = status("VmHWM")
+    estimate = estimate_training_memory(config, task=task, batch_size=batch, seq_len=seq)  # after: not warming up
     return {
         "task": task,
         "preset": preset,

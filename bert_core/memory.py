@@ -95,6 +95,7 @@ def saved_activation_bytes(model: nn.Module, batch: dict[str, torch.Tensor]) -> 
         return t
 
     model.train()
+    model(**batch)  # a first forward outside the hooks: one-off work (e.g. the kernels' timing) is not counted
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(**batch)
     return sum(saved.values())

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from bert_core.data import CorpusError
+from bert_core.finetuning.registry import get_task
 from explorer import state
 from explorer.finetune import compare, form, views
 from explorer.ui import presenter, widgets
@@ -61,7 +62,7 @@ with presenter.settings_expander(state.FT_SETTINGS, busy):
                 key=state.FT_UPLOAD,
                 disabled=busy,
                 help="A table with a text column and a label column (2 or more classes)."
-                if task == "sentiment"
+                if not get_task(task).is_qa
                 else "SQuAD v1.1 or v2.0 JSON: data → paragraphs → "
                 "context + qas (question, answers with text and answer_start).",
             )
@@ -69,7 +70,7 @@ with presenter.settings_expander(state.FT_SETTINGS, busy):
         source = form.data_source()
         if source is not None:
             try:
-                if task == "sentiment":
+                if not get_task(task).is_qa:
                     text_col = label_col = None
                     if ss[state.FT_DATA] == form.UPLOAD:
                         columns, rows, n = form.table_preview(*source)
@@ -138,7 +139,7 @@ with presenter.settings_expander(state.FT_SETTINGS, busy):
             disabled=busy,
             help="tokens per example; longer texts are cut",
         )
-        if task == "qa":
+        if get_task(task).is_qa:
             c1.number_input(
                 "Doc stride",
                 0,
@@ -205,7 +206,7 @@ if view is not None and not busy:
     if models is not None:
         views.follow_run(models)
         st.subheader("Try it")
-        if view.task == "sentiment":
+        if not get_task(view.task).is_qa:
             views.try_sentiment(models)
         else:
             views.try_qa(models)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import tokenizers
@@ -26,29 +25,15 @@ from .pipeline import (
     SEP,
     SPECIAL_TOKENS,
     UNK,
+    Encoding,
     bert_pipeline,
     check_specials,
     finish_backend,
+    to_encoding,
 )
 from .training import train_wordpiece
 
-__all__ = ["Encoding", "Tokenizer"]
-
-
-@dataclass
-class Encoding:
-    """One encoded sequence (or pair), as plain Python lists of equal length."""
-
-    input_ids: list[int]
-    token_type_ids: list[int]  # 0 for segment A and its [CLS]/[SEP], 1 for segment B
-    attention_mask: list[int]  # 0 only at padding
-    offsets: list[tuple[int, int]]  # char span in its own segment's text; (0, 0) for specials
-    word_ids: list[int | None]  # word index within its own segment; None for specials
-    tokens: list[str]
-    special_tokens_mask: list[int]  # 1 at [CLS]/[SEP]/[PAD]
-
-    def __len__(self) -> int:
-        return len(self.input_ids)
+__all__ = ["Tokenizer"]
 
 
 class Tokenizer:
@@ -90,9 +75,6 @@ class Tokenizer:
             vocab: A token → id mapping, or the path of a ``vocab.txt`` (one token a line).
             lowercase: Lowercase and strip accents (an "uncased" model).
 
-        Returns:
-            The tokenizer.
-
         Raises:
             FileNotFoundError: If ``vocab`` is a path that does not exist.
             ValueError: If a special token is missing from the vocabulary.
@@ -118,9 +100,6 @@ class Tokenizer:
 
         Args:
             path: The folder or file.
-
-        Returns:
-            The tokenizer.
 
         Raises:
             FileNotFoundError: If there is neither file.
@@ -200,18 +179,6 @@ class Tokenizer:
                 self._truncating[max_length] = backend
         return backend
 
-    @staticmethod
-    def _convert(enc: tokenizers.Encoding) -> Encoding:
-        return Encoding(
-            input_ids=enc.ids,
-            token_type_ids=enc.type_ids,
-            attention_mask=enc.attention_mask,
-            offsets=[(start, end) for start, end in enc.offsets],
-            word_ids=enc.word_ids,
-            tokens=enc.tokens,
-            special_tokens_mask=enc.special_tokens_mask,
-        )
-
     def encode(
         self, text: str, pair: str | None = None, *, max_length: int | None = None, truncation: bool = True
     ) -> Encoding:
@@ -230,7 +197,7 @@ class Tokenizer:
         Raises:
             ValueError: If ``max_length`` is below the number of specials (2, or 3 for a pair).
         """
-        return self._convert(self._backend_for(max_length, truncation, pair is not None).encode(text, pair))
+        return to_encoding(self._backend_for(max_length, truncation, pair is not None).encode(text, pair))
 
     def encode_batch(
         self,
@@ -260,7 +227,7 @@ class Tokenizer:
             raise ValueError(f"got {len(texts)} texts but {len(pairs)} pairs")
         inputs = list(texts) if pairs is None else list(zip(texts, pairs))
         encs = [
-            self._convert(e) for e in self._backend_for(max_length, truncation, pairs is not None).encode_batch(inputs)
+            to_encoding(e) for e in self._backend_for(max_length, truncation, pairs is not None).encode_batch(inputs)
         ]
         longest = max((len(e) for e in encs), default=0)
         for e in encs if padding else ():

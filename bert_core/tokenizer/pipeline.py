@@ -1,6 +1,9 @@
-"""The BERT WordPiece pipeline on a `tokenizers` backend: special tokens, normalizer, pre-tokenizer, template."""
+"""The BERT WordPiece pipeline on a `tokenizers` backend: special tokens, normalizer, pre-tokenizer, template;
+and its output as plain lists (`Encoding`)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import tokenizers
 from tokenizers import decoders, normalizers, pre_tokenizers, processors
@@ -16,6 +19,8 @@ __all__ = [
     "check_specials",
     "bert_pipeline",
     "finish_backend",
+    "Encoding",
+    "to_encoding",
 ]
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
@@ -50,4 +55,33 @@ def finish_backend(backend: tokenizers.Tokenizer) -> None:
         single=f"{CLS}:0 $A:0 {SEP}:0",
         pair=f"{CLS}:0 $A:0 {SEP}:0 $B:1 {SEP}:1",
         special_tokens=[(CLS, vocab[CLS]), (SEP, vocab[SEP])],
+    )
+
+
+@dataclass
+class Encoding:
+    """One encoded sequence (or pair), as plain Python lists of equal length."""
+
+    input_ids: list[int]
+    token_type_ids: list[int]  # 0 for segment A and its [CLS]/[SEP], 1 for segment B
+    attention_mask: list[int]  # 0 only at padding
+    offsets: list[tuple[int, int]]  # char span in its own segment's text; (0, 0) for specials
+    word_ids: list[int | None]  # word index within its own segment; None for specials
+    tokens: list[str]
+    special_tokens_mask: list[int]  # 1 at [CLS]/[SEP]/[PAD]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def to_encoding(enc: tokenizers.Encoding) -> Encoding:
+    """The backend's encoding as plain lists."""
+    return Encoding(
+        input_ids=enc.ids,
+        token_type_ids=enc.type_ids,
+        attention_mask=enc.attention_mask,
+        offsets=[(start, end) for start, end in enc.offsets],
+        word_ids=enc.word_ids,
+        tokens=enc.tokens,
+        special_tokens_mask=enc.special_tokens_mask,
     )

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bert_core.finetuning.registry import get_task
 from explorer.charts.training import (
     ACC_COLOR,
     HEIGHT,
@@ -78,11 +79,11 @@ def finetune_curves_figure(
     fig = make_subplots(
         rows=1,
         cols=2,
-        subplot_titles=("loss", "accuracy %" if task == "sentiment" else "dev exact match / F1 %"),
+        subplot_titles=("loss", "accuracy %" if not get_task(task).is_qa else "dev exact match / F1 %"),
         horizontal_spacing=0.12,
     )
     steps, loss = _series(records, "loss")
-    _, acc = _series(records, "cls_acc" if task == "sentiment" else "qa_acc")
+    _, acc = _series(records, get_task(task).metric + "_acc")
     acc = [100 * a for a in acc]
     for col, values, color, name in ((1, loss, LOSS_COLOR, "train loss"), (2, acc, ACC_COLOR, "train accuracy")):
         fig.add_trace(
@@ -113,7 +114,7 @@ def finetune_curves_figure(
     dev_keys = [("loss", 1, "dev loss", "circle")]
     dev_keys += (
         [("accuracy", 2, "dev accuracy", "diamond")]
-        if task == "sentiment"
+        if not get_task(task).is_qa
         else [("exact_match", 2, "dev exact match", "diamond"), ("f1", 2, "dev F1", "square")]
     )
     for i, (key, col, name, symbol) in enumerate(dev_keys):
@@ -132,7 +133,7 @@ def finetune_curves_figure(
                 row=1,
                 col=col,
             )
-    baseline = baseline_label(dev_class_counts, num_labels) if task == "sentiment" else None
+    baseline = baseline_label(dev_class_counts, num_labels) if not get_task(task).is_qa else None
     if baseline is not None:
         _chance(fig, *baseline, col=2)
     _, dev_loss = _series(evals, "loss")

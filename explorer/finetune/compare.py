@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bert_core.finetuning.compare import class_separation, compare_attention, compare_embeddings
+from bert_core.finetuning.registry import get_task
 from bert_core.inspect import projection
 from explorer import state
 from explorer.charts import before_after as before_after_charts
@@ -90,7 +91,7 @@ def before_after(models: FinetunedModels, task: str) -> None:
         ss[state.FT_COMPARE_TEXT] = models.dev_texts[0]
     text = st.text_input("Input", key=state.FT_COMPARE_TEXT)
     pair = ""
-    if task == "qa" and models.dev_contexts:
+    if get_task(task).is_qa and models.dev_contexts:
         pair = models.dev_contexts[list(models.dev_texts).index(text)] if text in models.dev_texts else ""
         st.caption(
             "For a dev question its passage is the second segment."

@@ -20,6 +20,7 @@ from bert_core.finetuning.data.qa import load_qa
 from bert_core.finetuning.data.sentiment import LABEL_COLUMNS, TEXT_COLUMNS, load_sentiment, read_table
 from bert_core.finetuning.data.squad import load_qa_builtin
 from bert_core.finetuning.recipe import RECIPES, fit_epochs
+from bert_core.finetuning.registry import get_task
 from explorer import active_model, corpora, session, settings, state
 from explorer.jobs.base import JobError
 from explorer.jobs.finetune import FinetuneConfig, FinetuneJob
@@ -254,11 +255,11 @@ def config_from_state() -> FinetuneConfig:
         "batch_size": int(ss[state.FT_BATCH]),
         "seed": int(ss[state.FT_SEED]),
     }
-    if task == "sentiment" and ss[state.FT_DATA] == UPLOAD:
+    if not get_task(task).is_qa and ss[state.FT_DATA] == UPLOAD:
         options.update(
             text_column=ss.get(state.FT_TEXT_COLUMN) or None, label_column=ss.get(state.FT_LABEL_COLUMN) or None
         )
-    if task == "qa":
+    if get_task(task).is_qa:
         seq = options["max_seq_length"]
         options["doc_stride"] = min(int(ss[state.FT_DOC_STRIDE]), max(0, seq - 64 - 4))
         options["max_query_length"] = min(64, seq // 2)

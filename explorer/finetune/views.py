@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bert_core.finetuning.predict import QAPrediction, answer, label_probabilities, predict_sentiment
+from bert_core.finetuning.registry import get_task
 from explorer import state
 from explorer.charts import finetune as charts
 from explorer.charts import help as chart_help
@@ -31,13 +32,14 @@ def _pct(value: float | None) -> str:
 def metric_row(view: FinetuneView) -> None:
     last = view.metrics[-1] if view.metrics else {}
     dev = view.evals[-1] if view.evals else {}
-    acc_key = "cls_acc" if view.task == "sentiment" else "qa_acc"
+    acc_key = get_task(view.task).metric + "_acc"
     cols = st.columns(5)
     cols[0].metric("train loss", f"{last['loss']:.3f}" if last else "—")
     cols[1].metric(
-        "train accuracy" if view.task == "sentiment" else "train spans right", _pct(last.get(acc_key)) if last else "—"
+        "train accuracy" if not get_task(view.task).is_qa else "train spans right",
+        _pct(last.get(acc_key)) if last else "—",
     )
-    if view.task == "sentiment":
+    if not get_task(view.task).is_qa:
         cols[2].metric("dev accuracy", _pct(dev.get("accuracy")), help=f"at step {dev.get('step', 0)}")
         cols[3].metric("dev macro-F1", _pct(dev.get("macro_f1")), help=chart_help.text("macro_f1"))
     else:
@@ -54,7 +56,7 @@ def learning_curves(view: FinetuneView) -> None:
         view.metrics, view.evals, view.task, len(view.labels) or None, view.data_info.get("dev_class_counts")
     )
     presenter.show_chart(figure, key="ft_curves", about="ft_curves", width="stretch", config=PLOT_CONFIG)
-    if view.task == "sentiment":
+    if not get_task(view.task).is_qa:
         st.caption(MACRO_F1_HELP)
 
 
@@ -71,7 +73,7 @@ def results(view: FinetuneView) -> None:
             ("macro_precision", "macro precision"),
             ("macro_recall", "macro recall"),
         ]
-        if view.task == "sentiment"
+        if not get_task(view.task).is_qa
         else [("exact_match", "exact match"), ("f1", "F1")]
     )
     cols = st.columns(len(keys) + 1)
@@ -84,7 +86,7 @@ def results(view: FinetuneView) -> None:
         delta=f"{after['loss'] - before['loss']:+.3f}" if "loss" in before else None,
         delta_color="inverse",
     )
-    if view.task == "sentiment" and view.confusion is not None:
+    if not get_task(view.task).is_qa and view.confusion is not None:
         left, right = st.columns([2, 3])
         presenter.show_chart(
             charts.confusion_figure(view.confusion, view.labels),
@@ -115,7 +117,7 @@ def results(view: FinetuneView) -> None:
                 )
             else:
                 st.success("No mistakes on the dev set.")
-    elif view.task == "qa":
+    elif get_task(view.task).is_qa:
         st.markdown("**Questions it got wrong** (lowest F1 first)")
         rows = [
             {"question": r["question"], "predicted": r["predicted"], "gold": r["gold"], "F1 %": round(100 * r["f1"], 1)}
