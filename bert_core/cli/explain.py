@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..checkpoint import resolve_model_dir
-from ..finetuning.data.sentiment import TEXT_COLUMNS, read_table
+from ..finetuning.data.sentiment import TEXT_COLUMNS, guess_column, read_table
 from ..finetuning.registry import get_task
 from ..inspect.attributions import METHODS, explain_answer, explain_classifier
 from ..tokenizer.encoding import Tokenizer
@@ -36,11 +36,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _column(row_keys: list[str], names: tuple[str, ...], what: str, path: str) -> str:
-    lowered = {k.lower(): k for k in row_keys}
-    for name in names:
-        if name in lowered:
-            return lowered[name]
-    raise ValueError(f"{path} has no {what} column (looked for {', '.join(names)}; found {', '.join(row_keys)})")
+    found = guess_column(row_keys, names)
+    if found is None:
+        raise ValueError(f"{path} has no {what} column (looked for {', '.join(names)}; found {', '.join(row_keys)})")
+    return found
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -131,7 +131,8 @@ def table_columns(source: str | Path | bytes, *, name: str | None = None) -> lis
     return list(columns)
 
 
-def _guess(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
+def guess_column(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
+    """The first of `candidates` among `columns` (case and spaces ignored), as spelled in `columns`."""
     lower = {c.strip().lower(): c for c in columns}
     return next((lower[c] for c in candidates if c in lower), None)
 
@@ -169,8 +170,8 @@ def examples_from_rows(
     columns = list(dict.fromkeys(k for row in rows[:1000] for k in row if k is not None))
     if not rows:
         raise CorpusError(f"{name} has no rows")
-    text_column = text_column or _guess(columns, TEXT_COLUMNS)
-    label_column = label_column or _guess(columns, LABEL_COLUMNS)
+    text_column = text_column or guess_column(columns, TEXT_COLUMNS)
+    label_column = label_column or guess_column(columns, LABEL_COLUMNS)
     for role, column, tried in (("text", text_column, TEXT_COLUMNS), ("label", label_column, LABEL_COLUMNS)):
         if column is None:
             raise CorpusError(f"{name}: choose the {role} column (none of {list(tried)} found); columns: {columns}")
