@@ -26,7 +26,7 @@ import torch
 from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 from torch import Tensor, nn
 
-from ..batching import eval_mode
+from ..batching import batch_from_encodings, eval_mode, model_device
 from ..tokenizer import Encoding, Tokenizer
 from .encoder import as_task_model
 from .rollout import rollout
@@ -103,10 +103,9 @@ class Attribution:
 
 
 def _batch(enc: Encoding, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    ids = torch.tensor([enc.input_ids], device=device)  # (1, T)
-    types = torch.tensor([enc.token_type_ids], device=device)  # (1, T)
-    mask = torch.tensor([enc.attention_mask], device=device)  # (1, T)
-    return ids, types, mask
+    """input_ids, token_type_ids, attention_mask (1, T) of one encoding."""
+    batch = batch_from_encodings([enc], device)
+    return batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]
 
 
 def _baseline(ids: Tensor, enc: Encoding, pad_id: int) -> Tensor:
@@ -125,7 +124,7 @@ def _scores(
     steps: int,
 ) -> tuple[list[float], float | None]:
     """Scores per piece (T,) and, for integrated gradients, the convergence delta."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     ids, types, mask = _batch(enc, device)
     if method == "rollout":
         with torch.inference_mode():
@@ -171,7 +170,7 @@ def explain_classifier(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     limit = max_length or as_task_model(model).config.max_position_embeddings
     enc = tokenizer.encode(text, max_length=limit)
-    device = next(model.parameters()).device
+    device = model_device(model)
     ids, types, mask = _batch(enc, device)
     with eval_mode(model):
         with torch.inference_mode():
@@ -227,7 +226,7 @@ def explain_answer(
     enc = tokenizer.encode(
         question, context, max_length=min(max_length, as_task_model(model).config.max_position_embeddings)
     )
-    device = next(model.parameters()).device
+    device = model_device(model)
     ids, types, mask = _batch(enc, device)
     in_context = torch.tensor([s == 1 and w is not None for s, w in zip(enc.token_type_ids, enc.word_ids)])
     with eval_mode(model):

@@ -15,7 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..batching import eval_mode
+from ..batching import eval_mode, model_device
 from .attributions import Attribution
 
 __all__ = ["Comprehensiveness", "comprehensiveness"]
@@ -45,7 +45,7 @@ def _units(a: Attribution, unit: str) -> list[tuple[list[int], float]]:
 
 def _probability_without(model: nn.Module, a: Attribution, input_ids: list[int], removed: set[int]) -> float:
     keep = [t for t in range(len(input_ids)) if t not in removed]
-    device = next(model.parameters()).device
+    device = model_device(model)
     ids = torch.tensor([[input_ids[t] for t in keep]], device=device)  # (1, T')
     types = torch.tensor([[a.segments[t] for t in keep]], device=device)  # (1, T')
     with torch.inference_mode():

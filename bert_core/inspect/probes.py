@@ -21,7 +21,6 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
 
 import numpy as np
 import torch
@@ -30,12 +29,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from ..batching import eval_mode
+from ..batching import eval_mode, model_device
 from ..data import load_builtin
 from ..finetuning.data.sentiment import load_rotten_tomatoes
 from ..model import BertModel
 from ..tokenizer import Tokenizer
-from .encoder import as_task_model
+from .encoder import encoder_of
 
 __all__ = ["PROBE_TASKS", "ProbeData", "ProbeResult", "probe_data", "layer_features", "fit_probes", "run_probe"]
 
@@ -107,10 +106,6 @@ def probe_data(task: str, n: int = 2000, seed: int = 0) -> ProbeData:
     raise ValueError(f"task must be one of {sorted(PROBE_TASKS)}, got {task!r}")
 
 
-def _encoder(model: nn.Module) -> BertModel:
-    return as_task_model(model).bert if hasattr(model, "bert") else cast(BertModel, model)  # a bare encoder
-
-
 def layer_features(
     model: nn.Module,
     tokenizer: Tokenizer,
@@ -124,8 +119,8 @@ def layer_features(
 
     A sentence is the mean of its word pieces ([CLS]/[SEP]/padding left out); a word is its first piece.
     """
-    encoder = _encoder(model)
-    device = next(encoder.parameters()).device
+    encoder = encoder_of(model)
+    device = model_device(encoder)
     limit = min(max_length, encoder.config.max_position_embeddings)
     vectors: list[np.ndarray] = []
     labels: list[int] = []
@@ -194,7 +189,7 @@ def run_probe(
     step = (lambda done, _: progress(done, total)) if progress is not None else None
     features, labels, sources = layer_features(model, tokenizer, data, progress=step)
     torch.manual_seed(seed)
-    control_model = BertModel(_encoder(model).config).to(next(model.parameters()).device)
+    control_model = BertModel(encoder_of(model).config).to(model_device(model))
     after = (lambda done, _: progress(len(data.texts) + done, total)) if progress is not None else None
     control_features, _, _ = layer_features(control_model, tokenizer, data, progress=after)
     test_texts = np.random.default_rng(seed).random(len(data.texts)) < test_fraction
