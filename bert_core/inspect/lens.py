@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..batching import eval_mode, model_device
+from ..batching import batch_from_encodings, eval_mode, model_device
 from ..tokenizer import Tokenizer
 from .encoder import as_task_model
 
@@ -55,9 +55,8 @@ def layer_predictions(
     task_model = as_task_model(model)  # checked above: it has `.bert`
     limit = max_length or task_model.config.max_position_embeddings
     enc = tokenizer.encode(text, max_length=limit)
-    device = model_device(model)
-    ids = torch.tensor([enc.input_ids], device=device)  # (1, T)
-    types = torch.tensor([enc.token_type_ids], device=device)  # (1, T)
+    batch = batch_from_encodings([enc], model_device(model))
+    ids, types = batch["input_ids"], batch["token_type_ids"]  # (1, T) each
     positions = (ids[0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
     if not positions:
         return []
