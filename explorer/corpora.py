@@ -29,7 +29,7 @@ from explorer.session import session_upload_dir
 from explorer.tokenizer_lab import stock_tokenizer
 from explorer.ui.safe_text import md
 
-BUILTIN_CHOICES = [f"builtin:{name}" for name in BUILTIN_CORPORA]
+BUILTIN_CHOICES = [f"builtin:{name}" for name, corpus in BUILTIN_CORPORA.items() if not corpus.held_out]
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = [s.lstrip(".") for s in SUPPORTED_SUFFIXES]
 CHOICE_KEYS = (state.PRETRAIN_CORPUS_CHOICE, state.TOK_CORPUS)  # the corpus pickers a new upload switches

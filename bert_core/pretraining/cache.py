@@ -1,7 +1,10 @@
-"""Pre-tokenised corpora cached on disk, keyed by the corpus text and the vocabulary.
+"""Pre-tokenised corpora and trained vocabularies cached on disk, keyed by the corpus text (and the vocabulary
+or the training settings).
 
-Tokenising `builtin:news` (2M words) takes seconds; a second run, or the app after a restart,
-reads the flat id arrays back from a safetensors file instead.
+Training a WordPiece vocabulary on `builtin:news` (2M words) and tokenising it take seconds each; a second
+run, or the app after a restart, reads them back instead. The cached vocabulary also makes two runs on one
+machine use the very same vocabulary: the WordPiece trainer breaks ties differently from call to call on
+small corpora (huggingface/tokenizers#1794), so a retrained one could differ.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..io import atomic_write
+from ..tokenizer.training import train_wordpiece
 from .instances import TokenizedDoc, WordTokenizer, tokenize_corpus
 
 
@@ -79,6 +83,29 @@ def _unpack(arrays: dict[str, torch.Tensor]) -> list[TokenizedDoc]:
             begin, sentence = end, sentence + 1
         docs.append(doc)
     return docs
+
+
+def trained_vocab_cached(
+    documents: list[list[str]], vocab_size: int, cache_dir: str | Path | None = None
+) -> dict[str, int]:
+    """`train_wordpiece` on the documents (uncased), memoised on disk like `tokenize_cached`."""
+    texts = [" ".join(doc) for doc in documents]  # as `Corpus.texts`
+    if cache_dir == "":
+        return train_wordpiece(texts, vocab_size)
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = folder / "vocab" / f"{corpus_hash(documents)[:24]}-{vocab_size}.json"
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(vocab, dict) and sorted(vocab.values()) == list(range(len(vocab))):
+            return {str(k): int(v) for k, v in vocab.items()}
+    except (OSError, ValueError):
+        pass  # missing or corrupt: trained again
+    vocab = train_wordpiece(texts, vocab_size)
+    try:
+        atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(vocab), encoding="utf-8"))
+    except OSError:
+        pass
+    return vocab
 
 
 def tokenize_cached(

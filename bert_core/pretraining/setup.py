@@ -18,7 +18,7 @@ from ..data import Corpus, resolve_corpus
 from ..model import BertForPreTraining
 from ..tokenizer.encoding import Tokenizer
 from ..training import Trainer, TrainingArguments
-from .cache import corpus_hash, tokenize_cached
+from .cache import corpus_hash, tokenize_cached, trained_vocab_cached
 from .dataset import PretrainingDataset
 from .instances import TokenizedDoc
 from .task import PretrainingTask
@@ -42,6 +42,7 @@ class PretrainSpec:
     vocab_size: int = 8000  # size of a trained vocabulary
     max_seq_length: int = 128
     whole_word_masking: bool = False
+    mlm_probability: float = 0.15  # share of each sequence's tokens masked for the MLM task
     max_predictions: int = 20
     eval_fraction: float = 0.05  # documents held out for evaluation (seeded split)
     batch_size: int = 32
@@ -56,6 +57,8 @@ class PretrainSpec:
             raise ValueError(f"eval_fraction must be in [0, 0.5), got {self.eval_fraction}")
         if not 16 <= self.max_seq_length <= 512:
             raise ValueError(f"max_seq_length must be between 16 and 512, got {self.max_seq_length}")
+        if not 0.0 < self.mlm_probability < 1.0:
+            raise ValueError(f"mlm_probability must be in (0, 1), got {self.mlm_probability}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
 
@@ -126,7 +129,7 @@ def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | No
         tokenizer = Tokenizer.from_pretrained(source)
     elif spec.vocab == "train":
         say(f"training a {spec.vocab_size}-token WordPiece vocabulary")
-        tokenizer = Tokenizer.train(corpus.texts(), vocab_size=spec.vocab_size)
+        tokenizer = Tokenizer.from_vocab(trained_vocab_cached(corpus.documents, spec.vocab_size, spec.cache_dir))
     else:
         tokenizer = Tokenizer.from_pretrained(minilm_dir())
     say(f"tokenising {corpus.num_documents:,} documents")
@@ -140,6 +143,7 @@ def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | No
         sep_id=tokenizer.sep_token_id,
         pad_id=tokenizer.pad_token_id,
         mask_id=tokenizer.mask_token_id,
+        mlm_probability=spec.mlm_probability,
         max_predictions=spec.max_predictions,
         whole_word_masking=spec.whole_word_masking,
         random_token_low=_first_ordinary_id(tokenizer),

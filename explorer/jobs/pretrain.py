@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,16 +23,13 @@ from bert_core.checkpoint import RunDirectory
 from bert_core.inspect.fill_mask import FillMaskResult, fill_mask, next_sentence, predict_masked
 from bert_core.pretraining.masking import KIND_NONE
 from bert_core.pretraining.setup import PretrainSpec, make_trainer, prepare_pretraining, record_baseline
+from bert_core.pretraining.timelapse import DEFAULT_PROBES, TimelapseRecorder, timelapse_words
 from bert_core.tokenizer import Tokenizer
 from bert_core.training import Trainer, TrainingArguments
+from bert_core.training.budget import TimeBudget
 from explorer.jobs.base import BackgroundJob, JobError, ProgressView
 
 logger = logging.getLogger(__name__)
-DEFAULT_PROBES = (
-    "The [MASK] rose sharply in early trading.",
-    "The prime minister said the [MASK] would be held next year.",
-    "Police said the man was [MASK] on Tuesday.",
-)
 
 
 @dataclass
@@ -45,6 +43,8 @@ class JobConfig:
     probes: list[str] = field(default_factory=lambda: list(DEFAULT_PROBES))
     probe_every: int = 10  # steps between probe / batch-inspector updates
     resume: bool = False  # continue the run's latest checkpoint
+    max_minutes: float | None = None  # a time budget: the steps are fitted to it (bert_core.training.budget)
+    timelapse_frames: int = 30  # snapshots for the time-lapse (0: none)
 
 
 @dataclass(frozen=True)
@@ -213,9 +213,19 @@ class TrainingJob(BackgroundJob):
         if config.resume:
             with self._lock:
                 self._evals = [dict(r["eval"]) for r in run_dir.read_metrics() if "eval" in r]
-        else:
+        eval_s = 0.0
+        if not config.resume:
             self._set(message="measuring the held-out baseline")
+            started = time.perf_counter()
             record_baseline(trainer, run_dir)  # "before" of the before → after comparison
+            eval_s = time.perf_counter() - started
+        if config.timelapse_frames:
+            words, groups = timelapse_words(prepared.corpus.texts(), prepared.tokenizer)
+            TimelapseRecorder(
+                run_dir.path, prepared.tokenizer, config.probes, words, groups, config.timelapse_frames
+            ).attach(trainer)
+        if config.max_minutes and not config.resume:
+            TimeBudget(config.max_minutes, eval_s=eval_s).attach(trainer)
         return trainer
 
     def _append(self, name: str, item: Any) -> None:
