@@ -4,7 +4,7 @@ import streamlit as st
 
 from bert_core.data import CorpusError
 from explorer import corpora, session, state
-from explorer.pretrain import data_checks, form
+from explorer.pretrain import data_checks, form, timelapse_view
 from explorer.ui import presenter, widgets
 from explorer.ui.safe_text import md
 from explorer.ui.widget_state import keep_choice
@@ -190,7 +190,9 @@ def run_view(v) -> None:
     if not presenter.focused():  # one chart in focus: it gets the projector's screen
         widgets.metric_row(v)
         widgets.before_after(v)
-    charts_tab, probes_tab, batch_tab = st.tabs(["Learning curves", "Probe sentences", "Batch inspector"])
+    charts_tab, probes_tab, batch_tab, lapse_tab = st.tabs(
+        ["Learning curves", "Probe sentences", "Batch inspector", "Time-lapse"]
+    )
     with charts_tab:
         widgets.training_charts(v, "pretrain_chart")
     with probes_tab:
@@ -199,6 +201,8 @@ def run_view(v) -> None:
         widgets.probe_timeline(v.probes)
     with batch_tab:
         widgets.batch_inspector(v.example)
+    with lapse_tab:
+        timelapse_view.panel(v.run_path, "pretrain_lapse")
 
 
 def live_panel() -> None:

@@ -6,6 +6,7 @@ from explorer import session, settings, state
 from explorer.charts import training as charts
 from explorer.classroom import teacher as classroom
 from explorer.jobs.registry import job_registry
+from explorer.pretrain import timelapse_view
 from explorer.runs import access as run_access
 from explorer.runs import interrupted, zips
 from explorer.runs import store as runs
@@ -126,6 +127,9 @@ else:
         st.caption("Only its owner or the teacher can rename or delete this run.")
     if runs.shown_status(run, training) == "interrupted":
         interrupted.panel(run, manage)
+    if run.info.get("kind") == "pretraining":
+        with st.expander("Time-lapse: how this model changed while it trained", icon=":material/movie:"):
+            timelapse_view.panel(run.path, "runs_lapse")
 
 st.subheader("Upload a model")
 st.caption(

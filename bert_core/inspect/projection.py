@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METHODS", "nearest_neighbours", "normalise", "pca", "project", "umap"]
+__all__ = ["METHODS", "aligned_maps", "nearest_neighbours", "normalise", "pca", "project", "umap"]
 
 METHODS = ("umap", "pca")
 _UMAP_PRE_PCA = 50  # UMAP's neighbour search runs on at most this many PCA dimensions (faster, same map)
@@ -102,3 +102,28 @@ def nearest_neighbours(vectors: np.ndarray, index: int, k: int = 10) -> tuple[np
     top = np.argpartition(-sims, k - 1)[:k] if k > 0 else np.zeros(0, dtype=int)
     top = top[np.argsort(-sims[top], kind="stable")]
     return top, sims[top]
+
+
+def aligned_maps(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """2-D maps of the same rows at several moments (a time-lapse), comparable from frame to frame.
+
+    Each frame (N, D) gets its own cosine-faithful PCA map; every map is then rotated (or reflected) and
+    scaled onto the last one by orthogonal Procrustes, so a word that stays put in the model's space
+    stays put on screen, and the whole cloud does not spin from one frame to the next.
+
+    Returns:
+        One (N, 2) array per frame, on the scale of the last frame.
+    """
+    maps = [pca(normalise(f), 2).astype(np.float64) for f in frames]
+    if not maps:
+        return []
+    target = maps[-1] - maps[-1].mean(axis=0)
+    target_norm = np.linalg.norm(target) or 1.0
+    out: list[np.ndarray] = []
+    for m in maps:
+        m = m - m.mean(axis=0)
+        u, _, vt = np.linalg.svd(m.T @ target)  # (2, 2): the rotation taking m closest to target
+        rotated = m @ (u @ vt)
+        scale = target_norm / (np.linalg.norm(rotated) or 1.0)
+        out.append((rotated * scale).astype(np.float32))
+    return out

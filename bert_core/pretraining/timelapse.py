@@ -35,6 +35,7 @@ from ..batching import batch_from_encodings, eval_mode, model_device, model_inpu
 from ..inspect.attention import attentions, head_statistics
 from ..inspect.encoder import encoder_of
 from ..inspect.fill_mask import fill_mask
+from ..io import atomic_write, atomic_write_text
 from ..tokenizer.encoding import Tokenizer
 from ..training import Trainer
 
@@ -134,9 +135,8 @@ class TimelapseRecorder:
         self.seconds = 0.0  # time spent recording, for the "adds at most 5%" check
         self._last = -1
 
-    def attach(self, trainer: Trainer) -> None:
-        """Record step 0 now, then frames as the trainer steps, and the last step at the end."""
-        model = trainer.model
+    def write_meta(self, layers: int, heads: int) -> None:
+        """Write `meta.json` (what every frame holds); `attach` does it for a trainer's model."""
         self.path.mkdir(parents=True, exist_ok=True)
         meta = {
             "version": 1,
@@ -144,10 +144,15 @@ class TimelapseRecorder:
             "tokens": [list(self.tokenizer.encode(p).tokens) for p in self.probes],
             "words": self.words,
             "groups": self.groups,
-            "layers": model.config.num_hidden_layers,
-            "heads": model.config.num_attention_heads,
+            "layers": layers,
+            "heads": heads,
         }
-        (self.path / "meta.json").write_text(json.dumps(meta))
+        atomic_write_text(self.path / "meta.json", json.dumps(meta))
+
+    def attach(self, trainer: Trainer) -> None:
+        """Record step 0 now, then frames as the trainer steps, and the last step at the end."""
+        model = trainer.model
+        self.write_meta(model.config.num_hidden_layers, model.config.num_attention_heads)
         if trainer.global_step == 0:
             self.record(model, 0)
         trainer.add_callback("on_step_end", self._on_step_end)
@@ -177,7 +182,10 @@ class TimelapseRecorder:
             first, last = word_vectors(model, self.tokenizer, self.words)
             tensors["words.input"], tensors["words.last"] = first.astype(np.float16), last.astype(np.float16)
         file = self.path / f"step-{step:08d}.safetensors"
-        save_file(tensors, str(file), {"step": str(step), "guesses": json.dumps(guesses)})
+        # Atomic: the app's time-lapse reads the folder while frames are written.
+        atomic_write(
+            file, lambda tmp: save_file(tensors, str(tmp), {"step": str(step), "guesses": json.dumps(guesses)})
+        )
         self._last = step
         self.seconds += time.perf_counter() - started
 

@@ -39,6 +39,12 @@ HELP: dict[str, str] = {
     "word looks at the word of that column. Every row adds up to 100%.",
     "attn_stats": "One number per head. Entropy in bits: 0 when a head looks at a single word, higher when it "
     "spreads its attention (each extra bit doubles the number of words it looks at).",
+    # time-lapse (pretrain and runs pages)
+    "lapse_head": "One head followed through training: the solid lines are the shares of its attention that go to "
+    "[CLS], to [SEP], to the previous word, to the next word and to itself; the dotted line is its entropy (right "
+    "axis). A line that climbs and stays high is the head finding its job. The red line is the slider's step.",
+    "lapse_words": "The followed words at this step, squashed onto a flat map the same way at every step. Words "
+    "of a coloured group that drift together are words the model has learned to use alike.",
     # embeddings page
     "emb_scatter": "Every dot is a text (or a word) turned into a vector by the model and squashed onto a flat "
     "map. Dots close together mean the model sees them as similar.",
