@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bert_core.pretraining.recipes import settings as recipe_settings
 from bert_core.pretraining.timelapse import DEFAULT_PROBES
 
 # ---------------------------------------------------------------- app-wide
@@ -42,6 +43,7 @@ PRETRAIN_LAYERS = "pretrain_layers"
 PRETRAIN_HIDDEN = "pretrain_hidden"
 PRETRAIN_HEADS = "pretrain_heads"
 PRETRAIN_STEPS = "pretrain_steps"
+PRETRAIN_MINUTES = "pretrain_minutes"  # float: a time budget the steps are fitted to (0: exactly PRETRAIN_STEPS)
 PRETRAIN_BATCH = "pretrain_batch"
 PRETRAIN_SEQ_LEN = "pretrain_seq_len"
 PRETRAIN_LR = "pretrain_lr"
@@ -143,31 +145,32 @@ FT_COMPARE_METHOD = "ft_compare_method"  # pca | umap
 FT_COMPARE_TEXT = "ft_compare_text"  # before/after attention: the input
 FT_SHOWN_RUN = "ft_shown_run"  # FinetunedModels.key the inputs above were filled for (a new run refills them)
 
-# Defaults that give a visible learning curve within a minute on a laptop CPU. Measured on this
-# project's busy 2-core box: tiny on builtin:lee, 64 tokens, batch 16 runs ~0.4-0.6 s a step and the
-# MLM loss falls from ln V = 10.3 to ~8.2 by step 40 (batch 32: same loss per step, twice the time).
+# The Pretrain page starts from the classroom recipe (bert_core.pretraining.recipes, measured in
+# docs/pretraining.md): the CLI's `--recipe classroom` trains the same model.
+_RECIPE = recipe_settings("classroom")
 DEFAULTS: dict[str, Any] = {
     ACTIVE_MODEL: "minilm",
     PRESENTER: False,
     PRESENTER_DARK: False,
     PRESENTER_FOCUS: None,
-    PRETRAIN_CORPUS_CHOICE: "builtin:lee",
+    PRETRAIN_CORPUS_CHOICE: _RECIPE["corpus"],
     PRETRAIN_TEXT_COLUMN: "",
-    PRETRAIN_PRESET: "tiny",
+    PRETRAIN_PRESET: _RECIPE["preset"],
     PRETRAIN_INIT: "random",
     PRETRAIN_FREEZE: 0,
     PRETRAIN_LAYERS: 2,
     PRETRAIN_HIDDEN: 128,
     PRETRAIN_HEADS: 2,
-    PRETRAIN_STEPS: 300,
-    PRETRAIN_BATCH: 16,
-    PRETRAIN_SEQ_LEN: 64,
-    PRETRAIN_LR: 1e-3,
-    PRETRAIN_WARMUP: 20,
-    PRETRAIN_WWM: False,
-    PRETRAIN_SEED: 0,
-    PRETRAIN_VOCAB: "stock",
-    PRETRAIN_VOCAB_SIZE: 8000,
+    PRETRAIN_STEPS: _RECIPE["steps"],
+    PRETRAIN_MINUTES: float(_RECIPE["max_minutes"] or 0.0),
+    PRETRAIN_BATCH: _RECIPE["batch_size"],
+    PRETRAIN_SEQ_LEN: _RECIPE["seq_len"],
+    PRETRAIN_LR: _RECIPE["lr"],
+    PRETRAIN_WARMUP: _RECIPE["warmup"],
+    PRETRAIN_WWM: _RECIPE["wwm"],
+    PRETRAIN_SEED: _RECIPE["seed"],
+    PRETRAIN_VOCAB: _RECIPE["vocab"],
+    PRETRAIN_VOCAB_SIZE: _RECIPE["vocab_size"],
     PRETRAIN_SAVE_EVERY: 100,
     PRETRAIN_PROBE_EVERY: 10,
     PRETRAIN_PROBES: "\n".join(DEFAULT_PROBES),

@@ -133,13 +133,33 @@ with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
     with train_col:
         st.subheader("Training")
         c1, c2 = st.columns(2)
-        c1.number_input("Steps", 1, 100_000, step=50, key=state.PRETRAIN_STEPS, disabled=busy)
-        c2.number_input("Batch size", 1, 512, key=state.PRETRAIN_BATCH, disabled=busy)
-        c1.selectbox("Sequence length", form.SEQ_LEN_CHOICES, key=state.PRETRAIN_SEQ_LEN, disabled=busy)
-        c2.number_input("Learning rate", 1e-6, 10.0, format="%.0e", step=1e-4, key=state.PRETRAIN_LR, disabled=busy)
-        c1.number_input("Warmup steps", 0, 10_000, key=state.PRETRAIN_WARMUP, disabled=busy)
-        c2.number_input("Seed", 0, 2**31 - 1, key=state.PRETRAIN_SEED, disabled=busy)
         c1.number_input(
+            "Time budget (minutes)",
+            0.0,
+            120.0,
+            step=1.0,
+            format="%.1f",
+            key=state.PRETRAIN_MINUTES,
+            disabled=busy,
+            help="The run times its first steps, then fits its number of steps to this budget, so the "
+            "learning rate decays to zero right on time (the held-out evaluation included). 0: run exactly "
+            "the steps set beside it.",
+        )
+        c2.number_input(
+            "Steps",
+            1,
+            100_000,
+            step=50,
+            key=state.PRETRAIN_STEPS,
+            disabled=busy,
+            help="optimizer steps; with a time budget, the most it may take",
+        )
+        c1.number_input("Batch size", 1, 512, key=state.PRETRAIN_BATCH, disabled=busy)
+        c2.selectbox("Sequence length", form.SEQ_LEN_CHOICES, key=state.PRETRAIN_SEQ_LEN, disabled=busy)
+        c1.number_input("Learning rate", 1e-6, 10.0, format="%.0e", step=1e-4, key=state.PRETRAIN_LR, disabled=busy)
+        c2.number_input("Warmup steps", 0, 10_000, key=state.PRETRAIN_WARMUP, disabled=busy)
+        c1.number_input("Seed", 0, 2**31 - 1, key=state.PRETRAIN_SEED, disabled=busy)
+        c2.number_input(
             "Checkpoint every",
             0,
             100_000,
@@ -148,7 +168,7 @@ with presenter.settings_expander(state.PRETRAIN_SETTINGS, busy):
             disabled=busy,
             help="steps between checkpoints (0: only at the end)",
         )
-        c2.number_input(
+        c1.number_input(
             "Probe every",
             1,
             1000,

@@ -83,6 +83,19 @@ def model(tokenizer):
     return BertForPreTraining(config).eval()
 
 
+@pytest.fixture
+def pinned_gemm(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One GEMM kernel for every shape: the automatic choice is timed per process, so two runs (or two
+    processes) may pick different kernels and round differently. Tests that compare weights bit for bit pin it."""
+    from bert_core.kernels.gemm import reset_gemm_choice
+
+    monkeypatch.setenv("BERT_CORE_CPU_GEMM", "mkl")
+    reset_gemm_choice()
+    yield
+    monkeypatch.undo()
+    reset_gemm_choice()
+
+
 # ---------------------------------------------------------------- the app tests
 @pytest.fixture(scope="module")
 def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:

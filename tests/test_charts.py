@@ -25,7 +25,11 @@ def records(n: int = 20) -> list[dict]:
 
 
 def _hlines(fig) -> list[float]:
-    return sorted(s.y0 for s in fig.layout.shapes)
+    return sorted(s.y0 for s in fig.layout.shapes if s.type == "line")
+
+
+def _bands(fig) -> list[tuple[float, float]]:
+    return sorted((s.y0, s.y1) for s in fig.layout.shapes if s.type == "rect")
 
 
 def test_ema_is_bias_corrected_and_smooth() -> None:
@@ -42,6 +46,17 @@ def test_mlm_figure_has_ln_v_chance_line_and_data() -> None:
     assert "loss (smoothed)" in names and "accuracy (smoothed)" in names
     loss = next(t for t in fig.data if t.name == "loss (per step)")
     assert list(loss.x) == list(range(1, 21)) and loss.y[0] == pytest.approx(9.9)
+
+
+def test_training_charts_show_where_a_trained_bert_ends() -> None:
+    mlm = charts.mlm_figure(records(), vocab_size=8000)
+    assert _bands(mlm) == [(1.3, 2.0), (60.0, 70.0)]
+    labels = [a.text for a in mlm.layout.annotations]
+    assert labels.count("fully trained BERT-base") == 2
+    assert _bands(charts.nsp_figure(records())) == [(97.0, 98.0)]
+    recipe = charts.Reference("classroom recipe, 5 min", 24.0, 24.0, "accuracy")
+    fig = charts.mlm_figure(records(), 8000, references=(*charts.BERT_BASE_MLM, recipe))
+    assert _hlines(fig) == [pytest.approx(math.log(8000)), pytest.approx(24.0)]
 
 
 def test_nsp_figure_has_ln2_and_fifty_percent() -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
-from bert_core.kernels.gemm import reset_gemm_choice
 from bert_core.pretraining.setup import PretrainSpec, prepare_pretraining
 from bert_core.pretraining.timelapse import Timelapse, TimelapseRecorder, timelapse_words
 from bert_core.training import Trainer, TrainingArguments
@@ -44,16 +41,6 @@ def _train(tmp_path: Path, record: bool) -> tuple[Trainer, TimelapseRecorder | N
         recorder.attach(trainer)
     trainer.train()
     return trainer, recorder
-
-
-@pytest.fixture
-def pinned_gemm(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """One GEMM kernel for every shape: the automatic choice is timed, so it may differ between two runs."""
-    monkeypatch.setenv("BERT_CORE_CPU_GEMM", "mkl")
-    reset_gemm_choice()
-    yield
-    monkeypatch.undo()
-    reset_gemm_choice()
 
 
 def test_frames_are_recorded_read_back_and_leave_the_trained_model_unchanged(tmp_path: Path, pinned_gemm) -> None:

@@ -40,9 +40,9 @@ HELP: dict[str, str] = {
     "attn_stats": "One number per head. Entropy in bits: 0 when a head looks at a single word, higher when it "
     "spreads its attention (each extra bit doubles the number of words it looks at).",
     # time-lapse (pretrain and runs pages)
-    "lapse_head": "One head followed through training: the solid lines are the shares of its attention that go to "
-    "[CLS], to [SEP], to the previous word, to the next word and to itself; the dotted line is its entropy (right "
-    "axis). A line that climbs and stays high is the head finding its job. The red line is the slider's step.",
+    "lapse_head": "One head through training: solid lines are the shares of its attention going to [CLS], [SEP], "
+    "the previous word, the next word and itself; dotted is its entropy (right axis). A line that climbs and stays "
+    "high is the head finding its job.",
     "lapse_words": "The followed words at this step, squashed onto a flat map the same way at every step. Words "
     "of a coloured group that drift together are words the model has learned to use alike.",
     # embeddings page

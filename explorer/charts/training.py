@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -20,6 +21,45 @@ HEIGHT = 300
 NO_UNK_TEXT = "no [UNK] in these sentences<br>for any vocabulary"
 LEGEND_SPACE = 44  # px under the x-axis titles for a horizontal legend of up to two lines
 RUN_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A "what good looks like" mark on a training chart: a band from `low` to `high` (a line when equal)."""
+
+    label: str
+    low: float
+    high: float
+    panel: str  # "loss" | "accuracy" (accuracy in %)
+
+
+REFERENCE_COLOR, RECIPE_COLOR = "#2ca02c", "#9467bd"
+# Where a fully trained BERT-base ends on held-out text. MLM: perplexity 3.7-4.0 for BERT-base-sized runs in
+# RoBERTa (Liu et al. 2019, Table 3), i.e. a loss of ~1.3-1.4, up to ~2 in other reproductions; about 60-70%
+# of masked tokens right. NSP: 97-98% (Devlin et al. 2019, section 3.1).
+BERT_BASE_MLM = (
+    Reference("fully trained BERT-base", 1.3, 2.0, "loss"),
+    Reference("fully trained BERT-base", 60.0, 70.0, "accuracy"),
+)
+BERT_BASE_NSP = (Reference("fully trained BERT-base", 97.0, 98.0, "accuracy"),)
+
+
+def _reference(fig: go.Figure, ref: Reference) -> None:
+    col = 1 if ref.panel == "loss" else 2
+    band = ref.high > ref.low
+    color = REFERENCE_COLOR if band else RECIPE_COLOR
+    common = {
+        "annotation_text": ref.label,
+        "annotation_position": "bottom left",
+        "annotation_font_size": 10,
+        "annotation_font_color": color,
+        "row": 1,
+        "col": col,
+    }
+    if band:
+        fig.add_hrect(y0=ref.low, y1=ref.high, fillcolor=color, opacity=0.12, line_width=0, **common)
+    else:
+        fig.add_hline(y=ref.low, line={"color": color, "dash": "dot", "width": 1}, **common)
 
 
 def ema(values: Sequence[float], alpha: float = 0.1) -> list[float]:
@@ -68,7 +108,13 @@ def _mode(n: int) -> str:
 
 
 def loss_accuracy_figure(
-    records: Records, prefix: str, title: str, loss_chance: float | None, acc_chance: float | None, evals: Records = ()
+    records: Records,
+    prefix: str,
+    title: str,
+    loss_chance: float | None,
+    acc_chance: float | None,
+    evals: Records = (),
+    references: Sequence[Reference] = (),
 ) -> go.Figure:
     """Loss (left panel) and accuracy in % (right panel) of `prefix` (`mlm` or `nsp`) per step.
 
@@ -77,6 +123,7 @@ def loss_accuracy_figure(
         loss_chance: the loss of uniform guessing (a dashed line), or None.
         acc_chance: the accuracy of guessing (0–1, a dashed line), or None.
         evals: held-out metric dicts (same keys), drawn as markers.
+        references: "what good looks like" bands and lines (accuracy ones in %).
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy %"), horizontal_spacing=0.12)
     steps, loss = _series(records, f"{prefix}_loss")
@@ -126,24 +173,28 @@ def loss_accuracy_figure(
         _chance(fig, loss_chance, f"chance {loss_chance:.2f}", col=1)
     if acc_chance is not None:
         _chance(fig, 100 * acc_chance, f"chance {100 * acc_chance:.0f}%", col=2)
-    top = max([*loss, loss_chance or 0.0, 1e-3]) * 1.08
+    for ref in references:
+        _reference(fig, ref)
+    top = max([*loss, loss_chance or 0.0, *(r.high for r in references if r.panel == "loss"), 1e-3]) * 1.08
     fig.update_yaxes(range=[0, top], row=1, col=1)
     if acc_chance is not None:
         fig.update_yaxes(range=[0, 100], row=1, col=2)
-    else:  # MLM accuracy starts near 0%: a 0-100 axis would flatten it
+    else:  # MLM accuracy starts near 0%: a 0-100 axis would flatten it (the references set the top)
         fig.update_yaxes(rangemode="tozero", row=1, col=2)
     return _layout(fig, title)
 
 
-def mlm_figure(records: Records, vocab_size: int | None, evals: Records = ()) -> go.Figure:
-    """Masked-LM loss and accuracy; chance loss ln V."""
+def mlm_figure(
+    records: Records, vocab_size: int | None, evals: Records = (), references: Sequence[Reference] = BERT_BASE_MLM
+) -> go.Figure:
+    """Masked-LM loss and accuracy; chance loss ln V, and where a trained BERT-base ends."""
     chance = math.log(vocab_size) if vocab_size else None
-    return loss_accuracy_figure(records, "mlm", "Masked words (MLM)", chance, None, evals)
+    return loss_accuracy_figure(records, "mlm", "Masked words (MLM)", chance, None, evals, references)
 
 
-def nsp_figure(records: Records, evals: Records = ()) -> go.Figure:
-    """Next-sentence loss and accuracy; chance ln 2 and 50%."""
-    return loss_accuracy_figure(records, "nsp", "Next sentence (NSP)", math.log(2), 0.5, evals)
+def nsp_figure(records: Records, evals: Records = (), references: Sequence[Reference] = BERT_BASE_NSP) -> go.Figure:
+    """Next-sentence loss and accuracy; chance ln 2 and 50%, and where a trained BERT-base ends."""
+    return loss_accuracy_figure(records, "nsp", "Next sentence (NSP)", math.log(2), 0.5, evals, references)
 
 
 def single_metric_figure(records: Records, key: str, title: str, y_title: str, *, log_y: bool = False) -> go.Figure:

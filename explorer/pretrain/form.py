@@ -6,12 +6,14 @@ run name after a start); failures become a flash message instead of a traceback.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from bert_core.checkpoint import RunDirectory
 from bert_core.config import BertConfig
-from bert_core.pretraining.setup import BUILTIN_MINILM, PretrainSpec
-from bert_core.training import TrainingArguments
+from bert_core.pretraining import recipes
+from bert_core.pretraining.setup import BUILTIN_MINILM
 from explorer import active_model, corpora, session, settings, state
 from explorer.classroom import teacher as classroom
 from explorer.jobs.base import JobError
@@ -27,6 +29,7 @@ SEQ_LEN_CHOICES = [32, 64, 128, 256, 512]
 # MLM + NSP cross-entropy starts near ln V + ln 2 (~11 for 30,522 pieces); far above it the run has diverged
 # (a learning rate of 10 takes it to thousands within two steps, without ever reaching NaN in fp32).
 MAX_LOSS = 100.0
+APP_RECIPE = "classroom"  # the page's defaults (explorer/state.py) and what the form leaves out
 
 
 def init_choices() -> list[str]:
@@ -63,26 +66,39 @@ def config_from_state() -> JobConfig:
         raise ValueError("upload a corpus file first, or pick a built-in corpus")
     init = init_spec(ss[state.PRETRAIN_INIT])
     custom = ss[state.PRETRAIN_PRESET] == "custom" and init is None
-    spec = PretrainSpec(
+    steps = int(ss[state.PRETRAIN_STEPS])
+    minutes = float(ss[state.PRETRAIN_MINUTES])
+    # The form's values over the classroom recipe: what the form does not show (dropout, masking rate…) is the
+    # recipe's, so `python -m bert_core pretrain --recipe classroom` with the same flags trains the same model.
+    values = recipes.settings(
+        APP_RECIPE,
         corpus=corpus[0],
         text_column=ss[state.PRETRAIN_TEXT_COLUMN].strip() or None,
         init=init,
         preset="tiny" if custom else ss[state.PRETRAIN_PRESET],
-        num_hidden_layers=int(ss[state.PRETRAIN_LAYERS]) if custom else None,
-        hidden_size=int(ss[state.PRETRAIN_HIDDEN]) if custom else None,
-        num_attention_heads=int(ss[state.PRETRAIN_HEADS]) if custom else None,
+        layers=int(ss[state.PRETRAIN_LAYERS]) if custom else None,
+        hidden=int(ss[state.PRETRAIN_HIDDEN]) if custom else None,
+        heads=int(ss[state.PRETRAIN_HEADS]) if custom else None,
         vocab=ss[state.PRETRAIN_VOCAB],
         vocab_size=int(ss[state.PRETRAIN_VOCAB_SIZE]),
-        max_seq_length=int(ss[state.PRETRAIN_SEQ_LEN]),
-        whole_word_masking=bool(ss[state.PRETRAIN_WWM]),
+        seq_len=int(ss[state.PRETRAIN_SEQ_LEN]),
+        wwm=bool(ss[state.PRETRAIN_WWM]),
         batch_size=int(ss[state.PRETRAIN_BATCH]),
         seed=int(ss[state.PRETRAIN_SEED]),
+        steps=steps,
+        lr=float(ss[state.PRETRAIN_LR]),
+        warmup=min(int(ss[state.PRETRAIN_WARMUP]), steps - 1),
+        save_every=int(ss[state.PRETRAIN_SAVE_EVERY]),
+        eval_every=0,
+        freeze_encoder_steps=int(ss[state.PRETRAIN_FREEZE]) if init else 0,
+        max_minutes=minutes or None,
     )
-    if custom and spec.hidden_size % spec.num_attention_heads:
+    spec, args = recipes.build(values)
+    args = replace(args, max_loss=MAX_LOSS)
+    if custom and spec.hidden_size and spec.num_attention_heads and spec.hidden_size % spec.num_attention_heads:
         raise ValueError(
             f"hidden size {spec.hidden_size} must be divisible by the number of heads {spec.num_attention_heads}"
         )
-    steps = int(ss[state.PRETRAIN_STEPS])
     if init is None:  # a pretrained start keeps its own size (MiniLM: 6 × 384), checked when it loads
         preset = BertConfig.from_preset(spec.preset)
         layers, hidden = spec.num_hidden_layers or preset.num_hidden_layers, spec.hidden_size or preset.hidden_size
@@ -91,16 +107,6 @@ def config_from_state() -> JobConfig:
     classroom.check_run_limits(
         steps=steps, layers=layers, hidden=hidden, batch_size=spec.batch_size, seq_length=spec.max_seq_length
     )
-    args = TrainingArguments(
-        max_steps=steps,
-        learning_rate=float(ss[state.PRETRAIN_LR]),
-        warmup_steps=min(int(ss[state.PRETRAIN_WARMUP]), steps - 1),
-        seed=spec.seed,
-        save_every=int(ss[state.PRETRAIN_SAVE_EVERY]),
-        eval_every=0,
-        freeze_encoder_steps=int(ss[state.PRETRAIN_FREEZE]) if init else 0,
-        max_loss=MAX_LOSS,
-    )
     return JobConfig(
         validate_run_name(ss[state.PRETRAIN_RUN_NAME]),
         spec,
@@ -108,6 +114,7 @@ def config_from_state() -> JobConfig:
         corpus_label=corpus[1],
         probes=probe_lines(),
         probe_every=max(1, int(ss[state.PRETRAIN_PROBE_EVERY])),
+        max_minutes=values["max_minutes"],
     )
 
 
