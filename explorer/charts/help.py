@@ -10,11 +10,11 @@ PREFIX = "**What am I looking at?** "  # markdown: a caption, bold lead
 
 HELP: dict[str, str] = {
     # pretrain page
-    "mlm": "Left: how wrong the model's guesses for the hidden words are (the loss; lower is better). The dashed "
-    "line is blind guessing among all word pieces; the diamonds are held-out text, which the model "
-    "never trains on. Right: the share of hidden words guessed exactly.",
-    "nsp": "Can the model tell whether sentence B really followed sentence A? 50% is a coin flip (the dashed "
-    "line); the diamonds are held-out text, which the model never trains on.",
+    "mlm": "Left: how wrong the guesses for the hidden words are (lower is better); dashed: blind guessing among "
+    "all word pieces; diamonds: held-out text the model never trains on. Right: the share guessed exactly. Green "
+    "bands: where a fully trained BERT-base ends.",
+    "nsp": "Can the model tell whether sentence B really followed sentence A? 50% is a coin flip (dashed) and "
+    "the green band a fully trained BERT-base (97–98%); diamonds are held-out text the model never trains on.",
     "lr": "How big a step the model takes at each update: it ramps up during warmup, then shrinks slowly to "
     "zero so training settles down.",
     "speed": "Word pieces processed per second: how fast this computer trains. It does not say how well the "
