@@ -52,9 +52,13 @@ def ok(at: AppTest) -> AppTest:
     return at
 
 
-def start_pretraining(at: AppTest, name: str, *, steps: int, batch: int = 8, save_every: int = 0):
-    """Press Start on the Pretrain page (open in `at`) for a short run of 32-token sequences; returns its
-    job (`explorer.jobs.registry.Job`)."""
+def start_pretraining(at: AppTest, name: str, *, steps: int, batch: int = 8, save_every: int = 0, minutes: float = 0):
+    """Press Start on the Pretrain page (open in `at`) for a short run of 32-token sequences on the small lee
+    corpus with the stock vocabulary (no time budget unless `minutes`); returns its job
+    (`explorer.jobs.registry.Job`)."""
+    at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("builtin:lee")
+    at.radio(key=state.PRETRAIN_VOCAB).set_value("stock")
+    at.number_input(key=state.PRETRAIN_MINUTES).set_value(float(minutes))
     at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
     at.number_input(key=state.PRETRAIN_BATCH).set_value(batch)
     at.number_input(key=state.PRETRAIN_STEPS).set_value(steps)

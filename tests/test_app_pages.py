@@ -9,6 +9,7 @@ from apptest_helpers import go, ok, owner_of, running_app
 from streamlit.testing.v1 import AppTest
 from waiting import wait_until
 
+from bert_core.pretraining.recipes import RECIPES
 from explorer import state
 from explorer.jobs.registry import job_registry
 
@@ -49,8 +50,11 @@ def test_tokenizer_page_tokenizes_and_trains(app: AppTest) -> None:
 
 def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> None:
     at = go(app, "pretrain")
-    assert "lee" in at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).value
+    assert at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).value == RECIPES["classroom"]["corpus"]
+    assert at.number_input(key=state.PRETRAIN_MINUTES).value == RECIPES["classroom"]["max_minutes"]
+    ok(at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("builtin:lee").run())
     assert any("documents" in c.value for c in at.caption)  # corpus statistics
+    at.number_input(key=state.PRETRAIN_MINUTES).set_value(0.0)
     at.radio(key=state.PRETRAIN_VOCAB).set_value("train").run()
     at.slider(key=state.PRETRAIN_VOCAB_SIZE).set_value(500)
     at.selectbox(key=state.PRETRAIN_SEQ_LEN).set_value(32)
@@ -65,7 +69,8 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     wait_until(lambda: (v := my_view(at)) is not None and v.step >= 5)
     ok(at.run())
     charts = at.get("plotly_chart")
-    assert len(charts) == 4 and '"x":[1,2,3,4,5' in charts[0].proto.spec.replace(" ", "")
+    assert '"x":[1,2,3,4,5' in charts[0].proto.spec.replace(" ", "")  # the MLM chart, then NSP, lr, speed
+    assert len(charts) == 8  # and the time-lapse tab's four
     assert at.button(key=state.PRETRAIN_START).disabled and not at.button(key=state.PRETRAIN_STOP).disabled
 
     step_before = my_view(at).step

@@ -22,9 +22,6 @@ def _weights(run: Path) -> dict[str, torch.Tensor]:
 
 def test_the_page_and_the_cli_train_the_same_model(env: Path, pinned_gemm: None) -> None:
     at = go(ok(AppTest.from_file(APP, default_timeout=120).run()), "pretrain")
-    at.selectbox(key=state.PRETRAIN_CORPUS_CHOICE).set_value("builtin:lee")
-    at.radio(key=state.PRETRAIN_VOCAB).set_value("stock")
-    at.number_input(key=state.PRETRAIN_MINUTES).set_value(0.0)
     at.number_input(key=state.PRETRAIN_WARMUP).set_value(3)
     job = start_pretraining(at, "from-the-page", steps=6, batch=4)
     wait_until(lambda: not job.view().active, timeout=120)
@@ -36,3 +33,15 @@ def test_the_page_and_the_cli_train_the_same_model(env: Path, pinned_gemm: None)
     assert page.keys() == line.keys()
     for name in page:
         torch.testing.assert_close(page[name], line[name], rtol=0, atol=0, msg=name)
+
+
+def test_a_time_budget_on_the_page_ends_the_run_by_itself(env: Path) -> None:
+    at = go(ok(AppTest.from_file(APP, default_timeout=120).run()), "pretrain")
+    job = start_pretraining(at, "on-a-budget", steps=100_000, batch=4, minutes=0.15)  # 9 seconds
+    wait_until(lambda: not job.view().active, timeout=120)
+    view = job.view()
+    assert view.status in ("finished", "stopped")  # "stopped": the machine slowed down after the fit
+    info = RunDirectory(env / "runs" / "on-a-budget").read_info()
+    assert 8 <= info["steps"] <= info["args"]["max_steps"] < 100_000  # fitted, far below the cap
+    if view.status == "finished":
+        assert info["steps"] == info["args"]["max_steps"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bert_core.inspect.projection import aligned_maps
 from bert_core.pretraining.setup import PretrainSpec, prepare_pretraining
 from bert_core.pretraining.timelapse import Timelapse, TimelapseRecorder, timelapse_words
 from bert_core.training import Trainer, TrainingArguments
@@ -71,3 +72,21 @@ def test_a_run_without_a_timelapse_opens_as_none(tmp_path: Path) -> None:
     (tmp_path / "timelapse").mkdir()
     (tmp_path / "timelapse" / "meta.json").write_text("{not json")
     assert Timelapse.open(tmp_path) is None
+
+
+def test_aligned_maps_undo_a_rotation_between_frames() -> None:
+    rng = np.random.default_rng(0)
+    last = rng.normal(size=(40, 16))
+    theta = 1.1
+    turn = np.eye(16)
+    turn[:2, :2] = [[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]
+    earlier = last @ turn  # the same cloud, rotated in the model's space
+    maps = aligned_maps([earlier, rng.normal(size=(40, 16)), last])
+    np.testing.assert_allclose(maps[0], maps[2], atol=1e-4)  # a pure rotation lines up exactly
+    assert not np.allclose(maps[1], maps[2], atol=1e-2)  # another cloud does not
+    assert [m.shape for m in maps] == [(40, 2)] * 3
+
+
+def test_timelapse_words_follow_the_frequent_words_and_the_known_groups(tokenizer) -> None:
+    words, groups = timelapse_words(["the cat sat on the mat . the dog ran"], tokenizer, n=3)
+    assert words == ["the", "cat", "sat"] and groups == ["function word", "frequent word", "frequent word"]

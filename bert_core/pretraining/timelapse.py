@@ -66,14 +66,20 @@ FUNCTION_WORDS = frozenset(
 _WORD = re.compile(r"[a-z]+")
 
 
-def timelapse_words(texts: Iterable[str], tokenizer: Tokenizer, n: int = 200) -> tuple[list[str], list[str]]:
-    """The words to follow: the `n` most frequent words of the corpus that are one token of the vocabulary,
-    plus the members of `WORD_GROUPS` the vocabulary has. Returns (words, group of each word): a
-    `WORD_GROUPS` name, "function word" or "frequent word"."""
+def timelapse_words(
+    texts: Iterable[str], tokenizer: Tokenizer, n: int = 200, max_words: int = 300_000
+) -> tuple[list[str], list[str]]:
+    """The words to follow: the `n` most frequent words of the corpus (counted in its first `max_words`
+    words) that are one token of the vocabulary, plus the members of `WORD_GROUPS` the vocabulary has.
+    Returns (words, group of each word): a `WORD_GROUPS` name, "function word" or "frequent word"."""
     vocab = tokenizer.get_vocab()
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(_WORD.findall(text.lower()))
+        words = _WORD.findall(text.lower())
+        counts.update(words)
+        max_words -= len(words)
+        if max_words <= 0:
+            break
     group_of = {w: g for g, words in WORD_GROUPS.items() for w in words if w in vocab}
     frequent = [w for w, _ in counts.most_common() if w in vocab and len(w) > 1 and w not in group_of][:n]
     words = (list(group_of) + frequent)[:MAX_WORDS]
