@@ -70,13 +70,27 @@ def source_label(source: str) -> str:
     return f"Run: {name}, step {checkpoint.removeprefix(CHECKPOINT_PREFIX)}" if checkpoint else f"Run: {name}"
 
 
+def ended_live_run() -> str | None:
+    """`run:NAME` of this session's own run once it has ended and is saved: the sidebar lists it once, as
+    that saved run (with its status), not a second time as the live model."""
+    job = my_job()
+    view = job.view() if job is not None else None
+    if view is None or view.active or not list_checkpoints(settings.runs_dir() / view.run_name):
+        return None
+    return RUN_PREFIX + view.run_name
+
+
 def source_labels() -> dict[str, str]:
-    """Sources the sidebar offers, with their labels: MiniLM, the live run if this session has one, the
-    saved runs it may see (a damaged one says so)."""
-    sources = [MINILM] + ([LIVE] if my_job() is not None else [])
+    """Sources the sidebar offers, with their labels: MiniLM, the live run while this session's run trains
+    (or has no checkpoint), the saved runs it may see (a damaged one says so; the session's ended run says
+    how it ended)."""
+    ended = ended_live_run()
+    sources = [MINILM] + ([LIVE] if my_job() is not None and ended is None else [])
     labels = {source: source_label(source) for source in sources}
     for run in visible_runs(settings.runs_dir(), owner_id(), is_teacher()):
-        labels[RUN_PREFIX + run.name] = source_label(RUN_PREFIX + run.name) + (" (damaged)" if run.damaged else "")
+        source = RUN_PREFIX + run.name
+        label = source_label(LIVE) if source == ended else source_label(source)
+        labels[source] = label + (" (damaged)" if run.damaged else "")
     return labels
 
 

@@ -50,7 +50,10 @@ def sidebar() -> None:
     with st.sidebar:
         labels = active_model.source_labels()
         sources = list(labels)
-        # a deleted run, or a finished session's live job, falls back to MiniLM
+        if st.session_state.get(state.ACTIVE_MODEL) == active_model.LIVE and active_model.LIVE not in sources:
+            # the session's run has ended: its saved run (the same weights) stays the active model
+            st.session_state[state.ACTIVE_MODEL] = active_model.ended_live_run() or active_model.MINILM
+        # a deleted run falls back to MiniLM
         active = keep_choice(state.ACTIVE_MODEL, sources, default=active_model.MINILM)
         st.session_state[state.ACTIVE_MODEL_WIDGET] = active
         st.selectbox(

@@ -104,9 +104,11 @@ def test_pretrain_run_survives_page_switch_stops_and_is_listed(app: AppTest) -> 
     table = at.dataframe[0].value
     assert list(table["name"]) == ["apptest-run"] and table["status"][0] == "stopped"
     assert table["steps"][0] == job.view().step
-    options = at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET).options
-    assert "Run: apptest-run" in options and f"Stopped at step {job.view().step:,}: apptest-run" in options
-    assert not any("Training now" in o for o in options)  # the sidebar no longer says it trains
+    sidebar = at.sidebar.selectbox(key=state.ACTIVE_MODEL_WIDGET)
+    stopped = f"Stopped at step {job.view().step:,}: apptest-run"
+    assert [o for o in sidebar.options if "apptest-run" in o] == [stopped]  # listed once, saying how it ended
+    assert sidebar.value == "run:apptest-run"  # the live model became its saved run: still the active model
+    assert not any("Training now" in o for o in sidebar.options)  # the sidebar no longer says it trains
 
 
 def test_runs_page_set_active_rename_delete(app: AppTest, tmp_path: Path) -> None:
