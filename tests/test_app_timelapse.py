@@ -53,6 +53,8 @@ def test_a_saved_run_replays_its_frames_step_by_step(app: AppTest) -> None:
     assert at.select_slider(key=f"{KEY}_step").value == 2
     ok(at.run())
     assert at.toggle(key=f"{KEY}_play").value is False
+    ok(at.toggle(key=f"{KEY}_play").set_value(True).run())  # at the last frame, Play starts over
+    assert at.select_slider(key=f"{KEY}_step").value == 1
 
 
 def test_a_run_without_frames_says_so(app: AppTest) -> None:

@@ -50,7 +50,14 @@ def panel(run_path: Path, key: str) -> None:
     if lapse is None:
         st.info(NO_TIMELAPSE, icon=":material/movie:")
         return
-    playing = bool(st.session_state.get(f"{key}_play", False))
+    ss = st.session_state
+    playing = bool(ss.get(f"{key}_play", False))
+    if playing and not ss.get(f"{key}_started"):  # Play was just switched on: show this frame first
+        ss[f"{key}_started"] = ss[f"{key}_fresh"] = True
+        if ss.get(f"{key}_step") == lapse.steps[-1]:
+            ss[f"{key}_step"] = lapse.steps[0]  # Play at the last frame starts over
+    elif not playing:
+        ss.pop(f"{key}_started", None)
     st.fragment(_frames, run_every=PLAY_EVERY_S if playing else None)(run_path, key, playing)
 
 
@@ -72,13 +79,13 @@ def _frames(run_path: Path, key: str, built_playing: bool) -> None:
     if lapse is None:
         return
     steps = lapse.steps
-    if built_playing and ss.get(f"{key}_play"):
-        _advance(key, steps)
+    if built_playing and ss.get(f"{key}_play") and not ss.pop(f"{key}_fresh", False):
+        _advance(key, steps)  # a tick of the running fragment
     keep_choice(f"{key}_step", steps, default=steps[-1])
     c1, c2 = st.columns([1, 6], vertical_alignment="bottom")
     c1.toggle("Play", key=f"{key}_play", help="step through training, a frame every second")
     if bool(ss.get(f"{key}_play")) != built_playing:
-        st.rerun()  # start or stop the ticking
+        st.rerun()  # start or stop the ticking (the page builds the fragment again)
     step = c2.select_slider(
         "Training step",
         options=steps,
