@@ -137,9 +137,11 @@ def estimate_training_memory(
     )
 
 
-def available_memory() -> int:
-    """Bytes this process can still allocate: the smaller of the system's available memory and what its
-    cgroup (a container's limit) leaves."""
+def available_memory(device: torch.device | None = None) -> int:
+    """Bytes this process can still allocate: on a CUDA `device` the GPU's free memory; else the smaller of
+    the system's available memory and what its cgroup (a container's limit) leaves."""
+    if device is not None and device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
     available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     for line in Path("/proc/meminfo").read_text().splitlines() if Path("/proc/meminfo").exists() else []:
         if line.startswith("MemAvailable:"):

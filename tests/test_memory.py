@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import bert_core.pretraining.setup as pretraining_setup
 from bert_core import BertConfig
+from bert_core.cli import main
 from bert_core.memory import estimate_training_memory, refusal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,3 +53,27 @@ def test_the_estimate_is_within_30_percent_of_the_measured_peak(task: str, prese
     done = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT, timeout=600)
     r = json.loads(done.stdout.splitlines()[-1])
     assert 0.7 <= r["estimate_mib"] / r["measured_mib"] <= 1.3, r
+
+
+def test_the_cli_refuses_a_run_that_cannot_fit_before_reading_the_corpus(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(pretraining_setup, "available_memory", lambda device=None: 50 * 2**20)  # 50 MB left
+    out = tmp_path / "run"
+    code = main(["pretrain", "--corpus", str(tmp_path / "missing.txt"), "--preset", "small", "--out", str(out)])
+    assert code == 2
+    message = capsys.readouterr().err
+    assert "would need about" in message and "only 52 MB of memory is free" in message  # not "corpus not found"
+    assert not out.exists()
+
+
+def test_the_pretrain_page_refuses_it_and_starts_nothing(env, monkeypatch) -> None:
+    from apptest_helpers import APP, go, ok, owner_of
+    from streamlit.testing.v1 import AppTest
+
+    from explorer import state
+    from explorer.jobs.registry import job_registry
+
+    monkeypatch.setattr(pretraining_setup, "available_memory", lambda device=None: 50 * 2**20)
+    at = go(ok(AppTest.from_file(APP, default_timeout=120).run()), "pretrain")
+    ok(at.button(key=state.PRETRAIN_START).click().run())
+    assert job_registry().get(owner_of(at)) is None
+    assert any("Cannot start: This run would need about" in e.value for e in at.error)

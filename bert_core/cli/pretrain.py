@@ -9,7 +9,7 @@ from typing import Any
 
 from ..checkpoint import RunDirectory
 from ..pretraining.recipes import DEFAULTS, RECIPES, build, settings
-from ..pretraining.setup import make_trainer, prepare_pretraining, record_baseline
+from ..pretraining.setup import make_trainer, memory_refusal, prepare_pretraining, record_baseline
 from ..pretraining.timelapse import DEFAULT_PROBES, TimelapseRecorder, timelapse_words
 from ..training.budget import TimeBudget
 from .run import PreparedRun
@@ -116,6 +116,9 @@ def prepare_pretrain_run(ns: argparse.Namespace) -> PreparedRun:
     if not resume and run_dir.checkpoints():
         raise ValueError(f"{ns.out} already holds a run: pass --resume to continue it, or choose another --out")
     started = time.perf_counter()
+    message = memory_refusal(spec, values["device"])
+    if message:
+        raise ValueError(message)  # before reading the corpus: a run that cannot fit fails in a second
     prepared = prepare_pretraining(spec, progress=None if quiet else lambda m: print(m, file=sys.stderr))
     trainer = make_trainer(prepared, args, run_dir, resume=resume)
     evaluated = time.perf_counter()

@@ -15,6 +15,8 @@ from ..assets import minilm_dir
 from ..checkpoint import RunDirectory, resolve_model_dir
 from ..config import BertConfig
 from ..data import Corpus, resolve_corpus
+from ..device import pick_device
+from ..memory import available_memory, estimate_training_memory, refusal
 from ..model import BertForPreTraining
 from ..tokenizer.encoding import Tokenizer
 from ..training import Trainer, TrainingArguments
@@ -24,6 +26,7 @@ from .instances import TokenizedDoc
 from .task import PretrainingTask
 
 BUILTIN_MINILM = "builtin:minilm"
+MINILM_VOCAB_SIZE = 30522  # the stock uncased vocabulary
 
 
 @dataclass
@@ -108,6 +111,27 @@ def build_config(spec: PretrainSpec, vocab_size: int) -> BertConfig:
         max_position_embeddings=max(512, spec.max_seq_length),
         **overrides,
     )
+
+
+def memory_refusal(spec: PretrainSpec, device: str = "auto") -> str | None:
+    """Why a run of `spec` cannot fit in the memory left (the estimate in the message), or None when it fits.
+
+    The model's size comes from the preset or custom sizes with `vocab_size` pieces (a trained vocabulary
+    is at most that), or from the `init` model's config.json.
+    """
+    source = _init_source(spec)
+    if source is not None:
+        config = BertConfig.from_json(source / "config.json")
+    else:
+        config = build_config(spec, MINILM_VOCAB_SIZE if spec.vocab == "stock" else spec.vocab_size)
+    estimate = estimate_training_memory(
+        config,
+        task="pretrain",
+        batch_size=spec.batch_size,
+        seq_len=spec.max_seq_length,
+        max_predictions=spec.max_predictions,
+    )
+    return refusal(estimate, available_memory(pick_device(device)))
 
 
 def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | None = None) -> PreparedPretraining:

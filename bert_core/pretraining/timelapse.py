@@ -140,10 +140,13 @@ class TimelapseRecorder:
         self.words, self.groups, self.frames = list(words), list(groups), frames
         self.seconds = 0.0  # time spent recording, for the "adds at most 5%" check
         self._last = -1
+        self._layers_heads = (0, 0)
 
     def write_meta(self, layers: int, heads: int) -> None:
-        """Write `meta.json` (what every frame holds); `attach` does it for a trainer's model."""
+        """Write `meta.json` (what every frame holds, and the seconds spent recording so far); `attach` does
+        it for a trainer's model, and again at the end of training."""
         self.path.mkdir(parents=True, exist_ok=True)
+        self._layers_heads = (layers, heads)
         meta = {
             "version": 1,
             "probes": self.probes,
@@ -152,6 +155,7 @@ class TimelapseRecorder:
             "groups": self.groups,
             "layers": layers,
             "heads": heads,
+            "recording_s": round(self.seconds, 3),
         }
         atomic_write_text(self.path / "meta.json", json.dumps(meta))
 
@@ -174,8 +178,11 @@ class TimelapseRecorder:
             self.record(trainer.model, trainer.global_step)
 
     def _on_train_end(self, trainer: Trainer, _status: str) -> None:
-        if trainer.dist.is_main and self._last != trainer.global_step:  # a stop between frames: the last state
+        if not trainer.dist.is_main:
+            return
+        if self._last != trainer.global_step:  # a stop between frames: the last state
             self.record(trainer.model, trainer.global_step)
+        self.write_meta(*self._layers_heads)  # with the total time spent recording
 
     def record(self, model: nn.Module, step: int) -> None:
         """Write the frame of `step` (a few milliseconds for a tiny model)."""

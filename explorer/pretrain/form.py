@@ -13,7 +13,7 @@ import streamlit as st
 from bert_core.checkpoint import RunDirectory
 from bert_core.config import BertConfig
 from bert_core.pretraining import recipes
-from bert_core.pretraining.setup import BUILTIN_MINILM
+from bert_core.pretraining.setup import BUILTIN_MINILM, memory_refusal
 from explorer import active_model, corpora, session, settings, state
 from explorer.classroom import teacher as classroom
 from explorer.jobs.base import JobError
@@ -107,6 +107,9 @@ def config_from_state() -> JobConfig:
     classroom.check_run_limits(
         steps=steps, layers=layers, hidden=hidden, batch_size=spec.batch_size, seq_length=spec.max_seq_length
     )
+    message = memory_refusal(spec)
+    if message:
+        raise ValueError(message)
     return JobConfig(
         validate_run_name(ss[state.PRETRAIN_RUN_NAME]),
         spec,
