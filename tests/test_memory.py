@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import bert_core.finetuning.start as finetuning_start
 import bert_core.pretraining.setup as pretraining_setup
 from bert_core import BertConfig
 from bert_core.cli import main
@@ -75,5 +76,21 @@ def test_the_pretrain_page_refuses_it_and_starts_nothing(env, monkeypatch) -> No
     monkeypatch.setattr(pretraining_setup, "available_memory", lambda device=None: 50 * 2**20)
     at = go(ok(AppTest.from_file(APP, default_timeout=120).run()), "pretrain")
     ok(at.button(key=state.PRETRAIN_START).click().run())
+    assert job_registry().get(owner_of(at)) is None
+    assert any("Cannot start: This run would need about" in e.value for e in at.error)
+
+
+def test_fine_tuning_is_refused_too_from_the_cli_and_the_page(env, monkeypatch, capsys) -> None:
+    from apptest_helpers import APP, go, ok, owner_of
+    from streamlit.testing.v1 import AppTest
+
+    from explorer import state
+    from explorer.jobs.registry import job_registry
+
+    monkeypatch.setattr(finetuning_start, "available_memory", lambda device=None: 50 * 2**20)
+    assert main(["finetune", "--task", "sentiment", "--out", str(env / "ft")]) == 2
+    assert "would need about" in capsys.readouterr().err
+    at = go(ok(AppTest.from_file(APP, default_timeout=120).run()), "finetune")
+    ok(at.button(key=state.FT_START).click().run())
     assert job_registry().get(owner_of(at)) is None
     assert any("Cannot start: This run would need about" in e.value for e in at.error)

@@ -10,6 +10,7 @@ import time
 from ..checkpoint import RunDirectory
 from ..finetuning.registry import TASKS, get_task
 from ..finetuning.setup import finetune_arguments, make_finetune_trainer, prepare_finetuning, resume_finetuning
+from ..finetuning.start import memory_refusal
 from .run import PreparedRun, format_metrics, stop_after
 
 
@@ -91,6 +92,16 @@ def prepare_finetune_run(ns: argparse.Namespace) -> PreparedRun:
     elif ns.task is None:
         raise ValueError("finetune needs --task sentiment or --task qa (or --resume to continue a run)")
     else:
+        kind = get_task(ns.task)
+        message = memory_refusal(
+            kind.name,
+            ns.init,
+            ns.batch_size or kind.recipe.batch_size,
+            ns.max_seq_len or kind.default_max_seq_length,
+            ns.device,
+        )
+        if message:
+            raise ValueError(message)  # before reading the data: a run that cannot fit fails in a second
         data = ns.data or get_task(ns.task).default_data
         prepared = prepare_finetuning(
             ns.task,

@@ -11,10 +11,12 @@ import torch
 from ..assets import minilm_dir
 from ..checkpoint import resolve_model_dir
 from ..config import BertConfig
+from ..device import pick_device
+from ..memory import available_memory, estimate_training_memory, refusal
 from ..model import BertModel, BertPreTrainedModel
 from ..tokenizer.encoding import Tokenizer
 
-__all__ = ["resolve_init", "load_start_model", "freeze_bottom"]
+__all__ = ["freeze_bottom", "load_start_model", "memory_refusal", "resolve_init"]
 
 _HUB_FILES = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"]
 
@@ -92,3 +94,18 @@ def freeze_bottom(model: BertPreTrainedModel, layers: int) -> None:
         return
     for module in [bert.embeddings, *encoder_layers[:layers]]:
         module.requires_grad_(False)
+
+
+def memory_refusal(task: str, init: str, batch_size: int, max_seq_length: int, device: str = "auto") -> str | None:
+    """Why fine-tuning `init` for `task` ("sentiment" or "qa") at batch × length cannot fit in the memory
+    left (the estimate in the message), or None. A starting point that cannot be resolved (a Hub model
+    offline) is not judged here: loading it reports its own error."""
+    if init.startswith("hub:"):
+        return None
+    try:
+        source = resolve_init(init)
+    except (OSError, ValueError):
+        return None
+    config = BertConfig.from_json((source or minilm_dir()) / "config.json")
+    estimate = estimate_training_memory(config, task=task, batch_size=batch_size, seq_len=max_seq_length)
+    return refusal(estimate, available_memory(pick_device(device)))

@@ -21,6 +21,7 @@ from bert_core.finetuning.data.sentiment import LABEL_COLUMNS, TEXT_COLUMNS, loa
 from bert_core.finetuning.data.squad import load_qa_builtin
 from bert_core.finetuning.recipe import RECIPES, fit_epochs
 from bert_core.finetuning.registry import get_task
+from bert_core.finetuning.start import memory_refusal
 from explorer import active_model, corpora, session, settings, state
 from explorer.jobs.base import JobError
 from explorer.jobs.finetune import FinetuneConfig, FinetuneJob
@@ -263,10 +264,14 @@ def config_from_state() -> FinetuneConfig:
         seq = options["max_seq_length"]
         options["doc_stride"] = min(int(ss[state.FT_DOC_STRIDE]), max(0, seq - 64 - 4))
         options["max_query_length"] = min(64, seq // 2)
+    init = init_spec(ss[state.FT_INIT], ss[state.FT_HUB_NAME])
+    message = memory_refusal(task, init, options["batch_size"], options["max_seq_length"])
+    if message:
+        raise ValueError(message)
     return FinetuneConfig(
         run_name=validate_run_name(ss[state.FT_RUN_NAME]),
         task=task,
-        init=init_spec(ss[state.FT_INIT], ss[state.FT_HUB_NAME]),
+        init=init,
         data=source[0],
         data_label=source[1],
         options=options,
