@@ -63,6 +63,23 @@ def test_a_time_budget_fits_the_steps_inside_warmup_and_a_replay_of_that_many_st
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_a_machine_that_slows_down_gets_its_steps_fitted_again() -> None:
+    calls = itertools.count()
+
+    def clock() -> float:  # read once at attach and once a step: 1 s a step up to step 20, then 3 s
+        n = next(calls)
+        return float(n if n <= 20 else 20 + 3 * (n - 20))
+
+    budget = TimeBudget(minutes=2.0, clock=clock)
+    trainer = _trainer(max_steps=10_000, warmup=12)
+    budget.attach(trainer)
+    trainer.train()
+    assert budget.fitted[:2] == [(8, 120), (11, 120)]  # in warmup: 1 s a step, 120 s
+    # At step 50 the clock reads 110: 10 s left at ~2.25 s a step (the last 48 steps) is 4 more steps.
+    assert budget.fitted[2:] == [(50, 54)]
+    assert trainer.status == "finished" and trainer.global_step == 54
+
+
 def test_an_explicit_step_count_caps_a_generous_budget() -> None:
     ticks = itertools.count()
     budget = TimeBudget(minutes=60.0, clock=lambda: float(next(ticks)))
