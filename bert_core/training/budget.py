@@ -6,8 +6,9 @@ decays to zero at the end instead of being cut off. The first fits happen inside
 depend on `max_steps`, so a run on a steady machine has the ordinary schedule of a run of that many steps
 and `--steps <that number>` replays it exactly. On a shared machine the speed can change later: every
 tenth of the run the projected end is checked again, and when it misses the budget by more than
-`TOLERANCE` the steps are fitted again (the decay then bends once; each fit is kept in run.json as
-`budget_fits`, and a replay matches only a run whose fits all happened in warmup). A stop at the budget
+`TOLERANCE` of it (before `LAST_REFIT` of the budget has gone) the steps are fitted again: the decay
+bends there; each fit is kept in run.json as `budget_fits`, and a replay matches only a run whose fits
+all happened in warmup. A stop at the budget
 stays as a safety net.
 """
 
@@ -22,7 +23,8 @@ from .trainer import Trainer
 
 __all__ = ["TimeBudget"]
 
-TOLERANCE = 0.1  # a projected end this far (as a share of the time left) from the budget fits the steps again
+TOLERANCE = 0.1  # a projected end this far from the budget (as a share of it) fits the steps again...
+LAST_REFIT = 0.8  # ...until this share of the budget has gone (late fits would only bend the decay's tail)
 RECENT = 50  # steps whose times give the current speed after warmup
 
 
@@ -78,8 +80,10 @@ class TimeBudget:
         total = step + max(int(left / per_step), 1)
         periodic = (total - 1) // args.eval_every - step // args.eval_every if args.eval_every else 0
         total = min(step + max(int((left - periodic * self.eval_s) / per_step), 1), self._cap)
-        if not in_warmup and abs(total - args.max_steps) * per_step <= TOLERANCE * max(left, 1e-9):
-            return  # on time: keep the schedule
+        if not in_warmup and (
+            abs(total - args.max_steps) * per_step <= TOLERANCE * budget or now - self._started > LAST_REFIT * budget
+        ):
+            return  # on time, or too late to matter: keep the schedule
         args.max_steps = total
         if args.warmup_steps >= args.max_steps:  # a machine too slow for the warmup: keep a decay phase
             args.warmup_steps = max(step, args.max_steps // 10)
