@@ -7,8 +7,8 @@ corpus; the trained vocabulary and the tokenised corpus come from the on-disk ca
 
 - cli: `python -m bert_core pretrain --recipe classroom` set up and stepped as the command does;
 - app: the Pretrain page's `TrainingJob` (probes every 10 steps, the batch inspector, model snapshots,
-  time-lapse frames), with a second thread doing every second what the page's live fragment does while
-  it trains: read the job's view and build the learning-curve, probe and time-lapse figures as JSON.
+  time-lapse frames), with a second thread doing every LIVE_REDRAW_S what the page's live fragment does while
+  it trains in its default view: read the job's view and build the four learning-curve figures as JSON.
 
 Runs alternate (cli, app, cli, app…) so a change in the machine's load hits both. Prints tokens/s (median
 over the steps after the 20th), the app/CLI ratio, and the seconds from Start to the first point on the
@@ -65,45 +65,29 @@ def run_cli(steps: int, out: Path) -> dict:
 
 
 def _draw_like_the_page(job, stop: threading.Event) -> int:
-    """What the Pretrain page's fragment computes every second while a run trains; returns the redraws."""
-    from bert_core.inspect.attention import HEAD_STATISTICS
-    from bert_core.inspect.projection import aligned_maps
-    from bert_core.pretraining.timelapse import Timelapse
-    from explorer.charts import inspect as charts_inspect
-    from explorer.charts import timelapse as charts_lapse
+    """What the Pretrain page's live fragment computes every `LIVE_REDRAW_S` while a run trains, in its default view
+    (the learning curves: four figures, serialised as the page sends them); returns the redraws."""
     from explorer.charts import training as charts
+    from explorer.ui.widgets import LIVE_REDRAW_S
 
     redraws = 0
-    while not stop.wait(1.0):
+    while not stop.wait(LIVE_REDRAW_S):
         view = job.view()
         if not view.metrics:
             continue
         evals = [e for e in view.evals if "mlm_loss" in e]
-        figures = [
+        for fig in (
             charts.mlm_figure(view.metrics, view.vocab_size, evals),
             charts.nsp_figure(view.metrics, evals),
             charts.lr_figure(view.metrics),
             charts.throughput_figure(view.metrics),
-        ]
-        lapse = Timelapse.open(view.run_path)
-        if lapse is not None:
-            stats = lapse.head_statistics()
-            frame = lapse.frame(lapse.steps[-1])
-            maps = aligned_maps([lapse.frame(s).words_last for s in lapse.steps])
-            low, high = maps[0].min(axis=0), maps[0].max(axis=0)
-            figures += [
-                charts_inspect.head_statistics_figure({k: v[-1] for k, v in stats.items()}, HEAD_STATISTICS),
-                charts_lapse.stat_over_time_figure(lapse.steps, stats, HEAD_STATISTICS, 0, 0, lapse.steps[-1]),
-                charts_inspect.attention_heatmap_figure(frame.attention[0][0, 0], lapse.tokens[0]),
-                charts_lapse.word_map_figure(maps[-1], lapse.words, lapse.groups, (low, high), ""),
-            ]
-        for fig in figures:
+        ):
             fig.to_json()
         redraws += 1
     return redraws
 
 
-def run_app(steps: int, out: Path) -> dict:
+def run_app(steps: int, out: Path, page: bool = True) -> dict:
     from bert_core.pretraining import recipes
     from explorer.jobs.pretrain import JobConfig, TrainingJob
 
@@ -116,13 +100,16 @@ def run_app(steps: int, out: Path) -> dict:
     stop = threading.Event()
     redraws: list[int] = []
     painter = threading.Thread(target=lambda: redraws.append(_draw_like_the_page(job, stop)), daemon=True)
-    painter.start()
+    if page:
+        painter.start()
     while job.view().active:
         if first is None and job.view().metrics:
             first = time.perf_counter() - started
         time.sleep(0.05)
     stop.set()
-    painter.join()
+    if page:
+        painter.join()
+    job.join(60)
     view = job.view()
     if view.status != "finished":
         raise RuntimeError(f"the app's run ended {view.status}: {view.message}")
@@ -144,8 +131,8 @@ def main() -> None:
     ns = p.parse_args()
     if ns.one:
         result = (run_cli if ns.one == "cli" else run_app)(ns.steps, Path(ns.out))
-        print(json.dumps(result))
-        return
+        print(json.dumps(result), flush=True)
+        os._exit(0)  # no interpreter teardown: torch's worker threads may abort it after the result is out
     root = Path(tempfile.mkdtemp(prefix="app-speed-"))
     # Warm the vocabulary and tokenised-corpus caches once, as a server that has trained this recipe before.
     warm = ["--one", "cli", "--steps", "25", "--out", str(root / "warm")]

@@ -60,6 +60,7 @@ PRETRAIN_STOP = "pretrain_stop"
 PRETRAIN_RESUME = "pretrain_resume"
 PRETRAIN_EXTRA_STEPS = "pretrain_extra_steps"
 PRETRAIN_SETTINGS = "pretrain_settings"  # the Settings expander (open while no run trains: explorer.ui.presenter)
+PRETRAIN_VIEW = "pretrain_view"  # what the live panel shows: curves | probes | batch | lapse
 PRETRAIN_SEEN_ACTIVE = "pretrain_seen_active"  # bool: the live panel saw the job running (rerun when it ends)
 
 # ---------------------------------------------------------------- tokenizer page
@@ -174,6 +175,7 @@ DEFAULTS: dict[str, Any] = {
     PRETRAIN_SAVE_EVERY: 100,
     PRETRAIN_PROBE_EVERY: 10,
     PRETRAIN_PROBES: "\n".join(DEFAULT_PROBES),
+    PRETRAIN_VIEW: "curves",
     PRETRAIN_EXTRA_STEPS: 200,
     TOK_TEXT: "The unbelievably fluffy kitten purred on the windowsill.",
     TOK_PAIR: "",

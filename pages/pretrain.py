@@ -206,22 +206,31 @@ if view is not None and not busy and form.can_resume(view):
         )
 
 
+VIEWS = {"curves": "Learning curves", "probes": "Probe sentences", "batch": "Batch inspector", "lapse": "Time-lapse"}
+
+
 def run_view(v) -> None:
     if not presenter.focused():  # one chart in focus: it gets the projector's screen
         widgets.metric_row(v)
         widgets.before_after(v)
-    charts_tab, probes_tab, batch_tab, lapse_tab = st.tabs(
-        ["Learning curves", "Probe sentences", "Batch inspector", "Time-lapse"]
-    )
-    with charts_tab:
+    # One view at a time (not tabs, which compute every view on every redraw): the live panel redraws each
+    # second, and the less it draws the more of the machine the training thread keeps.
+    keep_choice(state.PRETRAIN_VIEW, list(VIEWS))
+    shown = (
+        st.segmented_control(
+            "View", list(VIEWS), key=state.PRETRAIN_VIEW, format_func=VIEWS.get, label_visibility="collapsed"
+        )
+        or "curves"
+    )  # a click on the chosen view unselects it: the curves then
+    if shown == "curves":
         widgets.training_charts(v, "pretrain_chart")
-    with probes_tab:
+    elif shown == "probes":
         if v.active:  # editable while training: the next update uses the new sentences
             st.text_area(PROBES_LABEL, key=state.PRETRAIN_PROBES, height=90, on_change=form.on_probes_changed)
         widgets.probe_timeline(v.probes)
-    with batch_tab:
+    elif shown == "batch":
         widgets.batch_inspector(v.example)
-    with lapse_tab:
+    else:
         timelapse_view.panel(v.run_path, "pretrain_lapse")
 
 
@@ -234,4 +243,6 @@ def live_panel() -> None:
     )
 
 
-st.fragment(live_panel, run_every=1.0 if busy else None)()  # redraws itself every second while training
+# Redraws itself while training, every LIVE_REDRAW_S: drawing the four curves costs ~0.3 s of Python, which the
+# training thread (a tiny model is mostly Python time) would otherwise lose every second (bench/app_speed.py).
+st.fragment(live_panel, run_every=widgets.LIVE_REDRAW_S if busy else None)()

@@ -70,6 +70,7 @@ def test_the_live_run_shows_its_time_lapse(env: Path) -> None:
     at = go(at, "pretrain")
     job = start_pretraining(at, "lapse-run", steps=12, batch=4)
     wait_until(lambda: not job.view().active, timeout=120)
+    at.session_state[state.PRETRAIN_VIEW] = "lapse"
     ok(at.run())
     slider = at.select_slider(key="pretrain_lapse_step")
     assert [int(s) for s in slider.options] == list(range(13))  # 30 frames asked: a 12-step run gets all of them

@@ -30,6 +30,7 @@ from bert_core.training.budget import TimeBudget
 from explorer.jobs.base import BackgroundJob, JobError, ProgressView
 
 logger = logging.getLogger(__name__)
+PROBE_MIN_S = 1.0  # the probe sentences and the batch inspector are updated at most this often
 
 
 @dataclass
@@ -119,6 +120,7 @@ class TrainingJob(BackgroundJob):
         self._tokenizer: Tokenizer | None = None
         self._snapshot: tuple[torch.nn.Module, int] | None = None
         self._snapshot_wanted = threading.Event()
+        self._observed_at = 0.0  # when the probes last ran (perf_counter seconds)
 
     # ---------------------------------------------------------------- control (any thread)
     def set_probes(self, texts: list[str]) -> None:
@@ -166,7 +168,7 @@ class TrainingJob(BackgroundJob):
         self._set("stopping" if self._stop.is_set() else "running", "training")
         for _ in trainer:
             pass
-        self._observe(trainer, force=True)
+        self._observe(trainer, force=True, final=True)
         status = trainer.status
         message = {
             "finished": f"finished {trainer.global_step} steps",
@@ -234,10 +236,15 @@ class TrainingJob(BackgroundJob):
 
     def _on_step_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
         self._record_step(trainer, metrics)
-        step = trainer.global_step
-        self._observe(trainer, force=step == 1 or step % self.config.probe_every == 0)
+        step, now = trainer.global_step, time.perf_counter()
+        # Probes and the batch inspector every `probe_every` steps, but not more often than the page redraws:
+        # a tiny model takes ~17 steps a second, and each update is time the training thread loses.
+        due = step == 1 or (step % self.config.probe_every == 0 and now - self._observed_at >= PROBE_MIN_S)
+        if due:
+            self._observed_at = now
+        self._observe(trainer, force=due)
 
-    def _observe(self, trainer: Trainer, force: bool) -> None:
+    def _observe(self, trainer: Trainer, force: bool, final: bool = False) -> None:
         """Probes, batch inspector and snapshot: between steps, so the weights are consistent."""
         if force:
             with self._lock:
@@ -253,7 +260,8 @@ class TrainingJob(BackgroundJob):
                 if not self._probe_records or self._probe_records[-1].step != trainer.global_step:
                     self._probe_records.append(ProbeRecord(trainer.global_step, results))
                 self._example = example or self._example
-        if force or self._snapshot_wanted.is_set():
+        # A frozen copy for the inspection pages: the first, the last, and whenever a page asks for one.
+        if final or (force and self._snapshot is None) or self._snapshot_wanted.is_set():
             self._snapshot_wanted.clear()
             frozen = copy.deepcopy(trainer.model).eval()
             with self._lock:

@@ -89,6 +89,7 @@ def before_after(view: JobView) -> None:
         st.warning(warning, icon=":material/warning:")
 
 
+LIVE_REDRAW_S = 2.0  # seconds between redraws of the Pretrain page's live panel while a run trains
 BERT_BASE_TOKENS = 128_000 * 1_000_000  # Devlin et al. 2019: 1M steps of 256 × 512 tokens, ~40 epochs of 3.3B words
 
 
