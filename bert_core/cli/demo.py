@@ -25,8 +25,9 @@ from ..checkpoint import RunDirectory
 from . import finetune, pretrain
 from .run import PreparedRun, format_metrics
 
-# The lesson's pretraining recipe: today the Explorer's Pretrain-page defaults (explorer/state.py: a tiny
-# model on builtin:lee, 300 steps of 16 × 64 tokens). To use a named recipe instead, change this one line.
+# The lesson's pretraining run: a tiny model on builtin:lee, 300 steps of 16 × 64 tokens (about a minute),
+# a finished run to open in class. The Pretrain page's defaults are the 5-minute `classroom` recipe
+# (bert_core/pretraining/recipes.py), which the class trains live; `--recipe classroom` here would prepare it.
 PRETRAIN_RECIPE = [
     "--preset",
     "tiny",
