@@ -29,7 +29,7 @@ def tiny_config(name: str, steps: int = 8, **spec_kw) -> JobConfig:
         **spec_kw,
     )
     args = TrainingArguments(max_steps=steps, learning_rate=1e-3, warmup_steps=1, save_every=4, device="cpu")
-    return JobConfig(name, spec, args, probes=["the [MASK] said .", "no mask here"], probe_every=2)
+    return JobConfig(name, spec, args, probes=["the [MASK] said .", "no mask here"], probe_every=2, probe_min_s=0.0)
 
 
 def test_job_trains_observes_and_finishes(tmp_path: Path) -> None:

@@ -107,5 +107,8 @@ def memory_refusal(task: str, init: str, batch_size: int, max_seq_length: int, d
     except (OSError, ValueError):
         return None
     config = BertConfig.from_json((source or minilm_dir()) / "config.json")
-    estimate = estimate_training_memory(config, task=task, batch_size=batch_size, seq_len=max_seq_length)
+    try:
+        estimate = estimate_training_memory(config, task=task, batch_size=batch_size, seq_len=max_seq_length)
+    except torch.OutOfMemoryError:
+        return None  # not even one sequence fits: the run fails at once and says so
     return refusal(estimate, available_memory(pick_device(device)))

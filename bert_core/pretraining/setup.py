@@ -124,13 +124,16 @@ def memory_refusal(spec: PretrainSpec, device: str = "auto") -> str | None:
         config = BertConfig.from_json(source / "config.json")
     else:
         config = build_config(spec, MINILM_VOCAB_SIZE if spec.vocab == "stock" else spec.vocab_size)
-    estimate = estimate_training_memory(
-        config,
-        task="pretrain",
-        batch_size=spec.batch_size,
-        seq_len=spec.max_seq_length,
-        max_predictions=spec.max_predictions,
-    )
+    try:
+        estimate = estimate_training_memory(
+            config,
+            task="pretrain",
+            batch_size=spec.batch_size,
+            seq_len=spec.max_seq_length,
+            max_predictions=spec.max_predictions,
+        )
+    except torch.OutOfMemoryError:
+        return None  # not even one sequence fits: the run fails at once and says so (jobs' out-of-memory message)
     return refusal(estimate, available_memory(pick_device(device)))
 
 

@@ -30,7 +30,6 @@ from bert_core.training.budget import TimeBudget
 from explorer.jobs.base import BackgroundJob, JobError, ProgressView
 
 logger = logging.getLogger(__name__)
-PROBE_MIN_S = 1.0  # the probe sentences and the batch inspector are updated at most this often
 
 
 @dataclass
@@ -42,7 +41,8 @@ class JobConfig:
     args: TrainingArguments
     corpus_label: str = ""  # what the user picked (an upload's original name), for the runs page
     probes: list[str] = field(default_factory=lambda: list(DEFAULT_PROBES))
-    probe_every: int = 10  # steps between probe / batch-inspector updates
+    probe_every: int = 10  # steps between probe / batch-inspector updates...
+    probe_min_s: float = 1.0  # ...but not more often than this: the page redraws every 2 s
     resume: bool = False  # continue the run's latest checkpoint
     max_minutes: float | None = None  # a time budget: the steps are fitted to it (bert_core.training.budget)
     timelapse_frames: int = 30  # snapshots for the time-lapse (0: none)
@@ -239,7 +239,7 @@ class TrainingJob(BackgroundJob):
         step, now = trainer.global_step, time.perf_counter()
         # Probes and the batch inspector every `probe_every` steps, but not more often than the page redraws:
         # a tiny model takes ~17 steps a second, and each update is time the training thread loses.
-        due = step == 1 or (step % self.config.probe_every == 0 and now - self._observed_at >= PROBE_MIN_S)
+        due = step == 1 or (step % self.config.probe_every == 0 and now - self._observed_at >= self.config.probe_min_s)
         if due:
             self._observed_at = now
         self._observe(trainer, force=due)
