@@ -37,14 +37,17 @@ def test_a_saved_run_replays_its_frames_step_by_step(app: AppTest) -> None:
     slider = at.select_slider(key=f"{KEY}_step")
     assert list(slider.options) == ["1", "2"] and slider.value == 2  # the last frame first
     titles = _titles(at)
-    assert "Words at step 2" in titles and "Layer 0, head 0 at step 2" in titles
-    assert "Layer 0, head 0 through training" in titles
+    assert "Layer 0, head 0 at step 2" in titles and "Layer 0, head 0 through training" in titles
     ok(slider.set_value(1).run())
-    assert "Words at step 1" in _titles(at)
     ok(at.selectbox(key=f"{KEY}_layer").set_value(1).run())
     ok(at.selectbox(key=f"{KEY}_head").set_value(1).run())
     assert "Layer 1, head 1 at step 1" in _titles(at)
+    at.session_state[f"{KEY}_part"] = "words"
+    ok(at.run())
+    assert "Words at step 1" in _titles(at)
     ok(at.radio(key=f"{KEY}_words_layer").set_value("input").run())
+    at.session_state[f"{KEY}_part"] = "guesses"
+    ok(at.run())
     guesses = at.dataframe[-1].value
     assert len(guesses) == 3 and guesses["guesses"].str.count(",").eq(4).all()  # five guesses per blank
     # Play: each tick shows the next frame; after the last one Play switches itself off.
@@ -74,4 +77,4 @@ def test_the_live_run_shows_its_time_lapse(env: Path) -> None:
     ok(at.run())
     slider = at.select_slider(key="pretrain_lapse_step")
     assert [int(s) for s in slider.options] == list(range(13))  # 30 frames asked: a 12-step run gets all of them
-    assert any(t.startswith("Words at step") for t in _titles(at))
+    assert slider.value == 12 and "Layer 0, head 0 at step 12" in _titles(at)

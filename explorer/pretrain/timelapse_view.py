@@ -20,6 +20,7 @@ from explorer.charts import timelapse as charts
 from explorer.ui import presenter
 from explorer.ui.widget_state import keep_choice
 
+PARTS = {"heads": "Attention heads", "words": "Word map", "guesses": "Guesses"}
 PLAY_EVERY_S = 0.8  # seconds a frame stays on screen while playing
 LAYERS = {"input": "the input layer (word embeddings)", "last": "the last layer (the word read in context)"}
 NO_TIMELAPSE = (
@@ -81,6 +82,9 @@ def _frames(run_path: Path, key: str, built_playing: bool) -> None:
     steps = lapse.steps
     if built_playing and ss.get(f"{key}_play") and not ss.pop(f"{key}_fresh", False):
         _advance(key, steps)  # a tick of the running fragment
+    if ss.get(f"{key}_step") == ss.get(f"{key}_newest"):  # at the newest frame: follow the new ones (a live run)
+        ss[f"{key}_step"] = steps[-1]
+    ss[f"{key}_newest"] = steps[-1]
     keep_choice(f"{key}_step", steps, default=steps[-1])
     c1, c2 = st.columns([1, 6], vertical_alignment="bottom")
     c1.toggle("Play", key=f"{key}_play", help="step through training, a frame every second")
@@ -95,12 +99,14 @@ def _frames(run_path: Path, key: str, built_playing: bool) -> None:
     )
     index = steps.index(step)
     frame = lapse.frame(step)
-    heads_tab, words_tab, guesses_tab = st.tabs(["Attention heads", "Word map", "Guesses"])
-    with heads_tab:
+    # One part at a time (tabs would compute all three on every frame of Play and every redraw of a live run).
+    keep_choice(f"{key}_part", list(PARTS))
+    part = st.segmented_control("Show", list(PARTS), key=f"{key}_part", format_func=PARTS.get) or "heads"
+    if part == "heads":
         _heads(lapse, frame, index, key, str(run_path))
-    with words_tab:
+    elif part == "words":
         _words(lapse, index, key, str(run_path))
-    with guesses_tab:
+    else:
         _guesses(lapse, frame)
 
 

@@ -69,7 +69,7 @@ def test_presenter_mode_at_1280x720(server, page) -> None:
     page.wait_for_function(
         "document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length == 1", timeout=15_000
     )  # the other charts are gone (stale ones go at the end of a rerun)
-    page.get_by_role("button", name="Probe sentences").click()
+    page.get_by_text("Probe sentences", exact=True).click()
     page.wait_for_timeout(2500)
     page.screenshot(path=str(shots / "presenter_probes.png"))
     page.get_by_role("button", name="Stop", exact=True).click()

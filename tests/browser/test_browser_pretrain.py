@@ -59,10 +59,10 @@ def test_start_watch_stop_and_click_through(server, page) -> None:
     assert second != first, "the MLM chart did not change while training"
     _no_exception(page)
 
-    page.get_by_role("button", name="Probe sentences").click()
+    page.get_by_text("Probe sentences", exact=True).click()
     page.wait_for_timeout(1200)
     page.screenshot(path=str(shots / "probes.png"), full_page=True)
-    page.get_by_role("button", name="Batch inspector").click()
+    page.get_by_text("Batch inspector", exact=True).click()
     page.wait_for_timeout(1200)
     page.screenshot(path=str(shots / "batch_inspector.png"), full_page=True)
     _no_exception(page)

@@ -33,7 +33,7 @@ def test_the_slider_and_play_replay_a_saved_run(server, page) -> None:
     page.get_by_role("link", name="Runs").first.click()
     page.get_by_role("heading", name="Saved runs").wait_for(timeout=60_000)
     page.get_by_text("Time-lapse: how this model changed").click()
-    page.get_by_role("tab", name="Word map").click()
+    page.get_by_text("Word map", exact=True).click()
     wait_settled(page)
     no_exception(page)
     assert _slider_value(page) == "60"  # the last frame first
