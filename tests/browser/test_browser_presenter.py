@@ -81,7 +81,7 @@ def test_presenter_mode_at_1280x720(server, page) -> None:
         page.locator('[data-testid="stMain"] [data-testid="stExpander"] details').first.get_attribute("open")
         is not None
     )
-    page.get_by_role("tab", name="Learning curves").click()
+    page.get_by_text("Learning curves", exact=True).click()
     page.get_by_text("Dark look").click()  # the focused chart stays focused
     wait_settled(page)
     page.get_by_role("button", name="Back to all charts").scroll_into_view_if_needed()
