@@ -172,7 +172,7 @@ DEFAULTS: dict[str, Any] = {
     PRETRAIN_SEED: _RECIPE["seed"],
     PRETRAIN_VOCAB: _RECIPE["vocab"],
     PRETRAIN_VOCAB_SIZE: _RECIPE["vocab_size"],
-    PRETRAIN_SAVE_EVERY: 100,
+    PRETRAIN_SAVE_EVERY: _RECIPE["save_every"],
     PRETRAIN_PROBE_EVERY: 10,
     PRETRAIN_PROBES: "\n".join(DEFAULT_PROBES),
     PRETRAIN_VIEW: "curves",
