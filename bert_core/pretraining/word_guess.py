@@ -17,9 +17,8 @@ import torch
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from torch import nn
 
-from ..batching import batch_from_encodings, model_inputs
 from ..data.sentences import split_sentences
-from ..inspect.fill_mask import predict_masked
+from ..inspect.fill_mask import fill_mask
 from ..tokenizer.encoding import Tokenizer
 
 __all__ = ["WordItem", "WordGuessScore", "content_word_items", "score_word_guesses"]
@@ -92,32 +91,17 @@ def score_word_guesses(
     vocab = tokenizer.get_vocab()
     top1 = topk = spellable = 0
     shown: list[tuple[str, str, list[str]]] = []
-    limit = getattr(getattr(model, "config", None), "max_position_embeddings", 512)
     for start in range(0, len(items), batch_size):
         chunk = items[start : start + batch_size]
-        encodings = tokenizer.encode_batch([it.masked for it in chunk], max_length=limit, padding=True)
-        inputs = model_inputs(batch_from_encodings(encodings))
-        input_ids = inputs["input_ids"]
-        assert input_ids is not None
-        positions = input_ids == tokenizer.mask_token_id  # (B, T): one [MASK] per row
-        first = positions & (positions.cumsum(-1) == 1)  # a row whose mask was truncated away has none
-        _, ids = predict_masked(
-            model,
-            input_ids,
-            first,
-            token_type_ids=inputs["token_type_ids"],
-            attention_mask=inputs["attention_mask"],
-            top_k=k,
-        )  # (N, k)
-        rows = first.any(-1).nonzero().flatten().tolist()
-        for n, row in enumerate(rows):
-            item = chunk[row]
+        for item, result in zip(chunk, fill_mask(model, tokenizer, [it.masked for it in chunk], top_k=k)):
             target = vocab.get(item.word)
-            guesses = ids[n].tolist()
+            guess = result.masks[0] if result.masks else None  # no mask: cut off by the model's length limit
             spellable += target is not None
-            top1 += target is not None and guesses[0] == target
-            topk += target is not None and target in guesses
+            if guess is None:
+                continue
+            top1 += target is not None and guess.ids[0] == target
+            topk += target is not None and target in guess.ids
             if len(shown) < examples:
-                shown.append((item.masked, item.word, tokenizer.convert_ids_to_tokens(guesses)))
+                shown.append((item.masked, item.word, guess.tokens))
     total = len(items)
     return WordGuessScore(total, top1 / total, topk / total, k, spellable / total, shown)

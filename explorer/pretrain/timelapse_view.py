@@ -87,7 +87,7 @@ def _frames(run_path: Path, key: str, built_playing: bool) -> None:
     ss[f"{key}_newest"] = steps[-1]
     keep_choice(f"{key}_step", steps, default=steps[-1])
     c1, c2 = st.columns([1, 6], vertical_alignment="bottom")
-    c1.toggle("Play", key=f"{key}_play", help="step through training, a frame every second")
+    c1.toggle("Play", key=f"{key}_play", help="step through training, about a frame a second")
     if bool(ss.get(f"{key}_play")) != built_playing:
         st.rerun()  # start or stop the ticking (the page builds the fragment again)
     step = c2.select_slider(
