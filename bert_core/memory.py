@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -21,7 +22,7 @@ from torch import nn
 from .config import BertConfig
 from .model import BertForPreTraining, BertForQuestionAnswering, BertForSequenceClassification
 
-__all__ = ["MemoryEstimate", "estimate_training_memory", "available_memory", "refusal"]
+__all__ = ["MemoryEstimate", "available_memory", "estimate_training_memory", "refusal", "run_refusal"]
 
 ACTIVATION_FACTOR = 1.3  # peak activation memory / saved activations (backward buffers, allocator slack)
 OVERHEAD_BYTES = 140 * 2**20  # what the first training step allocates once (thread pools, kernel workspaces)
@@ -161,3 +162,16 @@ def refusal(estimate: MemoryEstimate, available: int | None = None) -> str | Non
         f"This run would need {estimate.describe()}, but only {_gb(free)} of memory is free on the server. "
         "Lower the batch size or the sequence length, or pick a smaller model size."
     )
+
+
+def run_refusal(config: BertConfig, device: torch.device, **estimate: Any) -> str | None:
+    """`refusal` for a run about to start on `device` (`estimate`: `estimate_training_memory`'s keywords).
+
+    None when it fits, and also when not even the one-sequence count fits: the run then fails at once and
+    reports it with the jobs' out-of-memory message.
+    """
+    try:
+        needed = estimate_training_memory(config, **estimate)
+    except torch.OutOfMemoryError:
+        return None
+    return refusal(needed, available_memory(device))

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import bert_core.finetuning.start as finetuning_start
-import bert_core.pretraining.setup as pretraining_setup
+import bert_core.memory as memory
 from bert_core import BertConfig
 from bert_core.cli import main
 from bert_core.memory import estimate_training_memory, refusal
@@ -57,7 +56,7 @@ def test_the_estimate_is_within_30_percent_of_the_measured_peak(task: str, prese
 
 
 def test_the_cli_refuses_a_run_that_cannot_fit_before_reading_the_corpus(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(pretraining_setup, "available_memory", lambda device=None: 50 * 2**20)  # 50 MB left
+    monkeypatch.setattr(memory, "available_memory", lambda device=None: 50 * 2**20)  # 50 MB left
     out = tmp_path / "run"
     code = main(["pretrain", "--corpus", str(tmp_path / "missing.txt"), "--preset", "small", "--out", str(out)])
     assert code == 2
@@ -73,7 +72,7 @@ def test_the_pretrain_page_refuses_it_and_starts_nothing(env, monkeypatch) -> No
     from explorer import state
     from explorer.jobs.registry import job_registry
 
-    monkeypatch.setattr(pretraining_setup, "available_memory", lambda device=None: 50 * 2**20)
+    monkeypatch.setattr(memory, "available_memory", lambda device=None: 50 * 2**20)
     at = go(ok(AppTest.from_file(APP, default_timeout=120).run()), "pretrain")
     ok(at.button(key=state.PRETRAIN_START).click().run())
     assert job_registry().get(owner_of(at)) is None
@@ -87,7 +86,7 @@ def test_fine_tuning_is_refused_too_from_the_cli_and_the_page(env, monkeypatch, 
     from explorer import state
     from explorer.jobs.registry import job_registry
 
-    monkeypatch.setattr(finetuning_start, "available_memory", lambda device=None: 50 * 2**20)
+    monkeypatch.setattr(memory, "available_memory", lambda device=None: 50 * 2**20)
     assert main(["finetune", "--task", "sentiment", "--out", str(env / "ft")]) == 2
     assert "would need about" in capsys.readouterr().err
     at = go(ok(AppTest.from_file(APP, default_timeout=120).run()), "finetune")

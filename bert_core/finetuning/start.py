@@ -12,7 +12,7 @@ from ..assets import minilm_dir
 from ..checkpoint import resolve_model_dir
 from ..config import BertConfig
 from ..device import pick_device
-from ..memory import available_memory, estimate_training_memory, refusal
+from ..memory import run_refusal
 from ..model import BertModel, BertPreTrainedModel
 from ..tokenizer.encoding import Tokenizer
 
@@ -107,8 +107,4 @@ def memory_refusal(task: str, init: str, batch_size: int, max_seq_length: int, d
     except (OSError, ValueError):
         return None
     config = BertConfig.from_json((source or minilm_dir()) / "config.json")
-    try:
-        estimate = estimate_training_memory(config, task=task, batch_size=batch_size, seq_len=max_seq_length)
-    except torch.OutOfMemoryError:
-        return None  # not even one sequence fits: the run fails at once and says so
-    return refusal(estimate, available_memory(pick_device(device)))
+    return run_refusal(config, pick_device(device), task=task, batch_size=batch_size, seq_len=max_seq_length)

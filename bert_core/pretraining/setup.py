@@ -16,7 +16,7 @@ from ..checkpoint import RunDirectory, resolve_model_dir
 from ..config import BertConfig
 from ..data import Corpus, resolve_corpus
 from ..device import pick_device
-from ..memory import available_memory, estimate_training_memory, refusal
+from ..memory import run_refusal
 from ..model import BertForPreTraining
 from ..tokenizer.encoding import Tokenizer
 from ..training import Trainer, TrainingArguments
@@ -124,17 +124,14 @@ def memory_refusal(spec: PretrainSpec, device: str = "auto") -> str | None:
         config = BertConfig.from_json(source / "config.json")
     else:
         config = build_config(spec, MINILM_VOCAB_SIZE if spec.vocab == "stock" else spec.vocab_size)
-    try:
-        estimate = estimate_training_memory(
-            config,
-            task="pretrain",
-            batch_size=spec.batch_size,
-            seq_len=spec.max_seq_length,
-            max_predictions=spec.max_predictions,
-        )
-    except torch.OutOfMemoryError:
-        return None  # not even one sequence fits: the run fails at once and says so (jobs' out-of-memory message)
-    return refusal(estimate, available_memory(pick_device(device)))
+    return run_refusal(
+        config,
+        pick_device(device),
+        task="pretrain",
+        batch_size=spec.batch_size,
+        seq_len=spec.max_seq_length,
+        max_predictions=spec.max_predictions,
+    )
 
 
 def prepare_pretraining(spec: PretrainSpec, progress: Callable[[str], None] | None = None) -> PreparedPretraining:

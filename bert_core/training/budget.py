@@ -74,7 +74,7 @@ class TimeBudget:
         check_every = max(RECENT, args.max_steps // 10)
         if len(self._times) < 2 or not (in_warmup or (self.fitted and step % check_every == 0)):
             return
-        (first, since), _ = self._times[0], self._times[-1]
+        first, since = self._times[0]
         per_step = (now - since) / (step - first)  # wall seconds a step, callbacks included
         left = budget - (now - self._started) - self.eval_s  # the final evaluation included
         total = step + max(int(left / per_step), 1)
