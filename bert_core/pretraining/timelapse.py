@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.numpy import load_file, save_file
+from safetensors import safe_open
+from safetensors.numpy import save_file
 from torch import nn
 
 from ..batching import batch_from_encodings, eval_mode, model_device, model_inputs
@@ -235,11 +236,9 @@ class Timelapse:
 
     def frame(self, step: int) -> Frame:
         """The frame recorded at `step` (one of `steps`)."""
-        file = self.path / f"step-{step:08d}.safetensors"
-        tensors = load_file(str(file))
-        with open(file, "rb") as fh:  # the guesses travel in the safetensors header's metadata
-            header_len = int.from_bytes(fh.read(8), "little")
-            metadata = json.loads(fh.read(header_len)).get("__metadata__", {})
+        with safe_open(str(self.path / f"step-{step:08d}.safetensors"), "np") as fh:
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 (safe_open is not a dict)
+            metadata = fh.metadata() or {}  # the guesses travel in the header's metadata
         n = len(self.meta["probes"])
         empty = np.zeros((0, 0), np.float32)
         return Frame(
