@@ -67,21 +67,14 @@ def run_cli(steps: int, out: Path) -> dict:
 def _draw_like_the_page(job, stop: threading.Event) -> int:
     """What the Pretrain page's live fragment computes every `LIVE_REDRAW_S` while a run trains, in its default view
     (the learning curves: four figures, serialised as the page sends them); returns the redraws."""
-    from explorer.charts import training as charts
-    from explorer.ui.widgets import LIVE_REDRAW_S
+    from explorer.ui.widgets import LIVE_REDRAW_S, training_figures
 
     redraws = 0
     while not stop.wait(LIVE_REDRAW_S):
         view = job.view()
         if not view.metrics:
             continue
-        evals = [e for e in view.evals if "mlm_loss" in e]
-        for fig in (
-            charts.mlm_figure(view.metrics, view.vocab_size, evals),
-            charts.nsp_figure(view.metrics, evals),
-            charts.lr_figure(view.metrics),
-            charts.throughput_figure(view.metrics),
-        ):
+        for _, fig in training_figures(view):
             fig.to_json()
         redraws += 1
     return redraws

@@ -109,21 +109,23 @@ def real_bert_note(tokens: float) -> str:
     )
 
 
+def training_figures(view: JobView) -> list[tuple[str, Any]]:
+    """The live panel's learning curves as (chart help id, figure): MLM, NSP, learning rate, speed."""
+    evals = [e for e in view.evals if "mlm_loss" in e]
+    return [
+        ("mlm", charts.mlm_figure(view.metrics, view.vocab_size, evals)),
+        ("nsp", charts.nsp_figure(view.metrics, evals)),
+        ("lr", charts.lr_figure(view.metrics)),
+        ("speed", charts.throughput_figure(view.metrics)),
+    ]
+
+
 def training_charts(view: JobView, key: str) -> None:
     """MLM, NSP, learning-rate and throughput charts (keys must be unique per page)."""
     if not view.metrics:
         st.info("Charts appear after the first step.")
         return
-    evals = [e for e in view.evals if "mlm_loss" in e]
-    presenter.chart_grid(
-        [
-            ("mlm", charts.mlm_figure(view.metrics, view.vocab_size, evals)),
-            ("nsp", charts.nsp_figure(view.metrics, evals)),
-            ("lr", charts.lr_figure(view.metrics)),
-            ("speed", charts.throughput_figure(view.metrics)),
-        ],
-        key=key,
-    )
+    presenter.chart_grid(training_figures(view), key=key)
     st.caption(real_bert_note(tokens_seen(view.metrics)))
 
 
